@@ -1,0 +1,358 @@
+//! One session with the EUT: send, await by msg_id, await by predicate, and "nothing
+//! arrives", all bounded, all reading the log from a cursor of unconsumed messages.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant, SystemTime};
+
+use super::log::{Dir, LogEntry, Logged, summarize};
+use crate::mtp::{Link, MtpEventKind};
+use crate::usp::checks::{self, Violation};
+use crate::usp::pb::{self, header::MsgType, request::ReqType, response::RespType};
+use crate::usp::{msg, record};
+
+/// A request as it went out.
+#[derive(Debug, Clone)]
+pub struct Sent {
+    pub msg_id: String,
+    pub msg_type: MsgType,
+    pub at: Instant,
+    pub log_index: usize,
+}
+
+/// A message from the EUT, taken from the log.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub msg: pb::Msg,
+    pub at: Instant,
+    pub log_index: usize,
+    pub bytes: Vec<u8>,
+}
+
+/// Why a wait ended without what it waited for.
+#[derive(Debug, Clone)]
+pub enum WaitError {
+    /// The bound passed. `unmatched` lists what did arrive meanwhile, to show in the failure.
+    Timeout {
+        waited: Duration,
+        unmatched: Vec<String>,
+    },
+    /// The link went down.
+    Closed { reason: String },
+}
+
+impl std::fmt::Display for WaitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WaitError::Timeout { waited, unmatched } => {
+                write!(f, "nothing matching arrived within {waited:?}")?;
+                if unmatched.is_empty() {
+                    write!(f, " (the EUT sent nothing else meanwhile)")
+                } else {
+                    write!(f, "; received meanwhile: {}", unmatched.join("; "))
+                }
+            }
+            WaitError::Closed { reason } => write!(f, "the connection to the EUT closed: {reason}"),
+        }
+    }
+}
+
+/// A session with the EUT over one link.
+pub struct Session {
+    link: Link,
+    controller_id: String,
+    eut_id: String,
+    msg_prefix: String,
+    next_id: u64,
+    log: Vec<LogEntry>,
+    /// Log indices of inbound messages not yet consumed by a wait, oldest first.
+    pending: VecDeque<usize>,
+    /// Violations not yet reported by a step.
+    fresh_violations: Vec<Violation>,
+    closed: Option<String>,
+    /// Whether a Notify asking for a response gets one as soon as it arrives.
+    auto_ack: bool,
+    start: Instant,
+}
+
+impl Session {
+    /// A session over `link`; msg_ids are `<msg_prefix>-<n>`, so a log shows which case sent what.
+    pub fn new(link: Link, controller_id: &str, eut_id: &str, msg_prefix: &str) -> Session {
+        Session {
+            link,
+            controller_id: controller_id.into(),
+            eut_id: eut_id.into(),
+            msg_prefix: msg_prefix.into(),
+            next_id: 0,
+            log: Vec::new(),
+            pending: VecDeque::new(),
+            fresh_violations: Vec::new(),
+            closed: None,
+            auto_ack: true,
+            start: Instant::now(),
+        }
+    }
+
+    /// When off, Notify messages are answered only by [`Session::ack`], so a case can make
+    /// the EUT retry.
+    pub fn set_auto_ack(&mut self, on: bool) {
+        self.auto_ack = on;
+    }
+
+    pub fn auto_ack(&self) -> bool {
+        self.auto_ack
+    }
+
+    pub fn start(&self) -> Instant {
+        self.start
+    }
+
+    pub fn log(&self) -> &[LogEntry] {
+        &self.log
+    }
+
+    pub fn eut_id(&self) -> &str {
+        &self.eut_id
+    }
+
+    pub fn controller_id(&self) -> &str {
+        &self.controller_id
+    }
+
+    /// Gives the link back (for EUTs that keep one connection across cases).
+    pub fn into_link(self) -> Option<Link> {
+        self.closed.is_none().then_some(self.link)
+    }
+
+    /// Universal-metric violations seen since the last call.
+    pub fn take_violations(&mut self) -> Vec<Violation> {
+        std::mem::take(&mut self.fresh_violations)
+    }
+
+    /// Sends a request with a fresh msg_id.
+    pub fn send(&mut self, req: ReqType) -> Sent {
+        self.next_id += 1;
+        let id = format!("{}-{}", self.msg_prefix, self.next_id);
+        let m = msg::request(id.clone(), req);
+        let msg_type = msg::header_type(&m).unwrap_or(MsgType::Error);
+        let log_index = self.send_msg(m);
+        Sent {
+            msg_id: id,
+            msg_type,
+            at: self.log[log_index].at,
+            log_index,
+        }
+    }
+
+    /// Sends any Msg in a no_session_context Record; returns its log index.
+    pub fn send_msg(&mut self, m: pb::Msg) -> usize {
+        let rec = record::no_session(&self.eut_id, &self.controller_id, &m);
+        let bytes = record::encode(&rec);
+        self.link.sender.record(bytes.clone());
+        self.push(Logged::Record {
+            dir: Dir::Out,
+            summary: summarize(&bytes, Some(&m)),
+            bytes,
+            msg: Some(m),
+            violations: vec![],
+        })
+    }
+
+    /// Answers a Notify with its NotifyResp (R-NOT.x: the subscription_id echoes the Notify's).
+    pub fn ack(&mut self, notify: &Received) {
+        if let Some(n) = msg::notify(&notify.msg) {
+            let resp = msg::response(
+                msg::msg_id(&notify.msg),
+                RespType::NotifyResp(pb::NotifyResp {
+                    subscription_id: n.subscription_id.clone(),
+                }),
+            );
+            self.send_msg(resp);
+        }
+    }
+
+    fn push(&mut self, what: Logged) -> usize {
+        self.log.push(LogEntry {
+            at: Instant::now(),
+            wall: SystemTime::now(),
+            what,
+        });
+        self.log.len() - 1
+    }
+
+    /// Awaits the response or Error answering `sent`, within `bound`.
+    pub async fn await_answer(
+        &mut self,
+        sent: &Sent,
+        bound: Duration,
+    ) -> Result<Received, WaitError> {
+        let id = sent.msg_id.clone();
+        let got = self
+            .await_where(bound, |m| msg::is_answer(m) && msg::msg_id(m) == id)
+            .await?;
+        let wrong = checks::answer(sent.msg_type, &got.msg);
+        self.note_violations(got.log_index, wrong);
+        Ok(got)
+    }
+
+    /// Awaits the first unconsumed message from the EUT that `want` accepts, within `bound`.
+    pub async fn await_where(
+        &mut self,
+        bound: Duration,
+        want: impl Fn(&pb::Msg) -> bool,
+    ) -> Result<Received, WaitError> {
+        let deadline = tokio::time::Instant::now() + bound;
+        loop {
+            if let Some(got) = self.take_first(&want) {
+                return Ok(got);
+            }
+            if let Some(reason) = &self.closed {
+                return Err(WaitError::Closed {
+                    reason: reason.clone(),
+                });
+            }
+            if !self.pump_until(deadline).await {
+                return Err(WaitError::Timeout {
+                    waited: bound,
+                    unmatched: self.unconsumed_summaries(),
+                });
+            }
+        }
+    }
+
+    /// Succeeds if nothing `want` accepts arrives for `span`; otherwise returns what did.
+    /// The span is always waited in full: that is the point of the check.
+    pub async fn expect_none(
+        &mut self,
+        span: Duration,
+        want: impl Fn(&pb::Msg) -> bool,
+    ) -> Result<(), Received> {
+        let deadline = tokio::time::Instant::now() + span;
+        loop {
+            if let Some(got) = self.take_first(&want) {
+                return Err(got);
+            }
+            if self.closed.is_some() {
+                tokio::time::sleep_until(deadline).await;
+                return Ok(());
+            }
+            if !self.pump_until(deadline).await {
+                return Ok(());
+            }
+        }
+    }
+
+    fn take_first(&mut self, want: &impl Fn(&pb::Msg) -> bool) -> Option<Received> {
+        let pos = self.pending.iter().position(|&i| match &self.log[i].what {
+            Logged::Record { msg: Some(m), .. } => want(m),
+            _ => false,
+        })?;
+        let idx = self.pending.remove(pos)?;
+        let entry = &self.log[idx];
+        let Logged::Record {
+            msg: Some(m),
+            bytes,
+            ..
+        } = &entry.what
+        else {
+            return None;
+        };
+        Some(Received {
+            msg: m.clone(),
+            at: entry.at,
+            log_index: idx,
+            bytes: bytes.clone(),
+        })
+    }
+
+    fn unconsumed_summaries(&self) -> Vec<String> {
+        self.pending
+            .iter()
+            .filter_map(|&i| match &self.log[i].what {
+                Logged::Record { summary, .. } => Some(summary.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Takes one event from the link and logs it; false when the deadline passed first.
+    async fn pump_until(&mut self, deadline: tokio::time::Instant) -> bool {
+        let ev = match tokio::time::timeout_at(deadline, self.link.events.recv()).await {
+            Err(_) => return false,
+            Ok(None) => {
+                self.closed
+                    .get_or_insert_with(|| "the link's task ended".into());
+                return true;
+            }
+            Ok(Some(ev)) => ev,
+        };
+        let at = ev.at;
+        let wall = ev.wall;
+        let what = match ev.kind {
+            MtpEventKind::Record(bytes) => return self.inbound(bytes, at, wall),
+            MtpEventKind::Sent(_) => return true,
+            MtpEventKind::Connected { detail } => Logged::Mtp(detail),
+            MtpEventKind::Note(n) => Logged::Mtp(n),
+            MtpEventKind::Closed { code, reason } => {
+                let text = match code {
+                    Some(c) => format!("closed with code {c}: {reason}"),
+                    None => format!("closed: {reason}"),
+                };
+                self.closed = Some(text.clone());
+                Logged::Mtp(text)
+            }
+        };
+        self.log.push(LogEntry { at, wall, what });
+        true
+    }
+
+    fn inbound(&mut self, bytes: Vec<u8>, at: Instant, wall: SystemTime) -> bool {
+        let (msg, violations) = match checks::inbound(&bytes, &self.controller_id, &self.eut_id) {
+            Ok(inb) => (inb.msg, inb.violations),
+            Err(v) => (None, vec![v]),
+        };
+        let idx = self.log.len();
+        self.log.push(LogEntry {
+            at,
+            wall,
+            what: Logged::Record {
+                dir: Dir::In,
+                summary: summarize(&bytes, msg.as_ref()),
+                bytes: bytes.clone(),
+                msg: msg.clone(),
+                violations: violations.clone(),
+            },
+        });
+        self.fresh_violations.extend(violations);
+        if let Some(m) = msg {
+            let wants_resp = msg::notify(&m).is_some_and(|n| n.send_resp);
+            self.pending.push_back(idx);
+            if wants_resp && self.auto_ack {
+                let r = Received {
+                    msg: m,
+                    at,
+                    log_index: idx,
+                    bytes,
+                };
+                self.ack(&r);
+            }
+        }
+        true
+    }
+
+    fn note_violations(&mut self, idx: usize, vs: Vec<Violation>) {
+        if vs.is_empty() {
+            return;
+        }
+        if let Logged::Record { violations, .. } = &mut self.log[idx].what {
+            violations.extend(vs.iter().cloned());
+        }
+        self.fresh_violations.extend(vs);
+    }
+
+    /// Closes the link (the EUT sees a normal close) and drains what is left to the log.
+    pub async fn close(&mut self) {
+        if self.closed.is_none() {
+            self.link.sender.close(1000, "case finished");
+        }
+    }
+}

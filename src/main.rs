@@ -1,0 +1,263 @@
+//! The `uspcheck` command: run the TP-469 suite, list or check cases, or start the
+//! reference agent.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+
+use uspcheck::agent::{self, AgentConfig, Fault};
+use uspcheck::report::{self, RunReport};
+use uspcheck::run::{self, Target, target};
+use uspcheck::suite::{self, Case, LoadError, profile::Profile};
+
+/// Exit codes, distinct so a CI job can tell why a run is red.
+mod exit {
+    /// Every case that ran passed.
+    pub const OK: u8 = 0;
+    /// At least one conformance failure.
+    pub const FAILED: u8 = 1;
+    /// The command line was wrong (clap also uses 2).
+    pub const USAGE: u8 = 2;
+    /// A case file or the EUT profile could not be loaded.
+    pub const BAD_INPUT: u8 = 3;
+    /// No failures, but errors: the environment or harness broke, conformance unknown.
+    pub const ERRORS: u8 = 4;
+}
+
+#[derive(Parser)]
+#[command(
+    name = "uspcheck",
+    version,
+    about = "Conformance test harness for USP Agents (TR-369), running the TP-469 test plan",
+    after_help = "Exit codes: 0 all passed, 1 failures, 2 usage error, 3 bad case or profile file, 4 errors only (environment)."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run TP-469 cases (all, or those matching the filters) against an agent.
+    Run {
+        /// Case ids (`1.20`), sections (`1`) or words of titles; none runs everything.
+        filters: Vec<String>,
+        /// The EUT profile; without it the built-in reference agent is tested.
+        #[arg(long)]
+        eut: Option<PathBuf>,
+        /// A folder of case files instead of the cases built into the binary.
+        #[arg(long)]
+        cases: Option<PathBuf>,
+        /// Where reports go (junit.xml, uspcheck.json, index.html).
+        #[arg(long, default_value = "reports")]
+        report_dir: PathBuf,
+        /// List the selected cases without running them.
+        #[arg(long)]
+        list: bool,
+        /// Cases run at once (the built-in agent allows many; a profile's agent one).
+        #[arg(long)]
+        test_threads: Option<usize>,
+        /// With the built-in agent: give it this fault (repeatable), to see cases fail.
+        #[arg(long = "fault")]
+        faults: Vec<String>,
+        /// One line per case only.
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// Check that case files load (file:line:column for every problem).
+    Check {
+        #[arg(long)]
+        cases: Option<PathBuf>,
+    },
+    /// Start the reference agent.
+    Agent {
+        /// Connect to a controller's WebSocket server at this URL (ws://host:port/path).
+        #[arg(long, conflicts_with = "listen")]
+        connect: Option<String>,
+        /// Be the WebSocket server, listening on this address (127.0.0.1:8081).
+        #[arg(long)]
+        listen: Option<String>,
+        #[arg(long, default_value = target::BUILTIN_AGENT_ID)]
+        endpoint_id: String,
+        /// The controller it trusts.
+        #[arg(long, default_value = target::DEFAULT_CONTROLLER_ID)]
+        controller_id: String,
+        /// A named fault (repeatable); `--fault list` lists them.
+        #[arg(long = "fault")]
+        faults: Vec<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Run {
+            filters,
+            eut,
+            cases,
+            report_dir,
+            list,
+            test_threads,
+            faults,
+            quiet,
+        } => {
+            let cases = match load_cases(cases) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            let target = match (eut, faults) {
+                (Some(path), f) => {
+                    if !f.is_empty() {
+                        eprintln!("error: --fault applies to the built-in agent only, not to --eut");
+                        return ExitCode::from(exit::USAGE);
+                    }
+                    match Profile::load(&path) {
+                        Ok(p) => Target::from_profile(p),
+                        Err(e) => {
+                            eprintln!("error: {e}");
+                            return ExitCode::from(exit::BAD_INPUT);
+                        }
+                    }
+                }
+                (None, f) => match parse_faults(&f) {
+                    Ok(faults) => Target::BuiltIn { faults },
+                    Err(code) => return code,
+                },
+            };
+            let opts = run::Options {
+                filters,
+                test_threads,
+                list,
+                quiet,
+            };
+            let report = run::run_suite(cases, Arc::new(target), &opts);
+            if list {
+                return ExitCode::from(exit::OK);
+            }
+            finish(&report, &report_dir)
+        }
+        Command::Check { cases } => match load_cases(cases) {
+            Ok(c) => {
+                println!("{} case files load", c.len());
+                ExitCode::from(exit::OK)
+            }
+            Err(code) => code,
+        },
+        Command::Agent {
+            connect,
+            listen,
+            endpoint_id,
+            controller_id,
+            faults,
+        } => {
+            let faults = match parse_faults(&faults) {
+                Ok(f) => f,
+                Err(code) => return code,
+            };
+            let cfg = AgentConfig {
+                endpoint_id,
+                controller_id,
+                faults,
+                software_version: env!("CARGO_PKG_VERSION").into(),
+            };
+            let rt = tokio::runtime::Runtime::new().expect("a tokio runtime starts");
+            rt.block_on(async move {
+                match (connect, listen) {
+                    (Some(url), _) => {
+                        agent::run::websocket_client(&url, cfg).await;
+                        ExitCode::from(exit::OK)
+                    }
+                    (None, listen) => {
+                        let addr = listen.unwrap_or_else(|| "127.0.0.1:8081".into());
+                        match agent::run::websocket_server(&addr, cfg).await {
+                            Ok(()) => ExitCode::from(exit::OK),
+                            Err(e) => {
+                                eprintln!("error: {e}");
+                                ExitCode::from(exit::ERRORS)
+                            }
+                        }
+                    }
+                }
+            })
+        }
+    }
+}
+
+fn load_cases(dir: Option<PathBuf>) -> Result<Vec<Case>, ExitCode> {
+    let loaded = match &dir {
+        Some(d) => suite::load_dir(d),
+        None => suite::load_embedded(),
+    };
+    loaded.map_err(|errors: Vec<LoadError>| {
+        for e in &errors {
+            eprintln!("error: {e}");
+        }
+        eprintln!("{} case file(s) could not be loaded; nothing was run", errors.len());
+        ExitCode::from(exit::BAD_INPUT)
+    })
+}
+
+fn parse_faults(names: &[String]) -> Result<Vec<Fault>, ExitCode> {
+    if names.iter().any(|n| n == "list") {
+        for f in Fault::ALL {
+            println!("{:<32} {}", f.name(), f.description());
+        }
+        return Err(ExitCode::from(exit::OK));
+    }
+    names
+        .iter()
+        .map(|n| {
+            n.parse::<Fault>().map_err(|_| {
+                eprintln!("error: unknown fault {n:?}; `--fault list` lists them");
+                ExitCode::from(exit::USAGE)
+            })
+        })
+        .collect()
+}
+
+fn finish(report: &RunReport, dir: &PathBuf) -> ExitCode {
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        eprintln!("error: cannot create {}: {e}", dir.display());
+        return ExitCode::from(exit::ERRORS);
+    }
+    let files = [
+        ("junit.xml", report::junit::render(report)),
+        ("uspcheck.json", report::json::render(report)),
+        ("index.html", report::html::render(report)),
+    ];
+    for (name, text) in files {
+        let p = dir.join(name);
+        if let Err(e) = std::fs::write(&p, text) {
+            eprintln!("error: cannot write {}: {e}", p.display());
+            return ExitCode::from(exit::ERRORS);
+        }
+    }
+    for o in &report.cases {
+        if o.verdict == report::Verdict::NotApplicable {
+            println!(
+                "not applicable: {} — {}",
+                o.id,
+                o.reason.as_deref().unwrap_or("")
+            );
+        }
+        for p in &o.cleanup_problems {
+            println!("clean-up problem in {}: {p}", o.id);
+        }
+    }
+    println!(
+        "reports: {}, {}, {}",
+        dir.join("junit.xml").display(),
+        dir.join("uspcheck.json").display(),
+        dir.join("index.html").display()
+    );
+    println!("{}", report::summary_line(report));
+    let c = report.counts();
+    ExitCode::from(if c.fail > 0 {
+        exit::FAILED
+    } else if c.error > 0 {
+        exit::ERRORS
+    } else {
+        exit::OK
+    })
+}

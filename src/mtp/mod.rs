@@ -1,0 +1,99 @@
+//! Transports. Each MTP turns its bytes into USP Records and reports MTP-level events on a
+//! [`Link`]: one connection (or broker session) between the harness and an Endpoint. Every
+//! event carries the instant it was seen, so cases can assert on timing.
+//!
+//! A link is two channels: [`Link::events`] delivers what the peer did (connected, sent a
+//! record, closed) and [`LinkSender`] carries what we want sent. The task that owns the
+//! socket sits between them, so a brokered MTP (MQTT, STOMP) or a Unix socket fits the same
+//! shape without any caller changing.
+
+pub mod websocket;
+
+use std::time::{Instant, SystemTime};
+
+use tokio::sync::mpsc;
+
+/// What happened on a link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MtpEventKind {
+    /// The link is up; `detail` describes the handshake (path, subprotocol, peer's eid…).
+    Connected { detail: String },
+    /// A USP Record's bytes arrived.
+    Record(Vec<u8>),
+    /// A USP Record's bytes were sent.
+    Sent(Vec<u8>),
+    /// Something at the MTP level that a case may assert on or a person needs to see
+    /// (a text frame where binary was required, a ping, a refused handshake…).
+    Note(String),
+    /// The link went down: a close code when the MTP has one, and why.
+    Closed { code: Option<u16>, reason: String },
+}
+
+/// An event with the moment it was seen.
+#[derive(Debug, Clone)]
+pub struct MtpEvent {
+    pub at: Instant,
+    pub wall: SystemTime,
+    pub kind: MtpEventKind,
+}
+
+impl MtpEvent {
+    pub fn now(kind: MtpEventKind) -> Self {
+        MtpEvent {
+            at: Instant::now(),
+            wall: SystemTime::now(),
+            kind,
+        }
+    }
+}
+
+/// What a link can be asked to send.
+#[derive(Debug, Clone)]
+pub enum Outgoing {
+    /// A USP Record, framed as the MTP requires.
+    Record(Vec<u8>),
+    /// Close the link, with a close code where the MTP has one.
+    Close { code: u16, reason: String },
+}
+
+/// The sending half of a link; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct LinkSender(pub(crate) mpsc::UnboundedSender<Outgoing>);
+
+impl LinkSender {
+    /// Queues a record; false when the link is already gone.
+    pub fn record(&self, bytes: Vec<u8>) -> bool {
+        self.0.send(Outgoing::Record(bytes)).is_ok()
+    }
+
+    /// Asks the link to close.
+    pub fn close(&self, code: u16, reason: &str) {
+        let _ = self.0.send(Outgoing::Close {
+            code,
+            reason: reason.into(),
+        });
+    }
+}
+
+/// One connection between the harness and an Endpoint.
+#[derive(Debug)]
+pub struct Link {
+    /// Which MTP and which peer, for reports (`WebSocket 127.0.0.1:41234 /usp`).
+    pub describe: String,
+    /// The peer's Endpoint ID as the MTP told us (WebSocket `eid` query parameter), if any.
+    pub peer_eid: Option<String>,
+    pub sender: LinkSender,
+    pub events: mpsc::UnboundedReceiver<MtpEvent>,
+}
+
+/// Makes the two channels of a link; the MTP task keeps `(events_tx, outgoing_rx)`.
+pub(crate) fn channels() -> (
+    LinkSender,
+    mpsc::UnboundedReceiver<Outgoing>,
+    mpsc::UnboundedSender<MtpEvent>,
+    mpsc::UnboundedReceiver<MtpEvent>,
+) {
+    let (out_tx, out_rx) = mpsc::unbounded_channel();
+    let (ev_tx, ev_rx) = mpsc::unbounded_channel();
+    (LinkSender(out_tx), out_rx, ev_tx, ev_rx)
+}

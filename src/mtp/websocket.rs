@@ -1,0 +1,410 @@
+//! The WebSocket MTP (TR-369 "WebSocket Binding"), in both roles: the harness as the server
+//! an Agent connects to, and the harness as a client of an Agent that is itself the server.
+//! The same code serves the reference agent, in the opposite roles.
+//!
+//! Handshake rules enforced or reported: `v1.usp` subprotocol (R-WS.9, R-WS.10, R-WS.11,
+//! R-WS.12, R-WS.12a), the `eid` query parameter (R-WS.10b/10c), the optional
+//! `bbf-usp-protocol` extension (R-WS.11a–c). Records travel in binary frames (R-WS.14);
+//! fragmented messages are reassembled by tungstenite (R-WS.14b); pings are answered (R-WS.13).
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::handshake::client::generate_key;
+use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+use tokio_tungstenite::tungstenite::http::{self, HeaderValue};
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{self, Message};
+
+use super::{Link, MtpEvent, MtpEventKind, Outgoing, channels};
+
+/// The subprotocol for protobuf-encoded USP Records (R-WS.9).
+pub const SUBPROTOCOL: &str = "v1.usp";
+
+/// What the client's opening handshake said, as the server saw it.
+#[derive(Debug, Clone, Default)]
+pub struct Handshake {
+    pub path: String,
+    pub eid: Option<String>,
+    pub subprotocols: Vec<String>,
+    pub extensions: Option<String>,
+}
+
+/// A listening WebSocket server on which Endpoints connect.
+pub struct Server {
+    listener: TcpListener,
+    /// The Endpoint ID this side announces in the `bbf-usp-protocol` extension.
+    own_eid: String,
+}
+
+impl Server {
+    /// Binds to `addr` (use port 0 to let the OS pick).
+    pub async fn bind(addr: &str, own_eid: &str) -> std::io::Result<Server> {
+        Ok(Server {
+            listener: TcpListener::bind(addr).await?,
+            own_eid: own_eid.into(),
+        })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Waits for one Endpoint to connect and complete the handshake. A handshake that breaks
+    /// the binding (no `v1.usp`) is refused (R-WS.12a) and reported as an `Err`, so a case
+    /// can say what was wrong rather than time out.
+    pub async fn accept(&self) -> Result<Link, String> {
+        let (tcp, peer) = self
+            .listener
+            .accept()
+            .await
+            .map_err(|e| format!("accept failed: {e}"))?;
+        let _ = tcp.set_nodelay(true);
+        let own = self.own_eid.clone();
+        let (hs_tx, hs_rx) = std::sync::mpsc::channel();
+        let ws = tokio_tungstenite::accept_hdr_async(tcp, move |req: &Request, resp: Response| {
+            let hs = read_handshake(req);
+            let _ = hs_tx.send(hs.clone());
+            answer_handshake(&hs, &own, resp)
+        })
+        .await;
+        let hs = hs_rx.try_recv().unwrap_or_default();
+        let ws = ws.map_err(|e| {
+            format!(
+                "WebSocket handshake from {peer} failed: {e} (path {:?}, subprotocols {:?})",
+                hs.path, hs.subprotocols
+            )
+        })?;
+        let detail = format!(
+            "WebSocket server: peer {peer} connected to {:?}, eid {:?}, subprotocols {:?}, extensions {:?}",
+            hs.path, hs.eid, hs.subprotocols, hs.extensions
+        );
+        Ok(spawn_pump(
+            ws,
+            format!("WebSocket {peer} {}", hs.path),
+            hs.eid,
+            detail,
+        ))
+    }
+}
+
+fn read_handshake(req: &Request) -> Handshake {
+    let header_list = |name: &str| -> Vec<String> {
+        req.headers()
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(',').map(|s| s.trim().to_string()))
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    let eid = req.uri().query().and_then(|q| {
+        q.split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .find(|(k, _)| *k == "eid")
+            .map(|(_, v)| percent_decode(v))
+    });
+    let ext = header_list("sec-websocket-extensions");
+    Handshake {
+        path: req.uri().path().to_string(),
+        eid,
+        subprotocols: header_list("sec-websocket-protocol"),
+        extensions: (!ext.is_empty()).then(|| ext.join(", ")),
+    }
+}
+
+fn answer_handshake(
+    hs: &Handshake,
+    own_eid: &str,
+    mut resp: Response,
+) -> Result<Response, ErrorResponse> {
+    if !hs.subprotocols.iter().any(|p| p == SUBPROTOCOL) {
+        let mut err = ErrorResponse::new(Some(format!(
+            "the Sec-WebSocket-Protocol header must offer {SUBPROTOCOL} (R-WS.10, R-WS.12a)"
+        )));
+        *err.status_mut() = http::StatusCode::BAD_REQUEST;
+        return Err(err);
+    }
+    resp.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        HeaderValue::from_static(SUBPROTOCOL),
+    );
+    if hs
+        .extensions
+        .as_deref()
+        .is_some_and(|e| e.contains("bbf-usp-protocol"))
+        && let Ok(v) = HeaderValue::from_str(&format!("bbf-usp-protocol; eid=\"{own_eid}\""))
+    {
+        resp.headers_mut().insert("Sec-WebSocket-Extensions", v);
+    }
+    Ok(resp)
+}
+
+/// Connects to a WebSocket server at `url` (`ws://host:port/path`) as the Endpoint `own_eid`,
+/// offering `v1.usp` and the `eid` query parameter (R-WS.10, R-WS.10b), within `timeout`.
+pub async fn connect(url: &str, own_eid: &str, timeout: Duration) -> Result<Link, String> {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let full = format!("{url}{sep}eid={}", percent_encode(own_eid));
+    let uri: http::Uri = full
+        .parse()
+        .map_err(|e| format!("bad WebSocket URL {full:?}: {e}"))?;
+    let host = uri.host().unwrap_or("127.0.0.1").to_string();
+    let port = uri.port_u16().unwrap_or(80);
+    let req = http::Request::builder()
+        .uri(&full)
+        .header("Host", format!("{host}:{port}"))
+        .header("Connection", "Upgrade")
+        .header("Upgrade", "websocket")
+        .header("Sec-WebSocket-Version", "13")
+        .header("Sec-WebSocket-Key", generate_key())
+        .header("Sec-WebSocket-Protocol", SUBPROTOCOL)
+        .header(
+            "Sec-WebSocket-Extensions",
+            format!("bbf-usp-protocol; eid=\"{own_eid}\""),
+        )
+        .body(())
+        .map_err(|e| e.to_string())?;
+    let attempt = async {
+        let tcp = TcpStream::connect((host.as_str(), port))
+            .await
+            .map_err(|e| format!("cannot connect to {host}:{port}: {e}"))?;
+        let _ = tcp.set_nodelay(true);
+        tokio_tungstenite::client_async(req, tcp)
+            .await
+            .map_err(|e| format!("WebSocket handshake with {url} failed: {e}"))
+    };
+    let (ws, resp) = tokio::time::timeout(timeout, attempt)
+        .await
+        .map_err(|_| format!("no WebSocket session with {url} within {timeout:?}"))??;
+    // R-WS.12: a client must not use a session the server did not accept v1.usp for.
+    let proto = resp
+        .headers()
+        .get("sec-websocket-protocol")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if proto != SUBPROTOCOL {
+        return Err(format!(
+            "the server at {url} answered Sec-WebSocket-Protocol {proto:?}, not {SUBPROTOCOL} (R-WS.11, R-WS.12)"
+        ));
+    }
+    let peer_eid = resp
+        .headers()
+        .get("sec-websocket-extensions")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split("eid=").nth(1))
+        .map(|s| s.trim_matches(|c| c == '"' || c == ' ').to_string());
+    let detail = format!(
+        "WebSocket client: connected to {url}, server extensions {:?}",
+        resp.headers().get("sec-websocket-extensions")
+    );
+    Ok(spawn_pump(ws, format!("WebSocket {url}"), peer_eid, detail))
+}
+
+/// Starts the task that owns the socket and moves frames to and from the link's channels.
+fn spawn_pump<S>(
+    ws: WebSocketStream<S>,
+    describe: String,
+    peer_eid: Option<String>,
+    detail: String,
+) -> Link
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (sender, out_rx, ev_tx, ev_rx) = channels();
+    let _ = ev_tx.send(MtpEvent::now(MtpEventKind::Connected { detail }));
+    tokio::spawn(pump(ws, out_rx, ev_tx));
+    Link {
+        describe,
+        peer_eid,
+        sender,
+        events: ev_rx,
+    }
+}
+
+async fn pump<S>(
+    mut ws: WebSocketStream<S>,
+    mut out_rx: mpsc::UnboundedReceiver<Outgoing>,
+    ev_tx: mpsc::UnboundedSender<MtpEvent>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let emit = |k| ev_tx.send(MtpEvent::now(k)).is_ok();
+    loop {
+        tokio::select! {
+            out = out_rx.recv() => match out {
+                Some(Outgoing::Record(bytes)) => {
+                    if let Err(e) = ws.send(Message::Binary(bytes.clone().into())).await {
+                        emit(MtpEventKind::Closed { code: None, reason: format!("send failed: {e}") });
+                        return;
+                    }
+                    emit(MtpEventKind::Sent(bytes));
+                }
+                Some(Outgoing::Close { code, reason }) => {
+                    let frame = CloseFrame { code: CloseCode::from(code), reason: reason.clone().into() };
+                    let _ = ws.close(Some(frame)).await;
+                    emit(MtpEventKind::Closed { code: Some(code), reason: format!("closed by us: {reason}") });
+                    return;
+                }
+                // Nobody holds the link any more: close politely and stop.
+                None => {
+                    let _ = ws.close(None).await;
+                    return;
+                }
+            },
+            inbound = ws.next() => match inbound {
+                Some(Ok(Message::Binary(b))) => {
+                    if !emit(MtpEventKind::Record(b.to_vec())) { return; }
+                }
+                Some(Ok(Message::Text(t))) => {
+                    emit(MtpEventKind::Note(format!(
+                        "a text frame arrived where USP Records must be binary frames (R-WS.14): {:?}",
+                        t.as_str()
+                    )));
+                }
+                Some(Ok(Message::Ping(_))) => { emit(MtpEventKind::Note("ping received".into())); }
+                Some(Ok(Message::Pong(_))) => { emit(MtpEventKind::Note("pong received".into())); }
+                Some(Ok(Message::Close(frame))) => {
+                    let (code, reason) = frame
+                        .map(|f| (Some(u16::from(f.code)), f.reason.to_string()))
+                        .unwrap_or((None, String::new()));
+                    emit(MtpEventKind::Closed { code, reason: format!("closed by peer: {reason}") });
+                    return;
+                }
+                Some(Ok(Message::Frame(_))) => {}
+                Some(Err(e)) => {
+                    emit(MtpEventKind::Closed { code: None, reason: describe_error(&e) });
+                    return;
+                }
+                None => {
+                    emit(MtpEventKind::Closed { code: None, reason: "the connection ended".into() });
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn describe_error(e: &tungstenite::Error) -> String {
+    match e {
+        tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed => {
+            "the connection ended".into()
+        }
+        other => format!("WebSocket error: {other}"),
+    }
+}
+
+/// Percent-encodes an Endpoint ID for the query string; `%` itself becomes `%25` (R-WS.10c).
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b':') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && let Some(hex) = s.get(i + 1..i + 3)
+            && let Ok(v) = u8::from_str_radix(hex, 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    #[test]
+    fn eid_percent_encoding_round_trips() {
+        let eid = "proto::a%b c";
+        assert_eq!(percent_encode(eid), "proto::a%25b%20c");
+        assert_eq!(percent_decode(&percent_encode(eid)), eid);
+    }
+
+    #[tokio::test]
+    async fn client_and_server_exchange_binary_records() {
+        let server = Server::bind("127.0.0.1:0", "proto::ctrl").await.unwrap();
+        let url = format!("ws://{}/usp", server.local_addr().unwrap());
+        let (srv, cli) = tokio::join!(
+            server.accept(),
+            connect(&url, "proto::agent", Duration::from_secs(5))
+        );
+        let (mut srv, mut cli) = (srv.unwrap(), cli.unwrap());
+        assert_eq!(srv.peer_eid.as_deref(), Some("proto::agent"));
+        assert_eq!(cli.peer_eid.as_deref(), Some("proto::ctrl"));
+        assert!(matches!(srv.events.recv().await.unwrap().kind, MtpEventKind::Connected { .. }));
+        assert!(matches!(cli.events.recv().await.unwrap().kind, MtpEventKind::Connected { .. }));
+        assert!(cli.sender.record(vec![1, 2, 3]));
+        assert_eq!(srv.events.recv().await.unwrap().kind, MtpEventKind::Record(vec![1, 2, 3]));
+        srv.sender.close(1000, "done");
+        loop {
+            if let MtpEventKind::Closed { code, .. } = cli.events.recv().await.unwrap().kind {
+                assert_eq!(code, Some(1000));
+                break;
+            }
+        }
+    }
+
+    /// R-WS.14b: a record split over several frames arrives whole; a text frame is reported.
+    #[tokio::test]
+    async fn fragmented_records_are_reassembled_and_text_frames_noted() {
+        use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+        use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+        let server = Server::bind("127.0.0.1:0", "proto::ctrl").await.unwrap();
+        let addr = server.local_addr().unwrap();
+        let accept = tokio::spawn(async move { server.accept().await });
+        let mut req = format!("ws://{addr}/usp?eid=proto::agent")
+            .into_client_request()
+            .unwrap();
+        req.headers_mut()
+            .insert("Sec-WebSocket-Protocol", HeaderValue::from_static(SUBPROTOCOL));
+        let (mut raw, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+        let mut link = accept.await.unwrap().unwrap();
+        raw.send(Message::Frame(Frame::message(vec![1u8, 2], OpCode::Data(Data::Binary), false)))
+            .await
+            .unwrap();
+        raw.send(Message::Frame(Frame::message(vec![3u8], OpCode::Data(Data::Continue), true)))
+            .await
+            .unwrap();
+        raw.send(Message::Text("hello".into())).await.unwrap();
+        let mut kinds = Vec::new();
+        while kinds.len() < 3 {
+            kinds.push(link.events.recv().await.unwrap().kind);
+        }
+        assert_eq!(kinds[1], MtpEventKind::Record(vec![1, 2, 3]));
+        assert!(matches!(&kinds[2], MtpEventKind::Note(n) if n.contains("R-WS.14")));
+    }
+
+    #[tokio::test]
+    async fn a_client_without_the_subprotocol_is_refused() {
+        let server = Server::bind("127.0.0.1:0", "proto::ctrl").await.unwrap();
+        let addr = server.local_addr().unwrap();
+        let accept = tokio::spawn(async move { server.accept().await });
+        let plain = tokio_tungstenite::connect_async(format!("ws://{addr}/usp")).await;
+        assert!(plain.is_err());
+        let err = accept.await.unwrap().unwrap_err();
+        assert!(err.contains("handshake"), "{err}");
+    }
+}

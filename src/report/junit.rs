@@ -1,0 +1,83 @@
+//! JUnit XML (quick-junit, cargo-nextest's crate): one testsuite per TP-469 section, one
+//! testcase per case with its id, tag, features and requirements as properties, and a
+//! failure text that stands alone.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+
+use super::{RunReport, Verdict};
+
+/// Renders the run as JUnit XML.
+pub fn render(r: &RunReport) -> String {
+    let mut report = Report::new("uspcheck");
+    let mut suites: BTreeMap<u32, TestSuite> = BTreeMap::new();
+    for o in &r.cases {
+        let section: u32 = o
+            .id
+            .split('.')
+            .next()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let suite = suites.entry(section).or_insert_with(|| {
+            let mut s = TestSuite::new(format!("TP-469 section {section}"));
+            s.add_property(Property::new("eut", r.eut.as_str()));
+            s.add_property(Property::new("eut_endpoint_id", r.eut_endpoint_id.as_str()));
+            s.add_property(Property::new("tp469", r.tp469.as_str()));
+            s
+        });
+        let status = match o.verdict {
+            Verdict::Pass => TestCaseStatus::success(),
+            Verdict::Fail | Verdict::Error => {
+                let kind = if o.verdict == Verdict::Fail {
+                    NonSuccessKind::Failure
+                } else {
+                    NonSuccessKind::Error
+                };
+                let mut s = TestCaseStatus::non_success(kind);
+                if let Some(f) = &o.failure {
+                    s.set_message(f.message.as_str());
+                    s.set_type(if o.verdict == Verdict::Fail {
+                        "conformance"
+                    } else {
+                        "environment"
+                    });
+                    s.set_description(f.text());
+                }
+                s
+            }
+            Verdict::NotApplicable | Verdict::Skipped => {
+                let mut s = TestCaseStatus::skipped();
+                s.set_message(format!(
+                    "{}: {}",
+                    o.verdict.as_str(),
+                    o.reason.as_deref().unwrap_or("")
+                ));
+                s
+            }
+        };
+        let mut tc = TestCase::new(format!("{} {}", o.id, o.title), status);
+        tc.set_classname(format!("tp469.{}", o.id));
+        tc.set_time(Duration::from_millis(o.duration_ms));
+        tc.add_property(Property::new("tp469_id", o.id.as_str()));
+        tc.add_property(Property::new("tag", o.tag.as_str()));
+        tc.add_property(Property::new("verdict", o.verdict.as_str()));
+        tc.add_property(Property::new("mtp", o.mtp.as_str()));
+        let features: Vec<String> = o.features.iter().map(u32::to_string).collect();
+        tc.add_property(Property::new("features", features.join(",")));
+        tc.add_property(Property::new("requirements", o.requirements.join(",")));
+        if !o.log.is_empty() {
+            let lines: Vec<String> = o.log.iter().map(ToString::to_string).collect();
+            tc.set_system_out(lines.join("\n"));
+        }
+        if !o.cleanup_problems.is_empty() {
+            tc.set_system_err(format!("clean-up: {}", o.cleanup_problems.join("\n")));
+        }
+        suite.add_test_case(tc);
+    }
+    report.add_test_suites(suites.into_values());
+    report
+        .to_string()
+        .expect("quick-junit serialises what it built")
+}

@@ -1,0 +1,18 @@
+//! Reports from one result model: JUnit XML for CI, JSON for tools (and the docs results
+//! page), an HTML page for people, and the closing summary on the terminal.
+
+pub mod html;
+pub mod json;
+pub mod junit;
+pub mod model;
+
+pub use model::{CaseOutcome, Counts, Failure, RunReport, Verdict};
+
+/// The closing line: `uspcheck: 48 passed, 2 failed, 1 errors, 0 not applicable, 0 skipped`.
+pub fn summary_line(r: &RunReport) -> String {
+    let c = r.counts();
+    format!(
+        "uspcheck: {} passed, {} failed, {} errors, {} not applicable, {} skipped",
+        c.pass, c.fail, c.error, c.not_applicable, c.skipped
+    )
+}

@@ -1,0 +1,372 @@
+//! Runs one case's steps against a session: send and judge, await, expect nothing; then
+//! clean-up, always. Produces the verdict and, for a failure, the parts of a text that
+//! stands alone: step, metric, expected, actual (decoded), error-code names, raw record.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::controller::{Received, Session, WaitError};
+use crate::report::{Failure, Verdict};
+use crate::suite::case::Window;
+use crate::suite::matcher::{self, Vars};
+use crate::suite::{Action, Case, Step};
+use crate::usp::{errors, msg, pb, reflect};
+
+/// How a case ended.
+#[derive(Debug, Clone)]
+pub struct Ended {
+    pub verdict: Verdict,
+    pub failure: Option<Failure>,
+    pub cleanup_problems: Vec<String>,
+}
+
+/// A step that did not succeed: a conformance failure or an environment/harness error.
+struct Stop {
+    verdict: Verdict,
+    failure: Failure,
+}
+
+/// Runs setup, steps and clean-up. `vars` holds the profile's values.
+pub async fn run_case(
+    case: &Case,
+    session: &mut Session,
+    mut vars: Vars,
+    response_timeout: Duration,
+) -> Ended {
+    session.set_auto_ack(!case.awaits_notifications());
+    let mut marks: HashMap<String, Instant> = HashMap::new();
+    let mut stop = None;
+    'phases: for (phase, steps) in [("setup", &case.setup), ("steps", &case.steps)] {
+        for (i, step) in steps.iter().enumerate() {
+            let ctx = Ctx {
+                case,
+                step,
+                label: step.label(phase, i),
+                response_timeout,
+            };
+            if let Err(s) = ctx.run(session, &mut vars, &mut marks).await {
+                stop = Some(s);
+                break 'phases;
+            }
+        }
+    }
+    let mut cleanup_problems = Vec::new();
+    for (i, step) in case.cleanup.iter().enumerate() {
+        let ctx = Ctx {
+            case,
+            step,
+            label: step.label("cleanup", i),
+            response_timeout,
+        };
+        if let Err(s) = ctx.run(session, &mut vars, &mut marks).await {
+            cleanup_problems.push(s.failure.text());
+        }
+    }
+    match stop {
+        None => Ended {
+            verdict: Verdict::Pass,
+            failure: None,
+            cleanup_problems,
+        },
+        Some(s) => Ended {
+            verdict: s.verdict,
+            failure: Some(s.failure),
+            cleanup_problems,
+        },
+    }
+}
+
+struct Ctx<'a> {
+    case: &'a Case,
+    step: &'a Step,
+    label: String,
+    response_timeout: Duration,
+}
+
+impl Ctx<'_> {
+    fn metrics(&self) -> Vec<String> {
+        self.step
+            .metrics
+            .iter()
+            .filter_map(|m| {
+                self.case
+                    .metrics
+                    .get(*m as usize - 1)
+                    .map(|t| format!("{m}. {}", t.split_whitespace().collect::<Vec<_>>().join(" ")))
+            })
+            .collect()
+    }
+
+    fn failure(&self, message: impl Into<String>) -> Failure {
+        Failure {
+            step: self.label.clone(),
+            metrics: self.metrics(),
+            message: message.into(),
+            ..Default::default()
+        }
+    }
+
+    fn fail(&self, message: impl Into<String>) -> Stop {
+        Stop {
+            verdict: Verdict::Fail,
+            failure: self.failure(message),
+        }
+    }
+
+    fn error(&self, message: impl Into<String>) -> Stop {
+        Stop {
+            verdict: Verdict::Error,
+            failure: self.failure(message),
+        }
+    }
+
+    /// A failure about a received message, with its decoded form, codes and bytes.
+    fn fail_on(&self, got: &Received, message: String, exp: Option<String>, act: Option<String>) -> Stop {
+        let tree = msg::body_tree(&got.msg);
+        let mut f = self.failure(message);
+        f.expected = exp;
+        f.actual = act;
+        f.decoded = Some(tree.to_string());
+        f.error_codes = error_codes(&tree);
+        f.raw_hex = Some(hex::encode(&got.bytes));
+        Stop {
+            verdict: Verdict::Fail,
+            failure: f,
+        }
+    }
+
+    async fn run(
+        &self,
+        session: &mut Session,
+        vars: &mut Vars,
+        marks: &mut HashMap<String, Instant>,
+    ) -> Result<(), Stop> {
+        let result = match &self.step.action {
+            Action::Send {
+                request,
+                expect,
+                timeout,
+            } => {
+                let bound = timeout.map_or(self.response_timeout, |d| d.0);
+                self.send(session, vars, marks, request, expect.as_ref(), bound)
+                    .await
+            }
+            Action::Await {
+                expect,
+                within,
+                window,
+                send_resp,
+            } => {
+                self.await_msg(session, vars, marks, expect, *within, window.as_ref(), *send_resp)
+                    .await
+            }
+            Action::ExpectNone { expect, span } => self.expect_none(session, vars, expect, span.0).await,
+        };
+        // Universal metrics: any record that broke one fails the case at this step.
+        let violations = session.take_violations();
+        result?;
+        if !violations.is_empty() {
+            let text: Vec<String> = violations.iter().map(|v| v.to_string()).collect();
+            let mut f = self.failure(format!(
+                "the EUT broke a universal test metric: {}",
+                text.join("; ")
+            ));
+            f.metrics
+                .push("Universal test metrics (TP-469 introduction)".into());
+            return Err(Stop {
+                verdict: Verdict::Fail,
+                failure: f,
+            });
+        }
+        Ok(())
+    }
+
+    async fn send(
+        &self,
+        session: &mut Session,
+        vars: &mut Vars,
+        marks: &mut HashMap<String, Instant>,
+        request: &Value,
+        expect: Option<&Value>,
+        bound: Duration,
+    ) -> Result<(), Stop> {
+        let tree = vars
+            .interpolate_tree(request)
+            .map_err(|e| self.error(format!("the request cannot be built: {e}")))?;
+        let req: pb::Request = reflect::from_value(&tree, "usp.Request")
+            .map_err(|e| self.error(format!("the request cannot be built: {e}")))?;
+        let Some(req_type) = req.req_type else {
+            return Err(self.error("the request is empty"));
+        };
+        let sent = session.send(req_type);
+        if let Some(n) = &self.step.name {
+            marks.insert(n.clone(), sent.at);
+        }
+        let got = match session.await_answer(&sent, bound).await {
+            Ok(g) => g,
+            Err(WaitError::Closed { reason }) => {
+                return Err(self.error(format!(
+                    "the connection to the EUT closed before it answered {} msg_id {:?}: {reason}",
+                    sent.msg_type.as_str_name(),
+                    sent.msg_id
+                )));
+            }
+            Err(e @ WaitError::Timeout { .. }) => {
+                return Err(self.fail(format!(
+                    "the EUT did not answer {} msg_id {:?} (R-MSG.0; an answer must carry the request's msg_id, R-MSG.9): {e}",
+                    sent.msg_type.as_str_name(),
+                    sent.msg_id
+                )));
+            }
+        };
+        match expect {
+            None => Ok(()),
+            Some(exp) => self.judge(&got, exp, vars),
+        }
+    }
+
+    /// Judges a received message against an expectation on its body.
+    fn judge(&self, got: &Received, exp: &Value, vars: &mut Vars) -> Result<(), Stop> {
+        let tree = msg::body_tree(&got.msg);
+        // The most common failure is the wrong kind of answer: say so plainly.
+        if let (Some(e), Some(a)) = (exp.as_object(), tree.as_object())
+            && e.len() == 1
+            && a.len() == 1
+        {
+            let want = e.keys().next().cloned().unwrap_or_default();
+            let have = a.keys().next().cloned().unwrap_or_default();
+            if want != have && !matcher::is_operator_name(&want) {
+                return Err(self.fail_on(
+                    got,
+                    format!("the EUT answered with {have} where {want} was expected"),
+                    Some(format!("{want} {}", matcher::show(e.get(&want)))),
+                    Some(format!("{have} {}", matcher::show(a.get(&have)))),
+                ));
+            }
+        }
+        matcher::check(exp, &tree, vars).map_err(|m| {
+            self.fail_on(
+                got,
+                format!("the {} does not match at {}", msg::body_name(&got.msg), m.at),
+                Some(m.expected),
+                Some(m.actual),
+            )
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn await_msg(
+        &self,
+        session: &mut Session,
+        vars: &mut Vars,
+        marks: &mut HashMap<String, Instant>,
+        expect: &Value,
+        within: Option<crate::suite::duration::Dur>,
+        window: Option<&Window>,
+        send_resp: bool,
+    ) -> Result<(), Stop> {
+        let now = Instant::now();
+        let origin = match window {
+            Some(w) => Some(*marks.get(&w.from).ok_or_else(|| {
+                self.error(format!("window.from '{}' has not happened", w.from))
+            })?),
+            None => None,
+        };
+        // With a window, wait until just past its upper bound, so "late" can be told from "never".
+        let bound = match (window, origin) {
+            (Some(w), Some(o)) => (o + w.max.0 + Duration::from_secs(1)).saturating_duration_since(now),
+            _ => within.map_or(self.response_timeout, |d| d.0),
+        };
+        let snapshot = vars.clone();
+        let got = session
+            .await_where(bound, |m| matcher::matches(expect, &msg::body_tree(m), &snapshot))
+            .await
+            .map_err(|e| match e {
+                WaitError::Closed { reason } => {
+                    self.error(format!("the connection to the EUT closed: {reason}"))
+                }
+                t => self.fail(format!(
+                    "the EUT did not send the expected message: {t}; expected {}",
+                    matcher::show(Some(expect))
+                )),
+            })?;
+        self.judge(&got, expect, vars)?;
+        if let Some(n) = &self.step.name {
+            marks.insert(n.clone(), got.at);
+        }
+        if send_resp && msg::notify(&got.msg).is_some_and(|n| n.send_resp) && !session.auto_ack() {
+            session.ack(&got);
+        }
+        if let (Some(w), Some(o)) = (window, origin) {
+            let elapsed = got.at.saturating_duration_since(o);
+            if elapsed < w.min.0 || elapsed > w.max.0 {
+                return Err(self.fail_on(
+                    &got,
+                    format!(
+                        "the message arrived {:.3} s after '{}', outside the window",
+                        elapsed.as_secs_f64(),
+                        w.from
+                    ),
+                    Some(format!(
+                        "between {:.3} s and {:.3} s",
+                        w.min.0.as_secs_f64(),
+                        w.max.0.as_secs_f64()
+                    )),
+                    Some(format!("{:.3} s", elapsed.as_secs_f64())),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    async fn expect_none(
+        &self,
+        session: &mut Session,
+        vars: &mut Vars,
+        expect: &Value,
+        span: Duration,
+    ) -> Result<(), Stop> {
+        let snapshot = vars.clone();
+        session
+            .expect_none(span, |m| matcher::matches(expect, &msg::body_tree(m), &snapshot))
+            .await
+            .map_err(|got| {
+                self.fail_on(
+                    &got,
+                    format!("a message arrived that must not arrive within {span:?}"),
+                    Some(format!("nothing matching {}", matcher::show(Some(expect)))),
+                    Some(msg::body_name(&got.msg).to_string()),
+                )
+            })
+    }
+}
+
+/// Every `err_code` in a tree, with its TR-369 name.
+fn error_codes(tree: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    fn walk(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(o) => {
+                for (k, x) in o {
+                    if k == "err_code"
+                        && let Some(c) = x.as_u64()
+                        && c != 0
+                    {
+                        let d = errors::describe(c as u32);
+                        if !out.contains(&d) {
+                            out.push(d);
+                        }
+                    } else {
+                        walk(x, out);
+                    }
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    walk(tree, &mut out);
+    out
+}

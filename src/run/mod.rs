@@ -1,0 +1,215 @@
+//! Runs the selected cases (libtest-mimic gives the familiar `cargo test` output and
+//! parallelism) and collects one [`CaseOutcome`] per case for the reports.
+
+pub mod exec;
+pub mod target;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Instant, SystemTime};
+
+use libtest_mimic::{Arguments, Completion, Failed, Trial};
+
+use crate::controller::{Dir, LogEntry, Logged, Session};
+use crate::report::{CaseOutcome, RunReport, Verdict, model::LogLine};
+use crate::usp::reflect;
+use crate::suite::matcher::Vars;
+use crate::suite::{Case, select};
+pub use target::Target;
+
+/// What the user asked of a run.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub filters: Vec<String>,
+    /// Cases at once; by default as many as the target allows.
+    pub test_threads: Option<usize>,
+    /// List the selected cases instead of running them.
+    pub list: bool,
+    pub quiet: bool,
+}
+
+/// The variables every case can use: the profile's identities and alternate elements.
+pub fn profile_vars(target: &Target) -> Vars {
+    let mut v = Vars::default();
+    v.set("eut.endpoint_id", target.eut_id());
+    v.set("controller.endpoint_id", target.controller_id());
+    for (k, val) in target.alternates() {
+        v.set(format!("alt.{k}"), val);
+    }
+    v
+}
+
+/// Runs one case against the target.
+pub async fn run_one(case: &Case, target: &Target) -> CaseOutcome {
+    let started = Instant::now();
+    let mtp = target.describe_mtp();
+    let (link, guard) = match target.open().await {
+        Ok(x) => x,
+        Err(why) => {
+            let mut o = CaseOutcome::not_run(case, &mtp, Verdict::Error, why.clone());
+            o.failure = Some(crate::report::Failure {
+                step: "connecting to the EUT".into(),
+                message: why,
+                ..Default::default()
+            });
+            o.reason = None;
+            return o;
+        }
+    };
+    let mut session = Session::new(
+        link,
+        &target.controller_id(),
+        &target.eut_id(),
+        &format!("uspcheck-{}", case.id),
+    );
+    let ended = exec::run_case(
+        case,
+        &mut session,
+        profile_vars(target),
+        target.response_timeout(),
+    )
+    .await;
+    let start = session.start();
+    let log = session.log().iter().map(|e| log_line(e, start)).collect();
+    if target.parallel() {
+        session.close().await;
+    } else {
+        target.give_back(session.into_link()).await;
+    }
+    drop(guard);
+    CaseOutcome {
+        id: case.id.clone(),
+        title: case.title.clone(),
+        tag: case.tag.as_str().into(),
+        features: case.features.clone(),
+        requirements: case.requirements.clone(),
+        file: case.file.clone(),
+        mtp,
+        verdict: ended.verdict,
+        failure: ended.failure,
+        reason: None,
+        cleanup_problems: ended.cleanup_problems,
+        duration_ms: started.elapsed().as_millis() as u64,
+        log,
+    }
+}
+
+/// The report's form of a session log entry.
+fn log_line(e: &LogEntry, start: Instant) -> LogLine {
+    let t = e.at.saturating_duration_since(start).as_secs_f64();
+    match &e.what {
+        Logged::Record {
+            dir,
+            bytes,
+            msg,
+            summary,
+            violations,
+        } => LogLine {
+            t,
+            dir: match dir {
+                Dir::In => "in",
+                Dir::Out => "out",
+            },
+            text: summary.clone(),
+            decoded: msg.as_ref().map(|m| reflect::to_value(m, "usp.Msg").to_string()),
+            hex: Some(hex::encode(bytes)),
+            violations: violations.iter().map(ToString::to_string).collect(),
+        },
+        Logged::Mtp(text) => LogLine {
+            t,
+            dir: "mtp",
+            text: text.clone(),
+            decoded: None,
+            hex: None,
+            violations: vec![],
+        },
+    }
+}
+
+/// Runs the cases with libtest-mimic's output and returns the report of the whole run.
+pub fn run_suite(cases: Vec<Case>, target: Arc<Target>, opts: &Options) -> RunReport {
+    let runtime = Arc::new(
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a tokio runtime starts"),
+    );
+    let outcomes: Arc<Mutex<Vec<CaseOutcome>>> = Arc::default();
+    let features = target.features();
+    let mtp = target.describe_mtp();
+    let mut trials = Vec::new();
+    for case in cases {
+        if !select::selected(&case, &opts.filters) {
+            outcomes.lock().unwrap().push(CaseOutcome::not_run(
+                &case,
+                &mtp,
+                Verdict::Skipped,
+                "not selected by the filters".into(),
+            ));
+            continue;
+        }
+        let name = format!("{} {}", case.id, case.title);
+        if let Some(why) = select::not_applicable(&case, &features) {
+            outcomes.lock().unwrap().push(CaseOutcome::not_run(
+                &case,
+                &mtp,
+                Verdict::NotApplicable,
+                why.clone(),
+            ));
+            trials.push(
+                Trial::ignorable_test(name, move || {
+                    Ok(Completion::ignored_with(format!("not applicable: {why}")))
+                })
+                .with_kind("tp469"),
+            );
+            continue;
+        }
+        let (rt, tgt, out) = (runtime.clone(), target.clone(), outcomes.clone());
+        trials.push(
+            Trial::test(name, move || {
+                let o = rt.block_on(run_one(&case, &tgt));
+                let result = match (&o.verdict, &o.failure) {
+                    (Verdict::Pass, _) => Ok(()),
+                    (v, Some(f)) => Err(Failed::from(format!(
+                        "{}: {}",
+                        v.as_str().to_uppercase(),
+                        f.text()
+                    ))),
+                    (v, None) => Err(Failed::from(v.as_str())),
+                };
+                out.lock().unwrap().push(o);
+                result
+            })
+            .with_kind("tp469"),
+        );
+    }
+    let threads = opts
+        .test_threads
+        .unwrap_or(if target.parallel() { 8 } else { 1 });
+    let args = Arguments {
+        test_threads: Some(threads),
+        list: opts.list,
+        quiet: opts.quiet,
+        ..Arguments::default()
+    };
+    let _conclusion = libtest_mimic::run(&args, trials);
+    let mut cases = std::mem::take(&mut *outcomes.lock().unwrap());
+    cases.sort_by_key(|o| crate::suite::case::id_key(&o.id));
+    RunReport {
+        tool: format!("uspcheck {}", env!("CARGO_PKG_VERSION")),
+        tp469: "1.4.0".into(),
+        eut: target.describe(),
+        eut_endpoint_id: target.eut_id(),
+        started: humantime_now(),
+        cases,
+    }
+}
+
+/// Seconds since the Unix epoch, as text (reports carry it; no date crate needed).
+fn humantime_now() -> String {
+    let secs = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    format!("{secs} (unix seconds)")
+}

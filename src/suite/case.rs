@@ -1,0 +1,194 @@
+//! The schema of one case file, and the validated form the runner executes. Raw structs
+//! mirror the YAML (unknown keys are errors); [`Case`] holds only well-formed steps, so the
+//! runner never meets a step that is both a `send` and an `await`.
+
+use serde::Deserialize;
+use serde_json::Value;
+use serde_saphyr::Spanned;
+
+use super::duration::Dur;
+
+/// Mandatory or conditional mandatory, as the plan's Functionality Tag says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tag {
+    Mandatory,
+    Conditional,
+}
+
+impl Tag {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tag::Mandatory => "mandatory",
+            Tag::Conditional => "conditional",
+        }
+    }
+}
+
+/// The MTP a case needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MtpNeed {
+    #[default]
+    Any,
+    Websocket,
+    Mqtt,
+    Stomp,
+    Uds,
+}
+
+/// One case file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCase {
+    pub id: String,
+    pub title: String,
+    pub tp469: String,
+    pub tag: Tag,
+    #[serde(default)]
+    pub features: Vec<u32>,
+    #[serde(default)]
+    pub mtp: MtpNeed,
+    #[serde(default)]
+    pub requirements: Vec<String>,
+    #[serde(default)]
+    pub purpose: String,
+    #[serde(default)]
+    pub metrics: Vec<String>,
+    pub fault: Option<String>,
+    #[serde(default)]
+    pub setup: Vec<Spanned<RawStep>>,
+    pub steps: Vec<Spanned<RawStep>>,
+    #[serde(default)]
+    pub cleanup: Vec<Spanned<RawStep>>,
+}
+
+/// A metric reference: one number or a list.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(u32),
+    Many(Vec<u32>),
+}
+
+/// A timing window measured from a named earlier step.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Window {
+    pub from: String,
+    pub min: Dur,
+    pub max: Dur,
+}
+
+/// One step as written; exactly one of `send`, `await`, `expect_none` must be present.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStep {
+    pub name: Option<String>,
+    pub metric: Option<OneOrMany>,
+    pub send: Option<Value>,
+    pub expect: Option<Value>,
+    pub timeout: Option<Dur>,
+    #[serde(rename = "await")]
+    pub await_: Option<Value>,
+    pub within: Option<Dur>,
+    pub window: Option<Window>,
+    pub send_resp: Option<bool>,
+    pub expect_none: Option<Value>,
+    #[serde(rename = "for")]
+    pub for_: Option<Dur>,
+}
+
+/// What a step does.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// Send a request (the body of `usp.Request`, as a template with `${vars}`) and judge
+    /// the answer against `expect` (a partial match of the response body), if given.
+    Send {
+        request: Value,
+        expect: Option<Value>,
+        timeout: Option<Dur>,
+    },
+    /// Wait for a message from the EUT matching `expect` (e.g. `{notify: {...}}`).
+    Await {
+        expect: Value,
+        within: Option<Dur>,
+        window: Option<Window>,
+        send_resp: bool,
+    },
+    /// Nothing matching `expect` may arrive for `span`.
+    ExpectNone { expect: Value, span: Dur },
+}
+
+/// A validated step.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub name: Option<String>,
+    pub metrics: Vec<u32>,
+    pub action: Action,
+    /// `line:column` of the step in its file, for messages.
+    pub at: String,
+}
+
+impl Step {
+    /// A short label for reports: `steps[2] (send add)`.
+    pub fn label(&self, phase: &str, index: usize) -> String {
+        let what = match &self.action {
+            Action::Send { request, .. } => format!(
+                "send {}",
+                request
+                    .as_object()
+                    .and_then(|o| o.keys().next().cloned())
+                    .unwrap_or_default()
+            ),
+            Action::Await { .. } => "await".into(),
+            Action::ExpectNone { .. } => "expect_none".into(),
+        };
+        match &self.name {
+            Some(n) => format!("{phase}[{index}] '{n}' ({what}, line {})", self.at),
+            None => format!("{phase}[{index}] ({what}, line {})", self.at),
+        }
+    }
+}
+
+/// A validated case.
+#[derive(Debug, Clone)]
+pub struct Case {
+    pub id: String,
+    pub title: String,
+    pub tp469: String,
+    pub tag: Tag,
+    pub features: Vec<u32>,
+    pub mtp: MtpNeed,
+    pub requirements: Vec<String>,
+    pub purpose: String,
+    pub metrics: Vec<String>,
+    pub fault: Option<String>,
+    pub setup: Vec<Step>,
+    pub steps: Vec<Step>,
+    pub cleanup: Vec<Step>,
+    /// The file it came from.
+    pub file: String,
+}
+
+impl Case {
+    /// Whether any step awaits a message the EUT sends on its own, so the session must not
+    /// acknowledge Notify messages before the step sees them.
+    pub fn awaits_notifications(&self) -> bool {
+        self.setup
+            .iter()
+            .chain(&self.steps)
+            .chain(&self.cleanup)
+            .any(|s| matches!(s.action, Action::Await { send_resp: false, .. }))
+    }
+
+    /// The numeric sort key of the id (`1.10` after `1.9`).
+    pub fn sort_key(&self) -> Vec<u32> {
+        id_key(&self.id)
+    }
+}
+
+/// The numeric sort key of a TP-469 id.
+pub fn id_key(id: &str) -> Vec<u32> {
+    id.split('.').map(|p| p.parse().unwrap_or(u32::MAX)).collect()
+}

@@ -1,0 +1,316 @@
+//! Loading case files. Every problem names its file, line and column, rustc-style, so a
+//! typo in a case is found in seconds; no case runs until every file loads.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde_saphyr::Spanned;
+
+use super::case::{Action, Case, OneOrMany, RawCase, RawStep, Step};
+use crate::usp::{pb, reflect};
+
+/// A case file that cannot be used, with where and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadError {
+    pub file: String,
+    pub line: u64,
+    pub column: u64,
+    pub message: String,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.column, self.message
+        )
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// Loads one case from text; `file` is used in errors.
+pub fn load_str(text: &str, file: &str) -> Result<Case, LoadError> {
+    let raw: RawCase = serde_saphyr::from_str(text).map_err(|e| {
+        let (line, column) = e
+            .location()
+            .map(|l| (l.line(), l.column()))
+            .unwrap_or((1, 1));
+        LoadError {
+            file: file.into(),
+            line,
+            column,
+            message: first_line(&e.to_string()),
+        }
+    })?;
+    validate(raw, file)
+}
+
+/// The message of a serde-saphyr error without its rendered snippet.
+fn first_line(s: &str) -> String {
+    s.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("invalid YAML")
+        .trim_start_matches("error: ")
+        .to_string()
+}
+
+/// Loads one case file.
+pub fn load_file(path: &Path) -> Result<Case, LoadError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| LoadError {
+        file: file.clone(),
+        line: 0,
+        column: 0,
+        message: format!("cannot read: {e}"),
+    })?;
+    load_str(&text, &file)
+}
+
+/// Loads every `*.yaml` case below `dir`, sorted by TP-469 id. All errors are returned
+/// together, so one run shows every broken file.
+pub fn load_dir(dir: &Path) -> Result<Vec<Case>, Vec<LoadError>> {
+    let mut files = Vec::new();
+    collect(dir, &mut files).map_err(|e| {
+        vec![LoadError {
+            file: dir.display().to_string(),
+            line: 0,
+            column: 0,
+            message: format!("cannot read the case folder: {e}"),
+        }]
+    })?;
+    files.sort();
+    gather(files.iter().map(|f| load_file(f)))
+}
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded_cases.rs"));
+}
+
+/// Loads the cases compiled into the binary (the `testcases/` folder at build time).
+pub fn load_embedded() -> Result<Vec<Case>, Vec<LoadError>> {
+    gather(embedded::EMBEDDED.iter().map(|(f, t)| load_str(t, f)))
+}
+
+/// Collects loaded cases: every error together, duplicate ids refused, sorted by id.
+fn gather(loaded: impl Iterator<Item = Result<Case, LoadError>>) -> Result<Vec<Case>, Vec<LoadError>> {
+    let mut cases = Vec::new();
+    let mut errors = Vec::new();
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    for item in loaded {
+        match item {
+            Ok(c) => {
+                if let Some(first) = seen.insert(c.id.clone(), c.file.clone()) {
+                    errors.push(LoadError {
+                        file: c.file.clone(),
+                        line: 1,
+                        column: 1,
+                        message: format!("case id {} is also defined in {first}", c.id),
+                    });
+                }
+                cases.push(c);
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    cases.sort_by_key(|c| c.sort_key());
+    Ok(cases)
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let p = entry?.path();
+        if p.is_dir() {
+            collect(&p, out)?;
+        } else if p.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+fn validate(raw: RawCase, file: &str) -> Result<Case, LoadError> {
+    let err_at = |s: &Spanned<RawStep>, message: String| LoadError {
+        file: file.into(),
+        line: s.referenced.line(),
+        column: s.referenced.column(),
+        message,
+    };
+    let metric_count = raw.metrics.len() as u32;
+    let mut names: HashSet<String> = HashSet::new();
+    let mut convert = |phase: &str, steps: Vec<Spanned<RawStep>>| -> Result<Vec<Step>, LoadError> {
+        let mut out = Vec::new();
+        for (i, s) in steps.into_iter().enumerate() {
+            let step = step(&s.value, metric_count, &names)
+                .map_err(|m| err_at(&s, format!("{phase}[{i}]: {m}")))?;
+            if let Some(n) = &step.name
+                && !names.insert(n.clone())
+            {
+                return Err(err_at(&s, format!("{phase}[{i}]: step name '{n}' is used twice")));
+            }
+            out.push(Step {
+                at: format!("{}:{}", s.referenced.line(), s.referenced.column()),
+                ..step
+            });
+        }
+        Ok(out)
+    };
+    let setup = convert("setup", raw.setup)?;
+    let steps = convert("steps", raw.steps)?;
+    let cleanup = convert("cleanup", raw.cleanup)?;
+    if steps.is_empty() {
+        return Err(LoadError {
+            file: file.into(),
+            line: 1,
+            column: 1,
+            message: "a case needs at least one step in `steps`".into(),
+        });
+    }
+    Ok(Case {
+        id: raw.id,
+        title: raw.title,
+        tp469: raw.tp469,
+        tag: raw.tag,
+        features: raw.features,
+        mtp: raw.mtp,
+        requirements: raw.requirements,
+        purpose: raw.purpose.trim().to_string(),
+        metrics: raw.metrics,
+        fault: raw.fault,
+        setup,
+        steps,
+        cleanup,
+        file: file.into(),
+    })
+}
+
+fn step(s: &RawStep, metric_count: u32, names: &HashSet<String>) -> Result<Step, String> {
+    let metrics = match &s.metric {
+        None => vec![],
+        Some(OneOrMany::One(m)) => vec![*m],
+        Some(OneOrMany::Many(v)) => v.clone(),
+    };
+    if let Some(bad) = metrics.iter().find(|m| **m == 0 || **m > metric_count) {
+        return Err(format!(
+            "metric {bad} does not exist (the case lists {metric_count} metrics)"
+        ));
+    }
+    let kinds = [s.send.is_some(), s.await_.is_some(), s.expect_none.is_some()];
+    if kinds.iter().filter(|k| **k).count() != 1 {
+        return Err("a step needs exactly one of `send`, `await`, `expect_none`".into());
+    }
+    let only = |ok: bool, what: &str, with: &str| {
+        if ok {
+            Ok(())
+        } else {
+            Err(format!("`{what}` belongs to a `{with}` step"))
+        }
+    };
+    only(s.expect.is_none() || s.send.is_some(), "expect", "send")?;
+    only(s.timeout.is_none() || s.send.is_some(), "timeout", "send")?;
+    only(s.within.is_none() || s.await_.is_some(), "within", "await")?;
+    only(s.window.is_none() || s.await_.is_some(), "window", "await")?;
+    only(s.send_resp.is_none() || s.await_.is_some(), "send_resp", "await")?;
+    only(s.for_.is_none() || s.expect_none.is_some(), "for", "expect_none")?;
+    if let Some(w) = &s.window {
+        if !names.contains(&w.from) {
+            return Err(format!(
+                "window.from '{}' does not name an earlier step",
+                w.from
+            ));
+        }
+        if w.min > w.max {
+            return Err("window.min is greater than window.max".into());
+        }
+    }
+    let action = if let Some(req) = &s.send {
+        req.as_object()
+            .filter(|o| o.len() == 1)
+            .ok_or("`send` holds exactly one request field (get, set, add, delete, operate, …)")?;
+        if let Err(e) = reflect::from_value::<pb::Request>(req, "usp.Request") {
+            // A `${var}` in a numeric or boolean field is only known at run time.
+            if !e.contains("${") {
+                return Err(e);
+            }
+        }
+        Action::Send {
+            request: req.clone(),
+            expect: s.expect.clone(),
+            timeout: s.timeout,
+        }
+    } else if let Some(exp) = &s.await_ {
+        Action::Await {
+            expect: exp.clone(),
+            within: s.within,
+            window: s.window.clone(),
+            send_resp: s.send_resp.unwrap_or(true),
+        }
+    } else {
+        let expect = s.expect_none.clone().unwrap_or_default();
+        let span = s.for_.ok_or("an `expect_none` step needs `for: <duration>`")?;
+        Action::ExpectNone { expect, span }
+    };
+    Ok(Step {
+        name: s.name.clone(),
+        metrics,
+        action,
+        at: String::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+id: "9.99"
+title: a case
+tp469: "1.4.0"
+tag: mandatory
+metrics: [The EUT answers.]
+steps:
+  - send: { get: { param_paths: [Device.LocalAgent.EndpointID] } }
+    expect: { get_resp: {} }
+    metric: 1
+"#;
+
+    #[test]
+    fn a_good_case_loads() {
+        let c = load_str(GOOD, "good.yaml").unwrap();
+        assert_eq!(c.id, "9.99");
+        assert_eq!(c.steps.len(), 1);
+        assert_eq!(c.steps[0].at, "8:5");
+    }
+
+    #[test]
+    fn unknown_keys_name_file_line_and_column() {
+        let bad = GOOD.replace("    metric: 1", "    metrc: 1");
+        let e = load_str(&bad, "bad.yaml").unwrap_err();
+        assert_eq!((e.file.as_str(), e.line), ("bad.yaml", 10), "{e}");
+        assert!(e.message.contains("metrc"), "{e}");
+    }
+
+    #[test]
+    fn unknown_proto_fields_are_errors_at_the_step() {
+        let bad = GOOD.replace("param_paths", "param_pahts");
+        let e = load_str(&bad, "bad.yaml").unwrap_err();
+        assert_eq!(e.line, 8, "{e}");
+        assert!(e.message.contains("unknown field 'param_pahts'"), "{e}");
+    }
+
+    #[test]
+    fn step_shape_errors() {
+        let bad = GOOD.replace("    metric: 1", "    metric: 3");
+        assert!(load_str(&bad, "b").unwrap_err().message.contains("metric 3"));
+        let bad = GOOD.replace("expect: { get_resp: {} }", "within: 5s");
+        assert!(load_str(&bad, "b").unwrap_err().message.contains("`within`"));
+        let e = load_str("id: [", "broken.yaml").unwrap_err();
+        assert_eq!(e.file, "broken.yaml");
+    }
+}

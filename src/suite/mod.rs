@@ -1,0 +1,13 @@
+//! Test cases as data: the YAML schema of a TP-469 case, loading with file:line:column
+//! errors, the matchers expectations are written in, the EUT profile, and selection of
+//! cases by feature profile and filters. See `docs/case-format.md`.
+
+pub mod case;
+pub mod duration;
+pub mod load;
+pub mod matcher;
+pub mod profile;
+pub mod select;
+
+pub use case::{Action, Case, Step, Tag};
+pub use load::{LoadError, load_dir, load_embedded, load_file, load_str};

@@ -1,0 +1,272 @@
+//! TP-469's universal test metrics, applied to every Record and Msg the EUT sends in every
+//! case: the Endpoint ID is valid (R-ARC.2a/5/6), records and messages decode with the USP
+//! schemas (R-ENC.0/1, R-MSG.5–R-MSG.10), and paths the Agent reports use instance-number
+//! addressing (R-MSG.3, R-ARC.7). A violation fails the case that saw it.
+
+use std::fmt;
+
+use prost::Message;
+use serde_json::Value;
+
+use super::pb_record::Record;
+use super::{endpoint, msg, path, pb};
+
+/// One broken rule: the requirement and a sentence saying what was seen.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Violation {
+    pub requirement: &'static str,
+    pub text: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.text, self.requirement)
+    }
+}
+
+fn v(requirement: &'static str, text: impl Into<String>) -> Violation {
+    Violation {
+        requirement,
+        text: text.into(),
+    }
+}
+
+/// A Record received from the EUT, decoded as far as it goes.
+#[derive(Debug, Clone)]
+pub struct Inbound {
+    pub record: Record,
+    /// The Msg inside a no_session_context Record, if there is one and it decodes.
+    pub msg: Option<pb::Msg>,
+    /// Every universal metric this record breaks.
+    pub violations: Vec<Violation>,
+}
+
+/// Decodes and checks a record from the EUT. A record that does not decode at all is an
+/// `Err` carrying the violation, with the bytes in hex so the failure can show them.
+pub fn inbound(bytes: &[u8], controller_id: &str, eut_id: &str) -> Result<Inbound, Violation> {
+    let record = Record::decode(bytes).map_err(|e| {
+        v(
+            "R-ENC.0",
+            format!(
+                "the bytes received are not a USP Record ({e}): {}",
+                hex::encode(bytes)
+            ),
+        )
+    })?;
+    let mut out = Vec::new();
+    if record.version.is_empty() {
+        out.push(v("R-REC.1", "the Record has no version"));
+    }
+    if record.to_id != controller_id {
+        out.push(v(
+            "R-E2E.1",
+            format!(
+                "the Record's to_id is {:?}, not the Controller's Endpoint ID {controller_id:?}",
+                record.to_id
+            ),
+        ));
+    }
+    if record.from_id != eut_id {
+        out.push(v(
+            "R-ARC.2",
+            format!(
+                "the Record's from_id is {:?}, not the EUT's Endpoint ID {eut_id:?}",
+                record.from_id
+            ),
+        ));
+    }
+    if let Err(why) = endpoint::check(&record.from_id) {
+        out.push(v("R-ARC.5", why));
+    }
+    if record.record_type.is_none() {
+        out.push(v("R-ENC.1", "the Record has no record_type"));
+    }
+    let mut decoded = None;
+    if let Some(payload) = super::record::payload(&record) {
+        if payload.is_empty() {
+            out.push(v("R-E2E.26", "a no_session_context Record with an empty payload"));
+        } else {
+            match pb::Msg::decode(payload) {
+                Ok(m) => {
+                    out.extend(message(&m));
+                    decoded = Some(m);
+                }
+                Err(e) => out.push(v(
+                    "R-MSG.5",
+                    format!(
+                        "the payload is not a USP Msg ({e}): {}",
+                        hex::encode(payload)
+                    ),
+                )),
+            }
+        }
+    }
+    Ok(Inbound {
+        record,
+        msg: decoded,
+        violations: out,
+    })
+}
+
+/// The header and body rules every Msg must keep, and R-MSG.3 on reported paths.
+pub fn message(m: &pb::Msg) -> Vec<Violation> {
+    let mut out = Vec::new();
+    match &m.header {
+        None => out.push(v("R-MSG.6", "the Msg has no header")),
+        Some(h) if h.msg_id.is_empty() => out.push(v("R-MSG.8", "the header has an empty msg_id")),
+        Some(_) => {}
+    }
+    match (msg::header_type(m), msg::body_type(m)) {
+        (_, None) => out.push(v("R-MSG.7", "the Msg has no body (or an empty one)")),
+        (None, _) => out.push(v("R-MSG.10", "the header's msg_type is not a known value")),
+        (Some(h), Some(b)) if h != b => out.push(v(
+            "R-MSG.10",
+            format!(
+                "the header says {} but the body is {}",
+                h.as_str_name(),
+                b.as_str_name()
+            ),
+        )),
+        _ => {}
+    }
+    if m.body.is_some() {
+        reported_paths(&msg::body_tree(m), "", &mut out);
+    }
+    out
+}
+
+/// Fields in which an Agent reports paths of its instantiated data model.
+const REPORTED: &[&str] = &[
+    "resolved_path",
+    "instantiated_path",
+    "affected_path",
+    "affected_paths",
+    "req_obj_path",
+    "instantiated_obj_paths",
+];
+
+fn reported_paths(tree: &Value, at: &str, out: &mut Vec<Violation>) {
+    match tree {
+        Value::Object(map) => {
+            for (k, val) in map {
+                let here = if at.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{at}.{k}")
+                };
+                if REPORTED.contains(&k.as_str()) {
+                    let items: Vec<&Value> = match val {
+                        Value::Array(a) => a.iter().collect(),
+                        other => vec![other],
+                    };
+                    for item in items {
+                        if let Some(p) = item.as_str()
+                            && !p.is_empty()
+                            && let Err(why) = instantiated(p)
+                        {
+                            out.push(v(
+                                "R-MSG.3",
+                                format!("{here} = {p:?} is not an instance-number path: {why}"),
+                            ));
+                        }
+                    }
+                } else {
+                    reported_paths(val, &here, out);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                reported_paths(item, &format!("{at}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whether a reported path is a well-formed path with instance numbers only (R-MSG.3).
+fn instantiated(p: &str) -> Result<(), String> {
+    match path::parse(p) {
+        Err(e) => Err(e.to_string()),
+        Ok(x) if !x.starts_with_device() => Err("it does not begin with \"Device.\"".into()),
+        Ok(x) if !x.is_instantiated() => {
+            Err("it contains a wildcard, search expression or unique-key reference".into())
+        }
+        Ok(_) => Ok(()),
+    }
+}
+
+/// Checks an answer against the request it answers: the msg_type must be the request's
+/// response type or ERROR (R-MSG.0, R-MSG.10).
+pub fn answer(request: pb::header::MsgType, m: &pb::Msg) -> Vec<Violation> {
+    let Some(expected) = msg::answering_type(request) else {
+        return vec![];
+    };
+    match msg::header_type(m) {
+        Some(t) if t == expected || t == pb::header::MsgType::Error => vec![],
+        other => vec![v(
+            "R-MSG.0",
+            format!(
+                "a {} request was answered with msg_type {}",
+                request.as_str_name(),
+                other.map_or("(unknown)", |t| t.as_str_name())
+            ),
+        )],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::usp::{pb::response::RespType, record};
+
+    const C: &str = "proto::ctrl";
+    const A: &str = "proto::agent";
+
+    fn get_resp(resolved: &str) -> pb::Msg {
+        msg::response(
+            "1",
+            RespType::GetResp(pb::GetResp {
+                req_path_results: vec![pb::get_resp::RequestedPathResult {
+                    requested_path: "Device.LocalAgent.Subscription.*.".into(),
+                    resolved_path_results: vec![pb::get_resp::ResolvedPathResult {
+                        resolved_path: resolved.into(),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+            }),
+        )
+    }
+
+    #[test]
+    fn a_good_record_has_no_violations() {
+        let r = record::no_session(C, A, &get_resp("Device.LocalAgent.Subscription.1."));
+        let got = inbound(&record::encode(&r), C, A).unwrap();
+        assert_eq!(got.violations, vec![]);
+        assert!(got.msg.is_some());
+    }
+
+    #[test]
+    fn wrong_ids_and_search_paths_are_violations() {
+        let r = record::no_session("proto::other", A, &get_resp("Device.LocalAgent.Subscription.*."));
+        let got = inbound(&record::encode(&r), C, A).unwrap();
+        let reqs: Vec<_> = got.violations.iter().map(|v| v.requirement).collect();
+        assert_eq!(reqs, vec!["R-E2E.1", "R-MSG.3"], "{:?}", got.violations);
+    }
+
+    #[test]
+    fn garbage_is_shown_in_hex() {
+        let err = inbound(&[0x0a, 0xff], C, A).unwrap_err();
+        assert!(err.text.contains("0aff"), "{err}");
+    }
+
+    #[test]
+    fn header_body_mismatch_and_wrong_answer() {
+        let mut m = get_resp("Device.LocalAgent.");
+        m.header.as_mut().unwrap().msg_type = pb::header::MsgType::SetResp as i32;
+        assert_eq!(message(&m)[0].requirement, "R-MSG.10");
+        assert_eq!(answer(pb::header::MsgType::Add, &m)[0].requirement, "R-MSG.0");
+        assert!(answer(pb::header::MsgType::Set, &m).is_empty());
+    }
+}

@@ -1,0 +1,85 @@
+//! Every TP-469 case is proven twice: it passes against the reference agent, and it fails
+//! against the reference agent with the fault its file names. A case that cannot be made to
+//! fail is not a test. Each trial gets its own agent on its own port, so they run in parallel.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use uspcheck::agent::Fault;
+use uspcheck::report::Verdict;
+use uspcheck::run::{Target, run_one};
+use uspcheck::suite::{self, Case};
+
+fn main() {
+    let mut args = Arguments::from_args();
+    // The trials wait on sockets far more than they compute.
+    args.test_threads.get_or_insert(8);
+    let cases = suite::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("testcases"))
+        .unwrap_or_else(|errors| {
+            for e in errors {
+                eprintln!("{e}");
+            }
+            panic!("the case files load");
+        });
+    let rt = Arc::new(
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap(),
+    );
+    let mut trials = Vec::new();
+    for case in cases.into_iter().map(Arc::new) {
+        let (c, r) = (case.clone(), rt.clone());
+        trials.push(Trial::test(format!("{}::passes", case.id), move || {
+            expect(&c, &r, vec![], Verdict::Pass)
+        }));
+        let (c, r) = (case.clone(), rt.clone());
+        let fault_name = case.fault.clone().unwrap_or_default();
+        trials.push(Trial::test(
+            format!("{}::fails_with::{fault_name}", case.id),
+            move || {
+                let fault: Fault = c.fault.as_deref().unwrap_or("").parse().map_err(|_| {
+                    Failed::from(format!(
+                        "{} must name a known reference-agent fault in `fault:` (got {:?})",
+                        c.file, c.fault
+                    ))
+                })?;
+                expect(&c, &r, vec![fault], Verdict::Fail)
+            },
+        ));
+    }
+    libtest_mimic::run(&args, trials).exit();
+}
+
+fn expect(case: &Case, rt: &tokio::runtime::Runtime, faults: Vec<Fault>, want: Verdict) -> Result<(), Failed> {
+    let target = Target::BuiltIn { faults };
+    let o = rt.block_on(run_one(case, &target));
+    if o.verdict == want {
+        if want == Verdict::Fail {
+            let f = o.failure.as_ref().ok_or("a failure carries its text")?;
+            // The failure must explain itself: step and message at least.
+            if f.step.is_empty() || f.message.is_empty() {
+                return Err(format!("failure text is incomplete: {f:?}").into());
+            }
+        }
+        if let Some(p) = o.cleanup_problems.first().filter(|_| want == Verdict::Pass) {
+            return Err(format!("clean-up failed against the conforming agent: {p}").into());
+        }
+        return Ok(());
+    }
+    let detail = o
+        .failure
+        .as_ref()
+        .map(|f| f.text())
+        .unwrap_or_default();
+    Err(format!(
+        "expected {} against {}, got {}\n{detail}\nlog:\n{}",
+        want.as_str(),
+        target.describe(),
+        o.verdict.as_str(),
+        o.log.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+    )
+    .into())
+}
