@@ -16,6 +16,8 @@ fn main() {
     let out = PathBuf::from(env::var("OUT_DIR").unwrap());
     std::fs::write(out.join("usp_descriptor.bin"), fds.encode_to_vec()).unwrap();
     prost_build::Config::new()
+        // Ordered maps, so the same message always encodes to the same bytes.
+        .btree_map(["."])
         .compile_fds(fds)
         .expect("prost-build generates the USP types");
     embed_cases(&out);
@@ -28,11 +30,16 @@ fn embed_cases(out: &std::path::Path) {
     let mut files = Vec::new();
     collect(&root.join("testcases"), &mut files);
     files.sort();
-    let mut code = String::from("/// Case files compiled into the binary: (path, text).\npub const EMBEDDED: &[(&str, &str)] = &[\n");
+    let mut code = String::from(
+        "/// Case files compiled into the binary: (path, text).\npub const EMBEDDED: &[(&str, &str)] = &[\n",
+    );
     for f in files {
         println!("cargo:rerun-if-changed={}", f.display());
         let rel = f.strip_prefix(&root).unwrap().display().to_string();
-        code.push_str(&format!("    ({rel:?}, include_str!({:?})),\n", f.display().to_string()));
+        code.push_str(&format!(
+            "    ({rel:?}, include_str!({:?})),\n",
+            f.display().to_string()
+        ));
     }
     code.push_str("];\n");
     std::fs::write(out.join("embedded_cases.rs"), code).unwrap();

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 
 use uspcheck::agent::{self, AgentConfig, Fault};
+use uspcheck::mtp::websocket;
 use uspcheck::report::{self, RunReport};
 use uspcheck::run::{self, Target, target};
 use uspcheck::suite::{self, Case, LoadError, profile::Profile};
@@ -109,7 +110,9 @@ fn main() -> ExitCode {
             let target = match (eut, faults) {
                 (Some(path), f) => {
                     if !f.is_empty() {
-                        eprintln!("error: --fault applies to the built-in agent only, not to --eut");
+                        eprintln!(
+                            "error: --fault applies to the built-in agent only, not to --eut"
+                        );
                         return ExitCode::from(exit::USAGE);
                     }
                     match Profile::load(&path) {
@@ -170,13 +173,19 @@ fn main() -> ExitCode {
                     }
                     (None, listen) => {
                         let addr = listen.unwrap_or_else(|| "127.0.0.1:8081".into());
-                        match agent::run::websocket_server(&addr, cfg).await {
-                            Ok(()) => ExitCode::from(exit::OK),
+                        let server = match websocket::Server::bind(&addr, &cfg.endpoint_id).await {
+                            Ok(s) => s,
                             Err(e) => {
-                                eprintln!("error: {e}");
-                                ExitCode::from(exit::ERRORS)
+                                eprintln!("error: cannot listen on {addr}: {e}");
+                                return ExitCode::from(exit::ERRORS);
                             }
-                        }
+                        };
+                        eprintln!(
+                            "uspcheck agent {} listening on ws://{addr}",
+                            cfg.endpoint_id
+                        );
+                        agent::run::websocket_server(server, cfg).await;
+                        ExitCode::from(exit::OK)
                     }
                 }
             })
@@ -193,7 +202,10 @@ fn load_cases(dir: Option<PathBuf>) -> Result<Vec<Case>, ExitCode> {
         for e in &errors {
             eprintln!("error: {e}");
         }
-        eprintln!("{} case file(s) could not be loaded; nothing was run", errors.len());
+        eprintln!(
+            "{} case file(s) could not be loaded; nothing was run",
+            errors.len()
+        );
         ExitCode::from(exit::BAD_INPUT)
     })
 }

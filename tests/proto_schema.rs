@@ -34,6 +34,11 @@ fn compiled_schemas_equal_the_official_protos() {
             .iter()
             .find(|o| o.name == t.name)
             .unwrap_or_else(|| panic!("{:?} is compiled into uspcheck", t.name));
-        assert_eq!(shape(o), shape(t), "{:?} differs from the official schema", t.name);
+        assert_eq!(
+            shape(o),
+            shape(t),
+            "{:?} differs from the official schema",
+            t.name
+        );
     }
 }

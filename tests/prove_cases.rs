@@ -53,7 +53,12 @@ fn main() {
     libtest_mimic::run(&args, trials).exit();
 }
 
-fn expect(case: &Case, rt: &tokio::runtime::Runtime, faults: Vec<Fault>, want: Verdict) -> Result<(), Failed> {
+fn expect(
+    case: &Case,
+    rt: &tokio::runtime::Runtime,
+    faults: Vec<Fault>,
+    want: Verdict,
+) -> Result<(), Failed> {
     let target = Target::BuiltIn { faults };
     let o = rt.block_on(run_one(case, &target));
     if o.verdict == want {
@@ -69,17 +74,17 @@ fn expect(case: &Case, rt: &tokio::runtime::Runtime, faults: Vec<Fault>, want: V
         }
         return Ok(());
     }
-    let detail = o
-        .failure
-        .as_ref()
-        .map(|f| f.text())
-        .unwrap_or_default();
+    let detail = o.failure.as_ref().map(|f| f.text()).unwrap_or_default();
     Err(format!(
         "expected {} against {}, got {}\n{detail}\nlog:\n{}",
         want.as_str(),
         target.describe(),
         o.verdict.as_str(),
-        o.log.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+        o.log
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
     )
     .into())
 }

@@ -4,7 +4,7 @@
 //! send_resp = NotifRetry, R-NOT.7), and the retry schedule of R-NOT.1/R-NOT.2 for those that
 //! want a NotifyResp.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::dm::{Dm, Loc, Step, reference_loc};
@@ -164,8 +164,8 @@ impl Agent {
                 && (self.matches_exact(&p.segments, loc)
                     || self.matches_exact(&p.segments, &loc.parent()))
         });
-        let keys: HashMap<String, String> = if self.has_fault(Fault::NoUniqueKeys) {
-            HashMap::new()
+        let keys: BTreeMap<String, String> = if self.has_fault(Fault::NoUniqueKeys) {
+            BTreeMap::new()
         } else {
             self.dm.unique_keys(loc).into_iter().collect()
         };
@@ -248,7 +248,7 @@ impl Agent {
         let (cause, key) = self.boot_cause.clone();
         subs.iter()
             .map(|s| {
-                let params = HashMap::from([
+                let params = BTreeMap::from([
                     ("Cause".to_string(), cause.clone()),
                     ("CommandKey".to_string(), key.clone()),
                     ("Reason".to_string(), String::new()),

@@ -5,7 +5,7 @@
 //! Failures of a command are `cmd_failure` results, never Error messages (R-OPR.1); only a
 //! request that cannot be understood at all gets an Error.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::codes::{
@@ -100,7 +100,7 @@ impl Agent {
         intents: &mut Vec<Intent>,
         after: &mut Vec<Outgoing>,
     ) -> Result<OperationResp, Failure> {
-        let mut args = HashMap::new();
+        let mut args = BTreeMap::new();
         for (def, mandatory) in &cmd.inputs {
             match op.input_args.get(def.name) {
                 Some(v) => {

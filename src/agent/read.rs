@@ -1,7 +1,7 @@
 //! The read-only messages: Get (R-GET.*), GetInstances (R-GIN.*), GetSupportedDM (R-GSP.*)
 //! and the GetSupportedProtocol answer. None of them changes the data model.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use super::codes::{
     Failure, INVALID_PATH, INVALID_PATH_SYNTAX, NOT_A_TABLE, OBJECT_DOES_NOT_EXIST, fail,
@@ -79,7 +79,7 @@ impl Agent {
                     };
                     out.push(pb::get_resp::ResolvedPathResult {
                         resolved_path,
-                        result_params: HashMap::from([(key(loc, p.name), self.dm.value(node, p))]),
+                        result_params: BTreeMap::from([(key(loc, p.name), self.dm.value(node, p))]),
                     });
                 }
             }

@@ -46,17 +46,9 @@ pub async fn websocket_client(url: &str, cfg: AgentConfig) {
     }
 }
 
-/// Listens on `addr` for controllers (the agent as WebSocket server, R-WS.6) and serves
-/// each connection in turn, keeping one data model across them.
-pub async fn websocket_server(addr: &str, cfg: AgentConfig) -> Result<(), String> {
-    let server = websocket::Server::bind(addr, &cfg.endpoint_id)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    eprintln!(
-        "uspcheck agent {} listening on ws://{}",
-        cfg.endpoint_id,
-        server.local_addr().map_err(|e| e.to_string())?
-    );
+/// Serves controllers that connect to `server` (the agent as WebSocket server, R-WS.6),
+/// one connection at a time, keeping one data model across them.
+pub async fn websocket_server(server: websocket::Server, cfg: AgentConfig) {
     let agent = Arc::new(Mutex::new(Agent::new(cfg.clone())));
     let mut first = true;
     loop {
@@ -87,13 +79,21 @@ enum Due {
 }
 
 /// Serves one link until it closes or the agent reboots.
-pub async fn serve(mut link: Link, agent: Arc<Mutex<Agent>>, cfg: &AgentConfig, boot: bool) -> Ended {
+pub async fn serve(
+    mut link: Link,
+    agent: Arc<Mutex<Agent>>,
+    cfg: &AgentConfig,
+    boot: bool,
+) -> Ended {
     let out = Sender {
         link: link.sender.clone(),
         cfg: cfg.clone(),
     };
     // R-MTP.6: the Connect Record goes first, whichever side opened the connection.
-    out.raw(record::websocket_connect(&cfg.controller_id, &cfg.endpoint_id));
+    out.raw(record::websocket_connect(
+        &cfg.controller_id,
+        &cfg.endpoint_id,
+    ));
     let (due_tx, mut due_rx) = mpsc::unbounded_channel::<Due>();
     if boot {
         let first = agent.lock().await.boot();
@@ -134,7 +134,11 @@ async fn reboot(agent: &Arc<Mutex<Agent>>, out: &Sender) -> Ended {
 /// Decodes a record and runs its message through the agent. Records not addressed to this
 /// agent are ignored (R-E2E.1); a request that cannot be decoded gets an Error when its
 /// msg_id can be read (R-MTP.5).
-async fn handle_record(agent: &Arc<Mutex<Agent>>, cfg: &AgentConfig, bytes: &[u8]) -> Vec<Outgoing> {
+async fn handle_record(
+    agent: &Arc<Mutex<Agent>>,
+    cfg: &AgentConfig,
+    bytes: &[u8],
+) -> Vec<Outgoing> {
     let Ok(rec) = record::decode(bytes) else {
         return vec![];
     };
@@ -169,7 +173,11 @@ impl Sender {
     fn dispatch(&self, outputs: Vec<Outgoing>, due: &mpsc::UnboundedSender<Due>) -> Option<Ended> {
         for o in outputs {
             match o {
-                Outgoing::Send { msg: m, .. } if self.has(Fault::LateResponse) && msg::is_answer(&m) => {
+                // This link reaches one Controller; messages for others are not ours to send.
+                Outgoing::Send { to, .. } if to != self.cfg.controller_id => {}
+                Outgoing::Send { msg: m, .. }
+                    if self.has(Fault::LateResponse) && msg::is_answer(&m) =>
+                {
                     later(LATE_BY, Due::Send(m), due.clone())
                 }
                 Outgoing::Send { msg: m, .. } => self.send(m),

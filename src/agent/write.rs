@@ -4,7 +4,7 @@
 //! fail the whole message when allow_partial is false, and a failed message leaves the data
 //! model as it was.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::codes::{
@@ -56,7 +56,7 @@ struct ParamFailure {
 enum Created {
     Ok {
         path: String,
-        keys: HashMap<String, String>,
+        keys: BTreeMap<String, String>,
         param_errs: Vec<ParamFailure>,
         intents: Vec<Intent>,
         /// Only with the `create-despite-required-failure` fault: kept although it failed.
@@ -283,7 +283,7 @@ impl Agent {
             };
         }
         let keys = if self.has_fault(Fault::NoUniqueKeys) {
-            HashMap::new()
+            BTreeMap::new()
         } else {
             self.dm.unique_keys(&loc).into_iter().collect() // R-ADD.5
         };
@@ -534,7 +534,7 @@ impl Agent {
         let mut failures = Vec::new();
         let mut intents = Vec::new();
         for loc in &r.locs {
-            let mut updated = HashMap::new();
+            let mut updated = BTreeMap::new();
             let mut errs = Vec::new();
             let mut failed = false;
             let mut its = Vec::new();

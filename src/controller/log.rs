@@ -23,6 +23,9 @@ pub struct LogEntry {
 }
 
 /// What a log line records.
+// Nearly every entry is a Record, so boxing it would add an allocation per entry to save
+// space only on the rare MTP event.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Logged {
     /// A USP Record on the wire, decoded as far as it goes.

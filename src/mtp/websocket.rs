@@ -59,6 +59,8 @@ impl Server {
     /// Waits for one Endpoint to connect and complete the handshake. A handshake that breaks
     /// the binding (no `v1.usp`) is refused (R-WS.12a) and reported as an `Err`, so a case
     /// can say what was wrong rather than time out.
+    // The handshake callback's error type is tungstenite's own HTTP response.
+    #[allow(clippy::result_large_err)]
     pub async fn accept(&self) -> Result<Link, String> {
         let (tcp, peer) = self
             .listener
@@ -119,6 +121,7 @@ fn read_handshake(req: &Request) -> Handshake {
     }
 }
 
+#[allow(clippy::result_large_err)] // tungstenite's callback contract
 fn answer_handshake(
     hs: &Handshake,
     own_eid: &str,
@@ -354,10 +357,19 @@ mod tests {
         let (mut srv, mut cli) = (srv.unwrap(), cli.unwrap());
         assert_eq!(srv.peer_eid.as_deref(), Some("proto::agent"));
         assert_eq!(cli.peer_eid.as_deref(), Some("proto::ctrl"));
-        assert!(matches!(srv.events.recv().await.unwrap().kind, MtpEventKind::Connected { .. }));
-        assert!(matches!(cli.events.recv().await.unwrap().kind, MtpEventKind::Connected { .. }));
+        assert!(matches!(
+            srv.events.recv().await.unwrap().kind,
+            MtpEventKind::Connected { .. }
+        ));
+        assert!(matches!(
+            cli.events.recv().await.unwrap().kind,
+            MtpEventKind::Connected { .. }
+        ));
         assert!(cli.sender.record(vec![1, 2, 3]));
-        assert_eq!(srv.events.recv().await.unwrap().kind, MtpEventKind::Record(vec![1, 2, 3]));
+        assert_eq!(
+            srv.events.recv().await.unwrap().kind,
+            MtpEventKind::Record(vec![1, 2, 3])
+        );
         srv.sender.close(1000, "done");
         loop {
             if let MtpEventKind::Closed { code, .. } = cli.events.recv().await.unwrap().kind {
@@ -378,16 +390,26 @@ mod tests {
         let mut req = format!("ws://{addr}/usp?eid=proto::agent")
             .into_client_request()
             .unwrap();
-        req.headers_mut()
-            .insert("Sec-WebSocket-Protocol", HeaderValue::from_static(SUBPROTOCOL));
+        req.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            HeaderValue::from_static(SUBPROTOCOL),
+        );
         let (mut raw, _) = tokio_tungstenite::connect_async(req).await.unwrap();
         let mut link = accept.await.unwrap().unwrap();
-        raw.send(Message::Frame(Frame::message(vec![1u8, 2], OpCode::Data(Data::Binary), false)))
-            .await
-            .unwrap();
-        raw.send(Message::Frame(Frame::message(vec![3u8], OpCode::Data(Data::Continue), true)))
-            .await
-            .unwrap();
+        raw.send(Message::Frame(Frame::message(
+            vec![1u8, 2],
+            OpCode::Data(Data::Binary),
+            false,
+        )))
+        .await
+        .unwrap();
+        raw.send(Message::Frame(Frame::message(
+            vec![3u8],
+            OpCode::Data(Data::Continue),
+            true,
+        )))
+        .await
+        .unwrap();
         raw.send(Message::Text("hello".into())).await.unwrap();
         let mut kinds = Vec::new();
         while kinds.len() < 3 {

@@ -89,7 +89,12 @@ pub fn render(r: &RunReport) -> String {
             let _ = write!(h, "<p>{}</p>", esc(reason));
         }
         if let Some(f) = &o.failure {
-            let _ = write!(h, "<pre class={}>{}</pre>", class(o.verdict), esc(&f.text()));
+            let _ = write!(
+                h,
+                "<pre class={}>{}</pre>",
+                class(o.verdict),
+                esc(&f.text())
+            );
         }
         for p in &o.cleanup_problems {
             let _ = write!(h, "<p class=error>clean-up: {}</p>", esc(p));
@@ -112,7 +117,11 @@ pub fn render(r: &RunReport) -> String {
                 esc(&l.text)
             );
             if let Some(d) = &l.decoded {
-                let _ = write!(h, "<details><summary>decoded</summary><pre>{}</pre>", esc(d));
+                let _ = write!(
+                    h,
+                    "<details><summary>decoded</summary><pre>{}</pre>",
+                    esc(d)
+                );
                 if let Some(x) = &l.hex {
                     let _ = write!(h, "<pre>{}</pre>", esc(x));
                 }

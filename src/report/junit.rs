@@ -14,12 +14,11 @@ pub fn render(r: &RunReport) -> String {
     let mut report = Report::new("uspcheck");
     let mut suites: BTreeMap<u32, TestSuite> = BTreeMap::new();
     for o in &r.cases {
-        let section: u32 = o
-            .id
-            .split('.')
-            .next()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
+        let section: u32 =
+            o.id.split('.')
+                .next()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
         let suite = suites.entry(section).or_insert_with(|| {
             let mut s = TestSuite::new(format!("TP-469 section {section}"));
             s.add_property(Property::new("eut", r.eut.as_str()));

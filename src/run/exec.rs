@@ -25,7 +25,7 @@ pub struct Ended {
 /// A step that did not succeed: a conformance failure or an environment/harness error.
 struct Stop {
     verdict: Verdict,
-    failure: Failure,
+    failure: Box<Failure>,
 }
 
 /// Runs setup, steps and clean-up. `vars` holds the profile's values.
@@ -72,7 +72,7 @@ pub async fn run_case(
         },
         Some(s) => Ended {
             verdict: s.verdict,
-            failure: Some(s.failure),
+            failure: Some(*s.failure),
             cleanup_problems,
         },
     }
@@ -91,10 +91,12 @@ impl Ctx<'_> {
             .metrics
             .iter()
             .filter_map(|m| {
-                self.case
-                    .metrics
-                    .get(*m as usize - 1)
-                    .map(|t| format!("{m}. {}", t.split_whitespace().collect::<Vec<_>>().join(" ")))
+                self.case.metrics.get(*m as usize - 1).map(|t| {
+                    format!(
+                        "{m}. {}",
+                        t.split_whitespace().collect::<Vec<_>>().join(" ")
+                    )
+                })
             })
             .collect()
     }
@@ -111,19 +113,25 @@ impl Ctx<'_> {
     fn fail(&self, message: impl Into<String>) -> Stop {
         Stop {
             verdict: Verdict::Fail,
-            failure: self.failure(message),
+            failure: Box::new(self.failure(message)),
         }
     }
 
     fn error(&self, message: impl Into<String>) -> Stop {
         Stop {
             verdict: Verdict::Error,
-            failure: self.failure(message),
+            failure: Box::new(self.failure(message)),
         }
     }
 
     /// A failure about a received message, with its decoded form, codes and bytes.
-    fn fail_on(&self, got: &Received, message: String, exp: Option<String>, act: Option<String>) -> Stop {
+    fn fail_on(
+        &self,
+        got: &Received,
+        message: String,
+        exp: Option<String>,
+        act: Option<String>,
+    ) -> Stop {
         let tree = msg::body_tree(&got.msg);
         let mut f = self.failure(message);
         f.expected = exp;
@@ -133,7 +141,7 @@ impl Ctx<'_> {
         f.raw_hex = Some(hex::encode(&got.bytes));
         Stop {
             verdict: Verdict::Fail,
-            failure: f,
+            failure: Box::new(f),
         }
     }
 
@@ -159,10 +167,20 @@ impl Ctx<'_> {
                 window,
                 send_resp,
             } => {
-                self.await_msg(session, vars, marks, expect, *within, window.as_ref(), *send_resp)
-                    .await
+                self.await_msg(
+                    session,
+                    vars,
+                    marks,
+                    expect,
+                    *within,
+                    window.as_ref(),
+                    *send_resp,
+                )
+                .await
             }
-            Action::ExpectNone { expect, span } => self.expect_none(session, vars, expect, span.0).await,
+            Action::ExpectNone { expect, span } => {
+                self.expect_none(session, vars, expect, span.0).await
+            }
         };
         // Universal metrics: any record that broke one fails the case at this step.
         let violations = session.take_violations();
@@ -177,7 +195,7 @@ impl Ctx<'_> {
                 .push("Universal test metrics (TP-469 introduction)".into());
             return Err(Stop {
                 verdict: Verdict::Fail,
-                failure: f,
+                failure: Box::new(f),
             });
         }
         Ok(())
@@ -249,7 +267,11 @@ impl Ctx<'_> {
         matcher::check(exp, &tree, vars).map_err(|m| {
             self.fail_on(
                 got,
-                format!("the {} does not match at {}", msg::body_name(&got.msg), m.at),
+                format!(
+                    "the {} does not match at {}",
+                    msg::body_name(&got.msg),
+                    m.at
+                ),
                 Some(m.expected),
                 Some(m.actual),
             )
@@ -268,20 +290,25 @@ impl Ctx<'_> {
         send_resp: bool,
     ) -> Result<(), Stop> {
         let now = Instant::now();
-        let origin = match window {
-            Some(w) => Some(*marks.get(&w.from).ok_or_else(|| {
-                self.error(format!("window.from '{}' has not happened", w.from))
-            })?),
-            None => None,
-        };
+        let origin =
+            match window {
+                Some(w) => Some(*marks.get(&w.from).ok_or_else(|| {
+                    self.error(format!("window.from '{}' has not happened", w.from))
+                })?),
+                None => None,
+            };
         // With a window, wait until just past its upper bound, so "late" can be told from "never".
         let bound = match (window, origin) {
-            (Some(w), Some(o)) => (o + w.max.0 + Duration::from_secs(1)).saturating_duration_since(now),
+            (Some(w), Some(o)) => {
+                (o + w.max.0 + Duration::from_secs(1)).saturating_duration_since(now)
+            }
             _ => within.map_or(self.response_timeout, |d| d.0),
         };
         let snapshot = vars.clone();
         let got = session
-            .await_where(bound, |m| matcher::matches(expect, &msg::body_tree(m), &snapshot))
+            .await_where(bound, |m| {
+                matcher::matches(expect, &msg::body_tree(m), &snapshot)
+            })
             .await
             .map_err(|e| match e {
                 WaitError::Closed { reason } => {
@@ -330,7 +357,9 @@ impl Ctx<'_> {
     ) -> Result<(), Stop> {
         let snapshot = vars.clone();
         session
-            .expect_none(span, |m| matcher::matches(expect, &msg::body_tree(m), &snapshot))
+            .expect_none(span, |m| {
+                matcher::matches(expect, &msg::body_tree(m), &snapshot)
+            })
             .await
             .map_err(|got| {
                 self.fail_on(

@@ -11,9 +11,9 @@ use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
 use crate::controller::{Dir, LogEntry, Logged, Session};
 use crate::report::{CaseOutcome, RunReport, Verdict, model::LogLine};
-use crate::usp::reflect;
 use crate::suite::matcher::Vars;
 use crate::suite::{Case, select};
+use crate::usp::reflect;
 pub use target::Target;
 
 /// What the user asked of a run.
@@ -110,7 +110,9 @@ fn log_line(e: &LogEntry, start: Instant) -> LogLine {
                 Dir::Out => "out",
             },
             text: summary.clone(),
-            decoded: msg.as_ref().map(|m| reflect::to_value(m, "usp.Msg").to_string()),
+            decoded: msg
+                .as_ref()
+                .map(|m| reflect::to_value(m, "usp.Msg").to_string()),
             hex: Some(hex::encode(bytes)),
             violations: violations.iter().map(ToString::to_string).collect(),
         },

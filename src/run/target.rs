@@ -27,7 +27,7 @@ pub enum Target {
     /// An agent described by an EUT profile.
     External {
         profile: Box<Profile>,
-        state: Mutex<External>,
+        state: Box<Mutex<External>>,
     },
 }
 
@@ -54,7 +54,7 @@ impl Target {
     pub fn from_profile(profile: Profile) -> Target {
         Target::External {
             profile: Box::new(profile),
-            state: Mutex::new(External::default()),
+            state: Box::new(Mutex::new(External::default())),
         }
     }
 
@@ -111,12 +111,14 @@ impl Target {
     /// For reports: who and over what.
     pub fn describe(&self) -> String {
         match self {
-            Target::BuiltIn { faults } if faults.is_empty() => {
-                "built-in reference agent".into()
-            }
+            Target::BuiltIn { faults } if faults.is_empty() => "built-in reference agent".into(),
             Target::BuiltIn { faults } => format!(
                 "built-in reference agent with fault(s) {}",
-                faults.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")
+                faults
+                    .iter()
+                    .map(|f| f.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             Target::External { profile, .. } => profile
                 .name
@@ -162,9 +164,10 @@ impl Target {
                 let link = match &profile.websocket {
                     WebSocketSetup::Listen { listen } => {
                         if st.server.is_none() {
-                            let s = websocket::Server::bind(listen, &profile.controller.endpoint_id)
-                                .await
-                                .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+                            let s =
+                                websocket::Server::bind(listen, &profile.controller.endpoint_id)
+                                    .await
+                                    .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
                             st.server = Some(s);
                         }
                         let server = st.server.as_ref().expect("bound above");

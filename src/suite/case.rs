@@ -179,7 +179,15 @@ impl Case {
             .iter()
             .chain(&self.steps)
             .chain(&self.cleanup)
-            .any(|s| matches!(s.action, Action::Await { send_resp: false, .. }))
+            .any(|s| {
+                matches!(
+                    s.action,
+                    Action::Await {
+                        send_resp: false,
+                        ..
+                    }
+                )
+            })
     }
 
     /// The numeric sort key of the id (`1.10` after `1.9`).
@@ -190,5 +198,7 @@ impl Case {
 
 /// The numeric sort key of a TP-469 id.
 pub fn id_key(id: &str) -> Vec<u32> {
-    id.split('.').map(|p| p.parse().unwrap_or(u32::MAX)).collect()
+    id.split('.')
+        .map(|p| p.parse().unwrap_or(u32::MAX))
+        .collect()
 }

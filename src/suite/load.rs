@@ -96,7 +96,9 @@ pub fn load_embedded() -> Result<Vec<Case>, Vec<LoadError>> {
 }
 
 /// Collects loaded cases: every error together, duplicate ids refused, sorted by id.
-fn gather(loaded: impl Iterator<Item = Result<Case, LoadError>>) -> Result<Vec<Case>, Vec<LoadError>> {
+fn gather(
+    loaded: impl Iterator<Item = Result<Case, LoadError>>,
+) -> Result<Vec<Case>, Vec<LoadError>> {
     let mut cases = Vec::new();
     let mut errors = Vec::new();
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
@@ -152,7 +154,10 @@ fn validate(raw: RawCase, file: &str) -> Result<Case, LoadError> {
             if let Some(n) = &step.name
                 && !names.insert(n.clone())
             {
-                return Err(err_at(&s, format!("{phase}[{i}]: step name '{n}' is used twice")));
+                return Err(err_at(
+                    &s,
+                    format!("{phase}[{i}]: step name '{n}' is used twice"),
+                ));
             }
             out.push(Step {
                 at: format!("{}:{}", s.referenced.line(), s.referenced.column()),
@@ -201,7 +206,11 @@ fn step(s: &RawStep, metric_count: u32, names: &HashSet<String>) -> Result<Step,
             "metric {bad} does not exist (the case lists {metric_count} metrics)"
         ));
     }
-    let kinds = [s.send.is_some(), s.await_.is_some(), s.expect_none.is_some()];
+    let kinds = [
+        s.send.is_some(),
+        s.await_.is_some(),
+        s.expect_none.is_some(),
+    ];
     if kinds.iter().filter(|k| **k).count() != 1 {
         return Err("a step needs exactly one of `send`, `await`, `expect_none`".into());
     }
@@ -216,8 +225,16 @@ fn step(s: &RawStep, metric_count: u32, names: &HashSet<String>) -> Result<Step,
     only(s.timeout.is_none() || s.send.is_some(), "timeout", "send")?;
     only(s.within.is_none() || s.await_.is_some(), "within", "await")?;
     only(s.window.is_none() || s.await_.is_some(), "window", "await")?;
-    only(s.send_resp.is_none() || s.await_.is_some(), "send_resp", "await")?;
-    only(s.for_.is_none() || s.expect_none.is_some(), "for", "expect_none")?;
+    only(
+        s.send_resp.is_none() || s.await_.is_some(),
+        "send_resp",
+        "await",
+    )?;
+    only(
+        s.for_.is_none() || s.expect_none.is_some(),
+        "for",
+        "expect_none",
+    )?;
     if let Some(w) = &s.window {
         if !names.contains(&w.from) {
             return Err(format!(
@@ -253,7 +270,9 @@ fn step(s: &RawStep, metric_count: u32, names: &HashSet<String>) -> Result<Step,
         }
     } else {
         let expect = s.expect_none.clone().unwrap_or_default();
-        let span = s.for_.ok_or("an `expect_none` step needs `for: <duration>`")?;
+        let span = s
+            .for_
+            .ok_or("an `expect_none` step needs `for: <duration>`")?;
         Action::ExpectNone { expect, span }
     };
     Ok(Step {
@@ -307,9 +326,19 @@ steps:
     #[test]
     fn step_shape_errors() {
         let bad = GOOD.replace("    metric: 1", "    metric: 3");
-        assert!(load_str(&bad, "b").unwrap_err().message.contains("metric 3"));
+        assert!(
+            load_str(&bad, "b")
+                .unwrap_err()
+                .message
+                .contains("metric 3")
+        );
         let bad = GOOD.replace("expect: { get_resp: {} }", "within: 5s");
-        assert!(load_str(&bad, "b").unwrap_err().message.contains("`within`"));
+        assert!(
+            load_str(&bad, "b")
+                .unwrap_err()
+                .message
+                .contains("`within`")
+        );
         let e = load_str("id: [", "broken.yaml").unwrap_err();
         assert_eq!(e.file, "broken.yaml");
     }

@@ -78,7 +78,11 @@ impl fmt::Display for Mismatch {
         write!(
             f,
             "at {}: expected {}, actual {}",
-            if self.at.is_empty() { "(top)" } else { &self.at },
+            if self.at.is_empty() {
+                "(top)"
+            } else {
+                &self.at
+            },
             self.expected,
             self.actual
         )
@@ -208,9 +212,7 @@ fn m(exp: &Value, act: Option<&Value>, at: &str, vars: &mut Vars) -> Result<(), 
                 return Err(miss(at, "a message or map", act));
             };
             for (k, e) in o {
-                let key = vars
-                    .interpolate(k)
-                    .map_err(|why| miss(at, why, act))?;
+                let key = vars.interpolate(k).map_err(|why| miss(at, why, act))?;
                 let here = if at.is_empty() {
                     key.clone()
                 } else {
@@ -294,8 +296,8 @@ fn operator(
         }
         "regex" => {
             let pattern = want_text(arg, vars)?;
-            let re = Regex::new(&pattern)
-                .map_err(|e| miss(at, format!("a valid regex ({e})"), act))?;
+            let re =
+                Regex::new(&pattern).map_err(|e| miss(at, format!("a valid regex ({e})"), act))?;
             match act.and_then(text) {
                 Some(t) if re.is_match(&t) => Ok(()),
                 _ => Err(miss(at, format!("text matching /{pattern}/"), act)),
@@ -326,7 +328,11 @@ fn operator(
             (is_absent == want_absent).then_some(()).ok_or_else(|| {
                 miss(
                     at,
-                    if want_absent { "absent or empty" } else { "present" },
+                    if want_absent {
+                        "absent or empty"
+                    } else {
+                        "present"
+                    },
                     act,
                 )
             })
@@ -495,7 +501,10 @@ mod tests {
 
     #[test]
     fn captures_are_kept_only_on_success() {
-        let v = ok(json!({"p": {"capture": "sub"}}), json!({"p": "Device.X.1."}));
+        let v = ok(
+            json!({"p": {"capture": "sub"}}),
+            json!({"p": "Device.X.1."}),
+        );
         assert_eq!(v.get("sub"), Some("Device.X.1."));
         let mut vars = Vars::default();
         let r = check(
@@ -509,28 +518,67 @@ mod tests {
     #[test]
     fn operators() {
         ok(json!({"c": {"any_of": [7004, 7021]}}), json!({"c": 7021}));
-        assert!(bad(json!({"c": {"any_of": [7004]}}), json!({"c": 7003})).expected.contains("one of"));
-        ok(json!({"p": {"regex": "^Device\\.X\\.\\d+\\.$"}}), json!({"p": "Device.X.3."}));
+        assert!(
+            bad(json!({"c": {"any_of": [7004]}}), json!({"c": 7003}))
+                .expected
+                .contains("one of")
+        );
+        ok(
+            json!({"p": {"regex": "^Device\\.X\\.\\d+\\.$"}}),
+            json!({"p": "Device.X.3."}),
+        );
         ok(json!({"n": {"gt": 10, "le": 20}}), json!({"n": "20"}));
         bad(json!({"n": {"gt": 10}}), json!({"n": "10"}));
-        ok(json!({"e": {"absent": true}, "f": {"absent": true}}), json!({"e": []}));
-        ok(json!({"l": {"len": 2, "each": {"k": 1}}}), json!({"l": [{"k": 1}, {"k": 1}]}));
-        ok(json!({"m": {"keys": ["B", "A"]}}), json!({"m": {"A": 1, "B": 2}}));
-        bad(json!({"m": {"keys": ["A"]}}), json!({"m": {"A": 1, "B": 2}}));
-        ok(json!({"l": {"unordered": [{"k": 2}, {"k": 1}]}}), json!({"l": [{"k": 1}, {"k": 2}]}));
-        ok(json!({"l": {"contains": [{"k": 2, "p": {"capture": "x"}}]}}), json!({"l": [{"k": 1}, {"k": 2, "p": "z"}]}));
-        bad(json!({"l": {"contains": [{"k": 3}]}}), json!({"l": [{"k": 1}]}));
+        ok(
+            json!({"e": {"absent": true}, "f": {"absent": true}}),
+            json!({"e": []}),
+        );
+        ok(
+            json!({"l": {"len": 2, "each": {"k": 1}}}),
+            json!({"l": [{"k": 1}, {"k": 1}]}),
+        );
+        ok(
+            json!({"m": {"keys": ["B", "A"]}}),
+            json!({"m": {"A": 1, "B": 2}}),
+        );
+        bad(
+            json!({"m": {"keys": ["A"]}}),
+            json!({"m": {"A": 1, "B": 2}}),
+        );
+        ok(
+            json!({"l": {"unordered": [{"k": 2}, {"k": 1}]}}),
+            json!({"l": [{"k": 1}, {"k": 2}]}),
+        );
+        ok(
+            json!({"l": {"contains": [{"k": 2, "p": {"capture": "x"}}]}}),
+            json!({"l": [{"k": 1}, {"k": 2, "p": "z"}]}),
+        );
+        bad(
+            json!({"l": {"contains": [{"k": 3}]}}),
+            json!({"l": [{"k": 1}]}),
+        );
         bad(json!({"l": {"none": {"k": 1}}}), json!({"l": [{"k": 1}]}));
-        ok(json!({"u": {"any": [{"keys": ["A", "B"]}, {"keys": ["B"]}]}}), json!({"u": {"B": 1}}));
+        ok(
+            json!({"u": {"any": [{"keys": ["A", "B"]}, {"keys": ["B"]}]}}),
+            json!({"u": {"B": 1}}),
+        );
         ok(json!({"x": {"not": 3}}), json!({"x": 4}));
-        ok(json!({"x": {"all": [{"min_len": 1}, {"not_empty": true}]}}), json!({"x": "a"}));
+        ok(
+            json!({"x": {"all": [{"min_len": 1}, {"not_empty": true}]}}),
+            json!({"x": "a"}),
+        );
     }
 
     #[test]
     fn variables_interpolate_in_values_and_keys() {
         let mut v = Vars::default();
         v.set("sub", "Device.X.1.");
-        check(&json!({"p": "${sub}Enable", "${sub}": 1}), &json!({"p": "Device.X.1.Enable", "Device.X.1.": 1}), &mut v).unwrap();
+        check(
+            &json!({"p": "${sub}Enable", "${sub}": 1}),
+            &json!({"p": "Device.X.1.Enable", "Device.X.1.": 1}),
+            &mut v,
+        )
+        .unwrap();
         assert!(v.interpolate("${nope}").unwrap_err().contains("nope"));
     }
 }

@@ -84,7 +84,10 @@ pub fn inbound(bytes: &[u8], controller_id: &str, eut_id: &str) -> Result<Inboun
     let mut decoded = None;
     if let Some(payload) = super::record::payload(&record) {
         if payload.is_empty() {
-            out.push(v("R-E2E.26", "a no_session_context Record with an empty payload"));
+            out.push(v(
+                "R-E2E.26",
+                "a no_session_context Record with an empty payload",
+            ));
         } else {
             match pb::Msg::decode(payload) {
                 Ok(m) => {
@@ -249,7 +252,11 @@ mod tests {
 
     #[test]
     fn wrong_ids_and_search_paths_are_violations() {
-        let r = record::no_session("proto::other", A, &get_resp("Device.LocalAgent.Subscription.*."));
+        let r = record::no_session(
+            "proto::other",
+            A,
+            &get_resp("Device.LocalAgent.Subscription.*."),
+        );
         let got = inbound(&record::encode(&r), C, A).unwrap();
         let reqs: Vec<_> = got.violations.iter().map(|v| v.requirement).collect();
         assert_eq!(reqs, vec!["R-E2E.1", "R-MSG.3"], "{:?}", got.violations);
@@ -266,7 +273,10 @@ mod tests {
         let mut m = get_resp("Device.LocalAgent.");
         m.header.as_mut().unwrap().msg_type = pb::header::MsgType::SetResp as i32;
         assert_eq!(message(&m)[0].requirement, "R-MSG.10");
-        assert_eq!(answer(pb::header::MsgType::Add, &m)[0].requirement, "R-MSG.0");
+        assert_eq!(
+            answer(pb::header::MsgType::Add, &m)[0].requirement,
+            "R-MSG.0"
+        );
         assert!(answer(pb::header::MsgType::Set, &m).is_empty());
     }
 }

@@ -14,7 +14,9 @@ pub fn check(id: &str) -> Result<(), String> {
         }
     };
     if instance.is_empty() {
-        return Err(format!("Endpoint ID {id:?} has an empty instance-id (R-ARC.2a)"));
+        return Err(format!(
+            "Endpoint ID {id:?} has an empty instance-id (R-ARC.2a)"
+        ));
     }
     if instance.len() > 50 {
         return Err(format!(
@@ -47,7 +49,9 @@ pub fn check(id: &str) -> Result<(), String> {
             .ok_or("authority-id must be at most 6 non-reserved characters"),
         "proto" => (authority.len() <= 6 && non_reserved(authority) && !authority.contains('.'))
             .then_some(())
-            .ok_or("authority-id of scheme proto must be at most 6 non-reserved characters, no '.'"),
+            .ok_or(
+                "authority-id of scheme proto must be at most 6 non-reserved characters, no '.'",
+            ),
         "os" | "ops" | "uuid" | "imei" | "fqdn" => authority
             .is_empty()
             .then_some(())
@@ -63,7 +67,11 @@ pub fn check(id: &str) -> Result<(), String> {
     if !inst_rule {
         return Err(format!(
             "Endpoint ID {id:?}: instance-id of scheme {scheme} must be <OUI>-{}<SerialNumber> (R-ARC.2a)",
-            if scheme == "ops" { "<ProductClass>-" } else { "" }
+            if scheme == "ops" {
+                "<ProductClass>-"
+            } else {
+                ""
+            }
         ));
     }
     Ok(())
@@ -129,7 +137,11 @@ mod tests {
         assert!(check("os:abc:x").unwrap_err().contains("empty"));
         assert!(check("proto::has space").unwrap_err().contains("R-ARC.5"));
         assert!(check("proto::bad%2").unwrap_err().contains("R-ARC.5"));
-        assert!(check(&format!("proto::{}", "a".repeat(51))).unwrap_err().contains("R-ARC.6"));
+        assert!(
+            check(&format!("proto::{}", "a".repeat(51)))
+                .unwrap_err()
+                .contains("R-ARC.6")
+        );
         assert!(check("weird::x").unwrap_err().contains("unknown"));
         assert!(check("os::00256D").is_err());
         assert!(check("proto::").unwrap_err().contains("empty instance-id"));

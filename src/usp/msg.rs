@@ -71,7 +71,9 @@ pub fn request(msg_id: impl Into<String>, req: ReqType) -> pb::Msg {
     wrap(
         msg_id,
         ty,
-        MsgBody::Request(pb::Request { req_type: Some(req) }),
+        MsgBody::Request(pb::Request {
+            req_type: Some(req),
+        }),
     )
 }
 

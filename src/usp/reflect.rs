@@ -16,7 +16,8 @@ use serde_json::Value;
 pub fn pool() -> &'static DescriptorPool {
     static POOL: OnceLock<DescriptorPool> = OnceLock::new();
     POOL.get_or_init(|| {
-        DescriptorPool::decode(super::DESCRIPTOR_SET).expect("build.rs wrote a valid descriptor set")
+        DescriptorPool::decode(super::DESCRIPTOR_SET)
+            .expect("build.rs wrote a valid descriptor set")
     })
 }
 
@@ -87,7 +88,11 @@ fn field_value(field: &FieldDescriptor, v: &Value, at: &str) -> Result<PValue, S
         for (k, item) in obj {
             let key = match entry.map_entry_key_field().kind() {
                 Kind::String => MapKey::String(k.clone()),
-                other => return Err(format!("{at}: map keys of kind {other:?} are not supported")),
+                other => {
+                    return Err(format!(
+                        "{at}: map keys of kind {other:?} are not supported"
+                    ));
+                }
             };
             map.insert(key, scalar_or_message(&vf, item, &format!("{at}.{k}"))?);
         }

@@ -1,0 +1,149 @@
+//! Verdicts are honest: an agent that never connects is an error (not a failure, never a
+//! pass); an agent that is the WebSocket server is reached by the harness as client; a
+//! broken case file stops the run with file:line:column and exit code 3.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use uspcheck::agent::AgentConfig;
+use uspcheck::mtp::websocket;
+use uspcheck::report::Verdict;
+use uspcheck::run::{Target, run_one, target};
+use uspcheck::suite::{self, Case, profile::Profile};
+
+fn case(id: &str) -> Case {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testcases");
+    suite::load_dir(&dir)
+        .unwrap()
+        .into_iter()
+        .find(|c| c.id == id)
+        .unwrap()
+}
+
+fn profile(websocket: &str, connect_timeout: &str) -> Profile {
+    Profile::parse(
+        &format!(
+            "eut: {{ endpoint_id: '{}' }}\ncontroller: {{ endpoint_id: '{}' }}\nwebsocket: {websocket}\nfeatures: [31]\ntimeouts: {{ response: 5s, connect: {connect_timeout} }}\n",
+            target::BUILTIN_AGENT_ID,
+            target::DEFAULT_CONTROLLER_ID
+        ),
+        "test-profile.yaml",
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_that_never_connects_is_an_error_not_a_failure() {
+    let t = Target::from_profile(profile("{ mode: listen, listen: '127.0.0.1:0' }", "300ms"));
+    let o = run_one(&case("1.36"), &t).await;
+    assert_eq!(o.verdict, Verdict::Error);
+    let f = o.failure.unwrap();
+    assert!(f.message.contains("agent not reachable"), "{}", f.message);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_server_that_is_down_is_an_error() {
+    // A port that was free a moment ago: nothing listens there now.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let setup = format!("{{ mode: connect, url: 'ws://127.0.0.1:{port}/usp' }}");
+    let t = Target::from_profile(profile(&setup, "2s"));
+    let o = run_one(&case("1.36"), &t).await;
+    assert_eq!(o.verdict, Verdict::Error, "{:?}", o.failure);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_harness_connects_to_an_agent_that_is_the_server() {
+    let server = websocket::Server::bind("127.0.0.1:0", target::BUILTIN_AGENT_ID)
+        .await
+        .unwrap();
+    let addr = server.local_addr().unwrap();
+    let cfg = AgentConfig {
+        endpoint_id: target::BUILTIN_AGENT_ID.into(),
+        controller_id: target::DEFAULT_CONTROLLER_ID.into(),
+        faults: vec![],
+        software_version: "test".into(),
+    };
+    let agent = tokio::spawn(uspcheck::agent::run::websocket_server(server, cfg));
+    let setup = format!("{{ mode: connect, url: 'ws://{addr}/usp' }}");
+    let t = Target::from_profile(profile(&setup, "5s"));
+    // One session kept across cases, as with a real agent (R-WS.4).
+    for id in ["1.1", "1.10", "1.36"] {
+        let o = run_one(&case(id), &t).await;
+        assert_eq!(o.verdict, Verdict::Pass, "{id}: {:?}", o.failure);
+    }
+    agent.abort();
+}
+
+fn uspcheck(args: &[&str], cwd: &Path) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_uspcheck"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("uspcheck-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn a_broken_case_file_names_file_line_and_column_and_exits_3() {
+    let d = scratch("broken");
+    std::fs::write(
+        d.join("9.1.yaml"),
+        "id: '9.1'\ntitle: t\ntp469: '1.4.0'\ntag: mandatory\nsteps:\n  - send: { get: {} }\n    expct: {}\n",
+    )
+    .unwrap();
+    let (code, out) = uspcheck(&["run", "--cases", "."], &d);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("9.1.yaml:7:5"), "{out}");
+    assert!(out.contains("expct"), "{out}");
+}
+
+#[test]
+fn the_cli_runs_cases_writes_reports_and_exits_by_verdict() {
+    let d = scratch("cli");
+    let (code, out) = uspcheck(&["run", "1.36", "1.41"], &d);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("2 passed, 0 failed, 0 errors, 0 not applicable, 49 skipped"),
+        "{out}"
+    );
+    let junit = std::fs::read_to_string(d.join("reports/junit.xml")).unwrap();
+    assert!(
+        junit.contains("tp469_id") && junit.contains("1.36"),
+        "{junit}"
+    );
+    assert!(d.join("reports/index.html").exists());
+    let (code, out) = uspcheck(&["run", "--fault", "get-invalid-param-error", "1.41"], &d);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("expected:") && out.contains("actual:"),
+        "{out}"
+    );
+    let (code, _) = uspcheck(&["run", "--fault", "no-such-fault"], &d);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn waits_are_bounded_by_the_profile() {
+    // The parse of durations is what bounds every wait; make sure a profile cannot disable it.
+    let p = profile("{ mode: listen, listen: '127.0.0.1:0' }", "1s");
+    assert_eq!(p.timeouts.connect.0, Duration::from_secs(1));
+}
