@@ -3,6 +3,7 @@
 //! notifications when they fall due, and applies the transport-level faults (wrong msg_id,
 //! late answers, malformed records, wrong to_id).
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -74,8 +75,8 @@ pub enum Ended {
 enum Due {
     /// A timer the agent asked for has expired.
     Wake(u64),
-    /// A message held back by the `late-response` fault.
-    Send(pb::Msg),
+    /// A message held back by the `late-response` fault, and its destination.
+    Send(String, pb::Msg),
 }
 
 /// Serves one link until it closes or the agent reboots.
@@ -85,9 +86,10 @@ pub async fn serve(
     cfg: &AgentConfig,
     boot: bool,
 ) -> Ended {
-    let out = Sender {
+    let mut out = Sender {
         link: link.sender.clone(),
         cfg: cfg.clone(),
+        peers: BTreeSet::from([cfg.controller_id.clone()]),
     };
     // R-MTP.6: the Connect Record goes first, whichever side opened the connection.
     out.raw(record::websocket_connect(
@@ -104,13 +106,15 @@ pub async fn serve(
     loop {
         let outputs = tokio::select! {
             ev = link.events.recv() => match ev.map(|e| e.kind) {
-                Some(MtpEventKind::Record(bytes)) => handle_record(&agent, cfg, &bytes).await,
+                Some(MtpEventKind::Record(bytes)) => {
+                    handle_record(&agent, cfg, &bytes, &mut out.peers).await
+                }
                 Some(MtpEventKind::Closed { .. }) | None => return Ended::Closed,
                 Some(_) => continue,
             },
             Some(due) = due_rx.recv() => match due {
                 Due::Wake(t) => agent.lock().await.wake(t),
-                Due::Send(m) => { out.send(m); continue; }
+                Due::Send(to, m) => { out.send(&to, m); continue; }
             },
         };
         if out.dispatch(outputs, &due_tx) == Some(Ended::Reboot) {
@@ -134,10 +138,12 @@ async fn reboot(agent: &Arc<Mutex<Agent>>, out: &Sender) -> Ended {
 /// Decodes a record and runs its message through the agent. Records not addressed to this
 /// agent are ignored (R-E2E.1); a request that cannot be decoded gets an Error when its
 /// msg_id can be read (R-MTP.5).
+/// Every Controller that sends on this link becomes a peer the agent may answer on it.
 async fn handle_record(
     agent: &Arc<Mutex<Agent>>,
     cfg: &AgentConfig,
     bytes: &[u8],
+    peers: &mut BTreeSet<String>,
 ) -> Vec<Outgoing> {
     let Ok(rec) = record::decode(bytes) else {
         return vec![];
@@ -149,15 +155,20 @@ async fn handle_record(
         return vec![];
     };
     match pb::Msg::decode(payload) {
-        Ok(m) => agent.lock().await.handle(&rec.from_id, m),
+        Ok(m) => {
+            peers.insert(rec.from_id.clone());
+            agent.lock().await.handle(&rec.from_id, m)
+        }
         Err(_) => vec![],
     }
 }
 
-/// Sends messages to the controller, applying the transport-level faults.
+/// Sends messages to the controllers on this link, applying the transport-level faults.
 struct Sender {
     link: crate::mtp::LinkSender,
     cfg: AgentConfig,
+    /// Controllers reachable over this link: the configured one and any that sent here.
+    peers: BTreeSet<String>,
 }
 
 impl Sender {
@@ -173,14 +184,14 @@ impl Sender {
     fn dispatch(&self, outputs: Vec<Outgoing>, due: &mpsc::UnboundedSender<Due>) -> Option<Ended> {
         for o in outputs {
             match o {
-                // This link reaches one Controller; messages for others are not ours to send.
-                Outgoing::Send { to, .. } if to != self.cfg.controller_id => {}
-                Outgoing::Send { msg: m, .. }
+                // Messages for Controllers not on this link are not ours to send.
+                Outgoing::Send { to, .. } if !self.peers.contains(&to) => {}
+                Outgoing::Send { to, msg: m }
                     if self.has(Fault::LateResponse) && msg::is_answer(&m) =>
                 {
-                    later(LATE_BY, Due::Send(m), due.clone())
+                    later(LATE_BY, Due::Send(to, m), due.clone())
                 }
-                Outgoing::Send { msg: m, .. } => self.send(m),
+                Outgoing::Send { to, msg: m } => self.send(&to, m),
                 Outgoing::Wake { after, timer } => later(after, Due::Wake(timer), due.clone()),
                 Outgoing::Reboot => return Some(Ended::Reboot),
             }
@@ -188,7 +199,7 @@ impl Sender {
         None
     }
 
-    fn send(&self, mut m: pb::Msg) {
+    fn send(&self, to: &str, mut m: pb::Msg) {
         if msg::is_answer(&m) {
             if self.has(Fault::WrongMsgId)
                 && let Some(h) = m.header.as_mut()
@@ -204,7 +215,7 @@ impl Sender {
         let to = if self.has(Fault::WrongToId) {
             "proto::somebody-else"
         } else {
-            self.cfg.controller_id.as_str()
+            to
         };
         self.raw(record::no_session(to, &self.cfg.endpoint_id, &m));
     }

@@ -2,6 +2,9 @@
 //! arrives", all bounded, all reading the log from a cursor of unconsumed messages.
 
 use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::log::{Dir, LogEntry, Logged, summarize};
@@ -56,10 +59,17 @@ impl std::fmt::Display for WaitError {
     }
 }
 
-/// A session with the EUT over one link.
+/// Gets a new link to the EUT after it dropped the old one (it rebooted): accept its
+/// reconnection, or connect to it again. The caller bounds the wait.
+pub type Relink =
+    Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<Link, String>> + Send>> + Send + Sync>;
+
+/// A session with the EUT over one link (replaced by a new one when the EUT reconnects).
 pub struct Session {
     link: Link,
-    controller_id: String,
+    relink: Option<Relink>,
+    /// The Controller identities the harness plays: the primary first, then a secondary.
+    identities: Vec<String>,
     eut_id: String,
     msg_prefix: String,
     next_id: u64,
@@ -79,7 +89,8 @@ impl Session {
     pub fn new(link: Link, controller_id: &str, eut_id: &str, msg_prefix: &str) -> Session {
         Session {
             link,
-            controller_id: controller_id.into(),
+            relink: None,
+            identities: vec![controller_id.into()],
             eut_id: eut_id.into(),
             msg_prefix: msg_prefix.into(),
             next_id: 0,
@@ -114,8 +125,21 @@ impl Session {
         &self.eut_id
     }
 
+    /// The primary Controller identity.
     pub fn controller_id(&self) -> &str {
-        &self.controller_id
+        &self.identities[0]
+    }
+
+    /// Adds a further Controller identity the harness may send as (TP-469 1.78's secondary).
+    pub fn add_identity(&mut self, endpoint_id: &str) {
+        if !self.identities.iter().any(|i| i == endpoint_id) {
+            self.identities.push(endpoint_id.into());
+        }
+    }
+
+    /// How to get a new link when the EUT reconnects (after a reboot).
+    pub fn set_relink(&mut self, relink: Relink) {
+        self.relink = Some(relink);
     }
 
     /// Gives the link back (for EUTs that keep one connection across cases).
@@ -128,13 +152,19 @@ impl Session {
         std::mem::take(&mut self.fresh_violations)
     }
 
-    /// Sends a request with a fresh msg_id.
+    /// Sends a request with a fresh msg_id, as the primary Controller.
     pub fn send(&mut self, req: ReqType) -> Sent {
+        let primary = self.identities[0].clone();
+        self.send_as(req, &primary)
+    }
+
+    /// Sends a request with a fresh msg_id from the Controller identity `from`.
+    pub fn send_as(&mut self, req: ReqType, from: &str) -> Sent {
         self.next_id += 1;
         let id = format!("{}-{}", self.msg_prefix, self.next_id);
         let m = msg::request(id.clone(), req);
         let msg_type = msg::header_type(&m).unwrap_or(MsgType::Error);
-        let log_index = self.send_msg(m);
+        let log_index = self.send_from(m, from);
         Sent {
             msg_id: id,
             msg_type,
@@ -143,9 +173,15 @@ impl Session {
         }
     }
 
-    /// Sends any Msg in a no_session_context Record; returns its log index.
+    /// Sends any Msg in a no_session_context Record as the primary Controller; returns its
+    /// log index.
     pub fn send_msg(&mut self, m: pb::Msg) -> usize {
-        let rec = record::no_session(&self.eut_id, &self.controller_id, &m);
+        let primary = self.identities[0].clone();
+        self.send_from(m, &primary)
+    }
+
+    fn send_from(&mut self, m: pb::Msg, from: &str) -> usize {
+        let rec = record::no_session(&self.eut_id, from, &m);
         let bytes = record::encode(&rec);
         self.link.sender.record(bytes.clone());
         self.push(Logged::Record {
@@ -187,7 +223,7 @@ impl Session {
     ) -> Result<Received, WaitError> {
         let id = sent.msg_id.clone();
         let got = self
-            .await_where(bound, |m| msg::is_answer(m) && msg::msg_id(m) == id)
+            .await_where(bound, false, |m| msg::is_answer(m) && msg::msg_id(m) == id)
             .await?;
         let wrong = checks::answer(sent.msg_type, &got.msg);
         self.note_violations(got.log_index, wrong);
@@ -195,9 +231,12 @@ impl Session {
     }
 
     /// Awaits the first unconsumed message from the EUT that `want` accepts, within `bound`.
+    /// With `reconnect`, a dropped link is not the end: the EUT may reconnect (after a
+    /// reboot) within the same bound, and the wait goes on over the new link.
     pub async fn await_where(
         &mut self,
         bound: Duration,
+        reconnect: bool,
         want: impl Fn(&pb::Msg) -> bool,
     ) -> Result<Received, WaitError> {
         let deadline = tokio::time::Instant::now() + bound;
@@ -205,10 +244,35 @@ impl Session {
             if let Some(got) = self.take_first(&want) {
                 return Ok(got);
             }
-            if let Some(reason) = &self.closed {
-                return Err(WaitError::Closed {
-                    reason: reason.clone(),
-                });
+            if let Some(reason) = self.closed.clone() {
+                match (&self.relink, reconnect) {
+                    (Some(relink), true) => {
+                        let relink = relink.clone();
+                        self.push(Logged::Mtp(format!(
+                            "the EUT disconnected ({reason}); waiting for it to reconnect"
+                        )));
+                        match tokio::time::timeout_at(deadline, relink()).await {
+                            Ok(Ok(link)) => {
+                                self.link = link;
+                                self.closed = None;
+                                continue;
+                            }
+                            Ok(Err(e)) => {
+                                return Err(WaitError::Closed {
+                                    reason: format!("{reason}; reconnecting failed: {e}"),
+                                });
+                            }
+                            Err(_) => {
+                                return Err(WaitError::Closed {
+                                    reason: format!(
+                                        "{reason}; the EUT did not reconnect within {bound:?}"
+                                    ),
+                                });
+                            }
+                        }
+                    }
+                    _ => return Err(WaitError::Closed { reason }),
+                }
             }
             if !self.pump_until(deadline).await {
                 return Err(WaitError::Timeout {
@@ -306,7 +370,7 @@ impl Session {
     }
 
     fn inbound(&mut self, bytes: Vec<u8>, at: Instant, wall: SystemTime) -> bool {
-        let (msg, violations) = match checks::inbound(&bytes, &self.controller_id, &self.eut_id) {
+        let (msg, violations) = match checks::inbound(&bytes, &self.identities, &self.eut_id) {
             Ok(inb) => (inb.msg, inb.violations),
             Err(v) => (None, vec![v]),
         };

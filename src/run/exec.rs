@@ -9,7 +9,8 @@ use serde_json::Value;
 
 use crate::controller::{Received, Session, WaitError};
 use crate::report::{Failure, Verdict};
-use crate::suite::case::Window;
+use crate::suite::case::{Identity, Window};
+use crate::suite::duration::Dur;
 use crate::suite::matcher::{self, Vars};
 use crate::suite::{Action, Case, Step};
 use crate::usp::{errors, msg, pb, reflect};
@@ -156,9 +157,16 @@ impl Ctx<'_> {
                 request,
                 expect,
                 timeout,
+                no_answer,
+                from,
             } => {
-                let bound = timeout.map_or(self.response_timeout, |d| d.0);
-                self.send(session, vars, marks, request, expect.as_ref(), bound)
+                let bound = (!no_answer).then(|| timeout.map_or(self.response_timeout, |d| d.0));
+                let from = match from {
+                    Identity::Primary => "controller.endpoint_id",
+                    Identity::Secondary => "controller2.endpoint_id",
+                };
+                let from = vars.get(from).unwrap_or_default().to_string();
+                self.send(session, vars, marks, request, expect.as_ref(), bound, &from)
                     .await
             }
             Action::Await {
@@ -166,17 +174,15 @@ impl Ctx<'_> {
                 within,
                 window,
                 send_resp,
+                reconnect,
             } => {
-                self.await_msg(
-                    session,
-                    vars,
-                    marks,
-                    expect,
-                    *within,
-                    window.as_ref(),
-                    *send_resp,
-                )
-                .await
+                let how = AwaitHow {
+                    within: *within,
+                    window: window.as_ref(),
+                    send_resp: *send_resp,
+                    reconnect: *reconnect,
+                };
+                self.await_msg(session, vars, marks, expect, how).await
             }
             Action::ExpectNone { expect, span } => {
                 self.expect_none(session, vars, expect, span.0).await
@@ -201,6 +207,8 @@ impl Ctx<'_> {
         Ok(())
     }
 
+    /// Sends a request as `from`; with a `bound`, awaits and judges the answer.
+    #[allow(clippy::too_many_arguments)]
     async fn send(
         &self,
         session: &mut Session,
@@ -208,7 +216,8 @@ impl Ctx<'_> {
         marks: &mut HashMap<String, Instant>,
         request: &Value,
         expect: Option<&Value>,
-        bound: Duration,
+        bound: Option<Duration>,
+        from: &str,
     ) -> Result<(), Stop> {
         let tree = vars
             .interpolate_tree(request)
@@ -218,10 +227,13 @@ impl Ctx<'_> {
         let Some(req_type) = req.req_type else {
             return Err(self.error("the request is empty"));
         };
-        let sent = session.send(req_type);
+        let sent = session.send_as(req_type, from);
         if let Some(n) = &self.step.name {
             marks.insert(n.clone(), sent.at);
         }
+        let Some(bound) = bound else {
+            return Ok(());
+        };
         let got = match session.await_answer(&sent, bound).await {
             Ok(g) => g,
             Err(WaitError::Closed { reason }) => {
@@ -278,17 +290,20 @@ impl Ctx<'_> {
         })
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn await_msg(
         &self,
         session: &mut Session,
         vars: &mut Vars,
         marks: &mut HashMap<String, Instant>,
         expect: &Value,
-        within: Option<crate::suite::duration::Dur>,
-        window: Option<&Window>,
-        send_resp: bool,
+        how: AwaitHow<'_>,
     ) -> Result<(), Stop> {
+        let AwaitHow {
+            within,
+            window,
+            send_resp,
+            reconnect,
+        } = how;
         let now = Instant::now();
         let origin =
             match window {
@@ -306,7 +321,7 @@ impl Ctx<'_> {
         };
         let snapshot = vars.clone();
         let got = session
-            .await_where(bound, |m| {
+            .await_where(bound, reconnect, |m| {
                 matcher::matches(expect, &msg::body_tree(m), &snapshot)
             })
             .await
@@ -370,6 +385,14 @@ impl Ctx<'_> {
                 )
             })
     }
+}
+
+/// How an `await` step waits.
+struct AwaitHow<'a> {
+    within: Option<Dur>,
+    window: Option<&'a Window>,
+    send_resp: bool,
+    reconnect: bool,
 }
 
 /// Every `err_code` in a tree, with its TR-369 name.

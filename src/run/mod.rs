@@ -32,6 +32,7 @@ pub fn profile_vars(target: &Target) -> Vars {
     let mut v = Vars::default();
     v.set("eut.endpoint_id", target.eut_id());
     v.set("controller.endpoint_id", target.controller_id());
+    v.set("controller2.endpoint_id", target.secondary_controller_id());
     for (k, val) in target.alternates() {
         v.set(format!("alt.{k}"), val);
     }
@@ -42,7 +43,7 @@ pub fn profile_vars(target: &Target) -> Vars {
 pub async fn run_one(case: &Case, target: &Target) -> CaseOutcome {
     let started = Instant::now();
     let mtp = target.describe_mtp();
-    let (link, guard) = match target.open().await {
+    let (link, guard, relink) = match target.open().await {
         Ok(x) => x,
         Err(why) => {
             let mut o = CaseOutcome::not_run(case, &mtp, Verdict::Error, why.clone());
@@ -61,6 +62,8 @@ pub async fn run_one(case: &Case, target: &Target) -> CaseOutcome {
         &target.eut_id(),
         &format!("uspcheck-{}", case.id),
     );
+    session.add_identity(&target.secondary_controller_id());
+    session.set_relink(relink);
     let ended = exec::run_case(
         case,
         &mut session,

@@ -10,8 +10,10 @@ use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 
 use crate::agent::{self, Fault};
+use crate::controller::Relink;
 use crate::mtp::{Link, websocket};
-use crate::suite::profile::{Profile, WebSocketSetup};
+use crate::suite::profile::{DEFAULT_SECONDARY_ID, Profile, WebSocketSetup};
+use std::sync::Arc;
 
 /// Endpoint ID of the built-in reference agent.
 pub const BUILTIN_AGENT_ID: &str = "os::012345-uspcheck-ref";
@@ -34,7 +36,7 @@ pub enum Target {
 /// What is kept between cases for an external agent.
 #[derive(Default)]
 pub struct External {
-    server: Option<websocket::Server>,
+    server: Option<Arc<websocket::Server>>,
     link: Option<Link>,
     child: Option<Child>,
 }
@@ -69,6 +71,14 @@ impl Target {
         match self {
             Target::BuiltIn { .. } => DEFAULT_CONTROLLER_ID.into(),
             Target::External { profile, .. } => profile.controller.endpoint_id.clone(),
+        }
+    }
+
+    /// The second Controller identity the harness can play.
+    pub fn secondary_controller_id(&self) -> String {
+        match self {
+            Target::BuiltIn { .. } => DEFAULT_SECONDARY_ID.into(),
+            Target::External { profile, .. } => profile.secondary_controller.endpoint_id.clone(),
         }
     }
 
@@ -141,13 +151,14 @@ impl Target {
 
     /// A connection to the EUT for one case. An `Err` is an environment error: it says
     /// what was tried and for how long.
-    pub async fn open(&self) -> Result<(Link, AgentGuard), String> {
+    pub async fn open(&self) -> Result<(Link, AgentGuard, Relink), String> {
         match self {
             Target::BuiltIn { faults } => self.open_builtin(faults).await,
             Target::External { profile, state } => {
                 let mut st = state.lock().await;
+                let relink = self.relink(&mut st).await?;
                 if let Some(link) = st.link.take() {
-                    return Ok((link, AgentGuard(None)));
+                    return Ok((link, AgentGuard(None), relink));
                 }
                 if st.child.is_none()
                     && let Some(cmd) = &profile.start
@@ -161,36 +172,56 @@ impl Target {
                     st.child = Some(child);
                 }
                 let bound = self.connect_timeout();
-                let link = match &profile.websocket {
-                    WebSocketSetup::Listen { listen } => {
-                        if st.server.is_none() {
-                            let s =
-                                websocket::Server::bind(listen, &profile.controller.endpoint_id)
-                                    .await
-                                    .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-                            st.server = Some(s);
-                        }
-                        let server = st.server.as_ref().expect("bound above");
-                        tokio::time::timeout(bound, server.accept())
-                            .await
-                            .map_err(|_| {
-                                format!(
-                                    "the agent did not connect to ws://{listen} within {bound:?} (agent not reachable)"
-                                )
-                            })??
-                    }
-                    WebSocketSetup::Connect { url } => {
-                        websocket::connect(url, &profile.controller.endpoint_id, bound)
-                            .await
-                            .map_err(|e| format!("agent not reachable: {e}"))?
-                    }
-                };
-                Ok((link, AgentGuard(None)))
+                let link = tokio::time::timeout(bound, relink())
+                    .await
+                    .map_err(|_| match &profile.websocket {
+                        WebSocketSetup::Listen { listen } => format!(
+                            "the agent did not connect to ws://{listen} within {bound:?} (agent not reachable)"
+                        ),
+                        WebSocketSetup::Connect { url } => format!(
+                            "agent not reachable: no WebSocket session with {url} within {bound:?}"
+                        ),
+                    })??;
+                Ok((link, AgentGuard(None), relink))
             }
         }
     }
 
-    async fn open_builtin(&self, faults: &[Fault]) -> Result<(Link, AgentGuard), String> {
+    /// How to get a link to a profile's agent: accept on the (shared) server, or connect,
+    /// retrying every second, as often as the caller's bound allows.
+    async fn relink(&self, st: &mut External) -> Result<Relink, String> {
+        let Target::External { profile, .. } = self else {
+            unreachable!("built-in agents get their relink in open_builtin")
+        };
+        let me = profile.controller.endpoint_id.clone();
+        Ok(match &profile.websocket {
+            WebSocketSetup::Listen { listen } => {
+                if st.server.is_none() {
+                    let s = websocket::Server::bind(listen, &me)
+                        .await
+                        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+                    st.server = Some(Arc::new(s));
+                }
+                accept_on(st.server.clone().expect("bound above"))
+            }
+            WebSocketSetup::Connect { url } => {
+                let url = url.clone();
+                Arc::new(move || {
+                    let (url, me) = (url.clone(), me.clone());
+                    Box::pin(async move {
+                        loop {
+                            match websocket::connect(&url, &me, Duration::from_secs(5)).await {
+                                Ok(link) => return Ok(link),
+                                Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
+                            }
+                        }
+                    })
+                })
+            }
+        })
+    }
+
+    async fn open_builtin(&self, faults: &[Fault]) -> Result<(Link, AgentGuard, Relink), String> {
         let controller = self.controller_id();
         let server = websocket::Server::bind("127.0.0.1:0", &controller)
             .await
@@ -203,14 +234,16 @@ impl Target {
             software_version: env!("CARGO_PKG_VERSION").into(),
         };
         let url = format!("ws://{addr}/usp");
+        // The agent reconnects after a reboot, as a real one would; the guard stops it.
         let handle = tokio::spawn(async move {
-            let _ = agent::run::websocket_client_once(&url, cfg).await;
+            agent::run::websocket_client(&url, cfg).await;
         });
+        let relink = accept_on(Arc::new(server));
         let bound = self.connect_timeout();
-        let link = tokio::time::timeout(bound, server.accept())
+        let link = tokio::time::timeout(bound, relink())
             .await
             .map_err(|_| format!("the built-in agent did not connect within {bound:?}"))??;
-        Ok((link, AgentGuard(Some(handle))))
+        Ok((link, AgentGuard(Some(handle)), relink))
     }
 
     /// Hands back a link that is still up, for the next case (external agents only).
@@ -219,4 +252,12 @@ impl Target {
             state.lock().await.link = Some(l);
         }
     }
+}
+
+/// A relink that accepts the next connection on `server`.
+fn accept_on(server: Arc<websocket::Server>) -> Relink {
+    Arc::new(move || {
+        let server = server.clone();
+        Box::pin(async move { server.accept().await })
+    })
 }

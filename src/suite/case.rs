@@ -94,9 +94,24 @@ pub struct RawStep {
     pub within: Option<Dur>,
     pub window: Option<Window>,
     pub send_resp: Option<bool>,
+    pub reconnect: Option<bool>,
+    pub no_answer: Option<bool>,
+    #[serde(rename = "as")]
+    pub as_: Option<Identity>,
     pub expect_none: Option<Value>,
     #[serde(rename = "for")]
     pub for_: Option<Dur>,
+}
+
+/// Which Controller identity the harness sends as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Identity {
+    /// The profile's `controller.endpoint_id`.
+    #[default]
+    Primary,
+    /// The profile's `secondary_controller.endpoint_id` (TP-469 1.78).
+    Secondary,
 }
 
 /// What a step does.
@@ -108,6 +123,9 @@ pub enum Action {
         request: Value,
         expect: Option<Value>,
         timeout: Option<Dur>,
+        /// The request must get no answer (Operate with send_resp false): send and go on.
+        no_answer: bool,
+        from: Identity,
     },
     /// Wait for a message from the EUT matching `expect` (e.g. `{notify: {...}}`).
     Await {
@@ -115,6 +133,8 @@ pub enum Action {
         within: Option<Dur>,
         window: Option<Window>,
         send_resp: bool,
+        /// The EUT may drop the connection and reconnect meanwhile (a reboot).
+        reconnect: bool,
     },
     /// Nothing matching `expect` may arrive for `span`.
     ExpectNone { expect: Value, span: Dur },

@@ -260,6 +260,8 @@ fn step(s: &RawStep, metric_count: u32, names: &HashSet<String>) -> Result<Step,
             request: req.clone(),
             expect: s.expect.clone(),
             timeout: s.timeout,
+            no_answer: s.no_answer.unwrap_or(false),
+            from: s.as_.unwrap_or_default(),
         }
     } else if let Some(exp) = &s.await_ {
         Action::Await {
@@ -267,6 +269,7 @@ fn step(s: &RawStep, metric_count: u32, names: &HashSet<String>) -> Result<Step,
             within: s.within,
             window: s.window.clone(),
             send_resp: s.send_resp.unwrap_or(true),
+            reconnect: s.reconnect.unwrap_or(false),
         }
     } else {
         let expect = s.expect_none.clone().unwrap_or_default();

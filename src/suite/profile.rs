@@ -24,6 +24,15 @@ pub enum WebSocketSetup {
     Connect { url: String },
 }
 
+fn default_secondary() -> Identity {
+    Identity {
+        endpoint_id: DEFAULT_SECONDARY_ID.into(),
+    }
+}
+
+/// The secondary Controller's Endpoint ID unless a profile says otherwise.
+pub const DEFAULT_SECONDARY_ID: &str = "self::uspcheck-2";
+
 fn default_listen() -> String {
     "127.0.0.1:8080".into()
 }
@@ -73,6 +82,10 @@ pub struct Profile {
     pub name: Option<String>,
     pub eut: Identity,
     pub controller: Identity,
+    /// A second Controller identity the harness can play (TP-469 1.78); the agent must
+    /// accept it once a case has added it to `Device.LocalAgent.Controller.{i}.`.
+    #[serde(default = "default_secondary")]
+    pub secondary_controller: Identity,
     pub websocket: WebSocketSetup,
     /// TP-469 feature IDs the EUT supports (see the plan's feature table).
     #[serde(default)]
@@ -118,6 +131,10 @@ impl Profile {
         for (what, id) in [
             ("eut.endpoint_id", &p.eut.endpoint_id),
             ("controller.endpoint_id", &p.controller.endpoint_id),
+            (
+                "secondary_controller.endpoint_id",
+                &p.secondary_controller.endpoint_id,
+            ),
         ] {
             crate::usp::endpoint::check(id).map_err(|why| LoadError {
                 file: file.into(),

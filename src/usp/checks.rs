@@ -41,9 +41,14 @@ pub struct Inbound {
     pub violations: Vec<Violation>,
 }
 
-/// Decodes and checks a record from the EUT. A record that does not decode at all is an
-/// `Err` carrying the violation, with the bytes in hex so the failure can show them.
-pub fn inbound(bytes: &[u8], controller_id: &str, eut_id: &str) -> Result<Inbound, Violation> {
+/// Decodes and checks a record from the EUT, addressed to one of `controller_ids` (the
+/// identities the harness plays). A record that does not decode at all is an `Err`
+/// carrying the violation, with the bytes in hex so the failure can show them.
+pub fn inbound(
+    bytes: &[u8],
+    controller_ids: &[String],
+    eut_id: &str,
+) -> Result<Inbound, Violation> {
     let record = Record::decode(bytes).map_err(|e| {
         v(
             "R-ENC.0",
@@ -57,12 +62,13 @@ pub fn inbound(bytes: &[u8], controller_id: &str, eut_id: &str) -> Result<Inboun
     if record.version.is_empty() {
         out.push(v("R-REC.1", "the Record has no version"));
     }
-    if record.to_id != controller_id {
+    if !controller_ids.contains(&record.to_id) {
         out.push(v(
             "R-E2E.1",
             format!(
-                "the Record's to_id is {:?}, not the Controller's Endpoint ID {controller_id:?}",
-                record.to_id
+                "the Record's to_id is {:?}, not the Controller's Endpoint ID {:?}",
+                record.to_id,
+                controller_ids.first().map_or("", String::as_str)
             ),
         ));
     }
@@ -226,6 +232,10 @@ mod tests {
     const C: &str = "proto::ctrl";
     const A: &str = "proto::agent";
 
+    fn ids() -> Vec<String> {
+        vec![C.to_string()]
+    }
+
     fn get_resp(resolved: &str) -> pb::Msg {
         msg::response(
             "1",
@@ -245,7 +255,7 @@ mod tests {
     #[test]
     fn a_good_record_has_no_violations() {
         let r = record::no_session(C, A, &get_resp("Device.LocalAgent.Subscription.1."));
-        let got = inbound(&record::encode(&r), C, A).unwrap();
+        let got = inbound(&record::encode(&r), &ids(), A).unwrap();
         assert_eq!(got.violations, vec![]);
         assert!(got.msg.is_some());
     }
@@ -257,14 +267,14 @@ mod tests {
             A,
             &get_resp("Device.LocalAgent.Subscription.*."),
         );
-        let got = inbound(&record::encode(&r), C, A).unwrap();
+        let got = inbound(&record::encode(&r), &ids(), A).unwrap();
         let reqs: Vec<_> = got.violations.iter().map(|v| v.requirement).collect();
         assert_eq!(reqs, vec!["R-E2E.1", "R-MSG.3"], "{:?}", got.violations);
     }
 
     #[test]
     fn garbage_is_shown_in_hex() {
-        let err = inbound(&[0x0a, 0xff], C, A).unwrap_err();
+        let err = inbound(&[0x0a, 0xff], &ids(), A).unwrap_err();
         assert!(err.text.contains("0aff"), "{err}");
     }
 
