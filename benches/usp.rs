@@ -43,7 +43,7 @@ fn records(c: &mut Criterion) {
 
 fn get_round_trip(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let target = Target::BuiltIn { faults: vec![] };
+    let target = Target::builtin(vec![]);
     let (link, _guard, _) = rt.block_on(target.open()).unwrap();
     let mut session = Session::new(link, &target.controller_id(), &target.eut_id(), "bench");
     c.bench_function("get_round_trip_websocket_loopback", |b| {

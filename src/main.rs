@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
+use uspcheck::agent::run::{Dial, Listener};
 use uspcheck::agent::{self, AgentConfig, Fault};
-use uspcheck::mtp::websocket;
+use uspcheck::mtp::{uds, websocket};
 use uspcheck::report::{self, RunReport};
 use uspcheck::run::{self, Target, target};
 use uspcheck::suite::{self, Case, LoadError, profile::Profile};
@@ -63,6 +64,10 @@ enum Command {
         /// With the built-in agent: give it this fault (repeatable), to see cases fail.
         #[arg(long = "fault")]
         faults: Vec<String>,
+        /// With the built-in agent: the MTP to test over (uds runs are an extended suite:
+        /// TP-469 has no UDS section).
+        #[arg(long, value_enum, default_value = "websocket")]
+        mtp: MtpArg,
         /// One line per case only.
         #[arg(short, long)]
         quiet: bool,
@@ -72,14 +77,20 @@ enum Command {
         #[arg(long)]
         cases: Option<PathBuf>,
     },
-    /// Start the reference agent.
+    /// Start the reference agent (by default a WebSocket server on 127.0.0.1:8081).
     Agent {
         /// Connect to a controller's WebSocket server at this URL (ws://host:port/path).
-        #[arg(long, conflicts_with = "listen")]
+        #[arg(long, group = "role")]
         connect: Option<String>,
         /// Be the WebSocket server, listening on this address (127.0.0.1:8081).
-        #[arg(long)]
+        #[arg(long, group = "role")]
         listen: Option<String>,
+        /// Connect to a controller's Unix domain socket at this path.
+        #[arg(long, group = "role")]
+        connect_uds: Option<PathBuf>,
+        /// Be the UDS server at this path.
+        #[arg(long, group = "role")]
+        listen_uds: Option<PathBuf>,
         #[arg(long, default_value = target::BUILTIN_AGENT_ID)]
         endpoint_id: String,
         /// The controller it trusts.
@@ -89,6 +100,13 @@ enum Command {
         #[arg(long = "fault")]
         faults: Vec<String>,
     },
+}
+
+/// The built-in agent's MTP.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum MtpArg {
+    Websocket,
+    Uds,
 }
 
 fn main() -> ExitCode {
@@ -101,6 +119,7 @@ fn main() -> ExitCode {
             list,
             test_threads,
             faults,
+            mtp,
             quiet,
         } => {
             let cases = match load_cases(cases) {
@@ -124,7 +143,13 @@ fn main() -> ExitCode {
                     }
                 }
                 (None, f) => match parse_faults(&f) {
-                    Ok(faults) => Target::BuiltIn { faults },
+                    Ok(faults) => Target::BuiltIn {
+                        faults,
+                        mtp: match mtp {
+                            MtpArg::Websocket => target::BuiltinMtp::WebSocket,
+                            MtpArg::Uds => target::BuiltinMtp::Uds,
+                        },
+                    },
                     Err(code) => return code,
                 },
             };
@@ -150,6 +175,8 @@ fn main() -> ExitCode {
         Command::Agent {
             connect,
             listen,
+            connect_uds,
+            listen_uds,
             endpoint_id,
             controller_id,
             faults,
@@ -165,30 +192,48 @@ fn main() -> ExitCode {
                 software_version: env!("CARGO_PKG_VERSION").into(),
             };
             let rt = tokio::runtime::Runtime::new().expect("a tokio runtime starts");
-            rt.block_on(async move {
-                match (connect, listen) {
-                    (Some(url), _) => {
-                        agent::run::websocket_client(&url, cfg).await;
-                        ExitCode::from(exit::OK)
-                    }
-                    (None, listen) => {
-                        let addr = listen.unwrap_or_else(|| "127.0.0.1:8081".into());
-                        let server = match websocket::Server::bind(&addr, &cfg.endpoint_id).await {
-                            Ok(s) => s,
-                            Err(e) => {
-                                eprintln!("error: cannot listen on {addr}: {e}");
-                                return ExitCode::from(exit::ERRORS);
-                            }
-                        };
-                        eprintln!(
-                            "uspcheck agent {} listening on ws://{addr}",
-                            cfg.endpoint_id
-                        );
-                        agent::run::websocket_server(server, cfg).await;
-                        ExitCode::from(exit::OK)
-                    }
-                }
-            })
+            rt.block_on(run_agent(connect, listen, connect_uds, listen_uds, cfg))
+        }
+    }
+}
+
+/// Runs the reference agent in the role the command line chose, until it is stopped.
+async fn run_agent(
+    connect: Option<String>,
+    listen: Option<String>,
+    connect_uds: Option<PathBuf>,
+    listen_uds: Option<PathBuf>,
+    cfg: AgentConfig,
+) -> ExitCode {
+    let listener = match (connect, connect_uds, listen_uds) {
+        (Some(url), _, _) => {
+            agent::run::client(Dial::WebSocket(url), cfg).await;
+            return ExitCode::from(exit::OK);
+        }
+        (_, Some(path), _) => {
+            agent::run::client(Dial::Uds(path), cfg).await;
+            return ExitCode::from(exit::OK);
+        }
+        (_, _, Some(path)) => uds::Server::bind(&path, &cfg.endpoint_id)
+            .map(Listener::Uds)
+            .map_err(|e| format!("cannot listen on {}: {e}", path.display())),
+        _ => {
+            let addr = listen.unwrap_or_else(|| "127.0.0.1:8081".into());
+            websocket::Server::bind(&addr, &cfg.endpoint_id)
+                .await
+                .map(Listener::WebSocket)
+                .map_err(|e| format!("cannot listen on {addr}: {e}"))
+        }
+    };
+    match listener {
+        Ok(l) => {
+            eprintln!("uspcheck agent {} is serving", cfg.endpoint_id);
+            agent::run::server(l, cfg).await;
+            ExitCode::from(exit::OK)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(exit::ERRORS)
         }
     }
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use libtest_mimic::{Arguments, Failed, Trial};
 use uspcheck::agent::Fault;
 use uspcheck::report::Verdict;
+use uspcheck::run::target::BuiltinMtp;
 use uspcheck::run::{Target, run_one};
 use uspcheck::suite::{self, Case};
 
@@ -33,8 +34,14 @@ fn main() {
     for case in cases.into_iter().map(Arc::new) {
         let (c, r) = (case.clone(), rt.clone());
         trials.push(Trial::test(format!("{}::passes", case.id), move || {
-            expect(&c, &r, vec![], Verdict::Pass)
+            expect(&c, &r, vec![], BuiltinMtp::WebSocket, Verdict::Pass)
         }));
+        // The UDS MTP carries the same cases (an extended suite: TP-469 has no UDS section).
+        let (c, r) = (case.clone(), rt.clone());
+        trials.push(Trial::test(
+            format!("{}::passes_over_uds", case.id),
+            move || expect(&c, &r, vec![], BuiltinMtp::Uds, Verdict::Pass),
+        ));
         let (c, r) = (case.clone(), rt.clone());
         let fault_name = case.fault.clone().unwrap_or_default();
         trials.push(Trial::test(
@@ -46,7 +53,7 @@ fn main() {
                         c.file, c.fault
                     ))
                 })?;
-                expect(&c, &r, vec![fault], Verdict::Fail)
+                expect(&c, &r, vec![fault], BuiltinMtp::WebSocket, Verdict::Fail)
             },
         ));
     }
@@ -57,9 +64,10 @@ fn expect(
     case: &Case,
     rt: &tokio::runtime::Runtime,
     faults: Vec<Fault>,
+    mtp: BuiltinMtp,
     want: Verdict,
 ) -> Result<(), Failed> {
-    let target = Target::BuiltIn { faults };
+    let target = Target::BuiltIn { faults, mtp };
     let o = rt.block_on(run_one(case, &target));
     if o.verdict == want {
         if want == Verdict::Fail {

@@ -68,7 +68,10 @@ async fn the_harness_connects_to_an_agent_that_is_the_server() {
         faults: vec![],
         software_version: "test".into(),
     };
-    let agent = tokio::spawn(uspcheck::agent::run::websocket_server(server, cfg));
+    let agent = tokio::spawn(uspcheck::agent::run::server(
+        uspcheck::agent::run::Listener::WebSocket(server),
+        cfg,
+    ));
     let setup = format!("{{ mode: connect, url: 'ws://{addr}/usp' }}");
     let t = Target::from_profile(profile(&setup, "5s"));
     // One session kept across cases, as with a real agent (R-WS.4).

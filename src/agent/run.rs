@@ -11,49 +11,82 @@ use prost::Message;
 use tokio::sync::{Mutex, mpsc};
 
 use super::{Agent, AgentConfig, Fault, Outgoing};
-use crate::mtp::{Link, MtpEventKind, websocket};
+use crate::mtp::{Link, MtpEventKind, MtpKind, uds, websocket};
 use crate::usp::{msg, pb, record};
 
 /// How late the `late-response` fault answers: past any sensible response timeout of a
 /// test of the reference agent.
 pub const LATE_BY: Duration = Duration::from_secs(8);
 
-/// Connects once to a controller's WebSocket server at `url` and serves until the link
-/// closes (used by the harness: one agent per case).
-pub async fn websocket_client_once(url: &str, cfg: AgentConfig) -> Result<(), String> {
-    let link = websocket::connect(url, &cfg.endpoint_id, Duration::from_secs(10)).await?;
-    let agent = Arc::new(Mutex::new(Agent::new(cfg.clone())));
-    serve(link, agent, &cfg, true).await;
-    Ok(())
+/// Where the agent finds its Controller.
+#[derive(Debug, Clone)]
+pub enum Dial {
+    /// A WebSocket server URL (`ws://host:port/path`).
+    WebSocket(String),
+    /// A Unix domain socket path.
+    Uds(std::path::PathBuf),
 }
 
-/// Connects to `url` and reconnects after every disconnect, with a back-off that doubles
-/// from 1 s to 60 s (the shape of R-WS.19's retry algorithm), until the process ends.
-pub async fn websocket_client(url: &str, cfg: AgentConfig) {
+impl Dial {
+    /// One connection attempt, bounded by `bound`.
+    pub async fn connect(&self, eid: &str, bound: Duration) -> Result<Link, String> {
+        match self {
+            Dial::WebSocket(url) => websocket::connect(url, eid, bound).await,
+            Dial::Uds(path) => uds::connect(path, eid, bound).await,
+        }
+    }
+
+    /// The first retry delay and its cap: WebSocket doubles from 1 s to 60 s (the shape of
+    /// R-WS.19); UDS retries within 1 to 5 s (R-UDS.5).
+    fn backoff(&self) -> (Duration, Duration) {
+        match self {
+            Dial::WebSocket(_) => (Duration::from_secs(1), Duration::from_secs(60)),
+            Dial::Uds(_) => (Duration::from_secs(1), Duration::from_secs(5)),
+        }
+    }
+}
+
+/// The agent as client: connects, serves, and reconnects after every disconnect with a
+/// growing back-off, until the task is stopped.
+pub async fn client(dial: Dial, cfg: AgentConfig) {
     let agent = Arc::new(Mutex::new(Agent::new(cfg.clone())));
-    let mut backoff = Duration::from_secs(1);
+    let (initial, cap) = dial.backoff();
+    let mut backoff = initial;
     let mut first = true;
     loop {
-        match websocket::connect(url, &cfg.endpoint_id, Duration::from_secs(10)).await {
+        match dial
+            .connect(&cfg.endpoint_id, Duration::from_secs(10))
+            .await
+        {
             Ok(link) => {
-                backoff = Duration::from_secs(1);
+                backoff = initial;
                 // After a reboot the next session starts with Boot! again.
                 first = serve(link, agent.clone(), &cfg, first).await == Ended::Reboot;
             }
             Err(e) => eprintln!("uspcheck agent: {e}; retrying in {backoff:?}"),
         }
         tokio::time::sleep(backoff).await;
-        backoff = (backoff * 2).min(Duration::from_secs(60));
+        backoff = (backoff * 2).min(cap);
     }
 }
 
-/// Serves controllers that connect to `server` (the agent as WebSocket server, R-WS.6),
-/// one connection at a time, keeping one data model across them.
-pub async fn websocket_server(server: websocket::Server, cfg: AgentConfig) {
+/// A listening socket the agent serves Controllers on (R-WS.6; UDS server role).
+pub enum Listener {
+    WebSocket(websocket::Server),
+    Uds(uds::Server),
+}
+
+/// The agent as server: serves Controllers that connect, one connection at a time, keeping
+/// one data model across them.
+pub async fn server(listener: Listener, cfg: AgentConfig) {
     let agent = Arc::new(Mutex::new(Agent::new(cfg.clone())));
     let mut first = true;
     loop {
-        match server.accept().await {
+        let accepted = match &listener {
+            Listener::WebSocket(s) => s.accept().await,
+            Listener::Uds(s) => s.accept().await,
+        };
+        match accepted {
             Ok(link) => {
                 first = serve(link, agent.clone(), &cfg, first).await == Ended::Reboot;
             }
@@ -91,11 +124,12 @@ pub async fn serve(
         cfg: cfg.clone(),
         peers: BTreeSet::from([cfg.controller_id.clone()]),
     };
-    // R-MTP.6: the Connect Record goes first, whichever side opened the connection.
-    out.raw(record::websocket_connect(
-        &cfg.controller_id,
-        &cfg.endpoint_id,
-    ));
+    // R-MTP.6: the Connect Record of the MTP in use goes first, whichever side opened
+    // the connection.
+    out.raw(match link.mtp {
+        MtpKind::WebSocket => record::websocket_connect(&cfg.controller_id, &cfg.endpoint_id),
+        MtpKind::Uds => record::uds_connect(&cfg.controller_id, &cfg.endpoint_id),
+    });
     let (due_tx, mut due_rx) = mpsc::unbounded_channel::<Due>();
     if boot {
         let first = agent.lock().await.boot();

@@ -7,6 +7,7 @@
 //! socket sits between them, so a brokered MTP (MQTT, STOMP) or a Unix socket fits the same
 //! shape without any caller changing.
 
+pub mod uds;
 pub mod websocket;
 
 use std::time::{Instant, SystemTime};
@@ -75,11 +76,19 @@ impl LinkSender {
     }
 }
 
+/// Which MTP a link runs over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MtpKind {
+    WebSocket,
+    Uds,
+}
+
 /// One connection between the harness and an Endpoint.
 #[derive(Debug)]
 pub struct Link {
     /// Which MTP and which peer, for reports (`WebSocket 127.0.0.1:41234 /usp`).
     pub describe: String,
+    pub mtp: MtpKind,
     /// The peer's Endpoint ID as the MTP told us (WebSocket `eid` query parameter), if any.
     pub peer_eid: Option<String>,
     pub sender: LinkSender,

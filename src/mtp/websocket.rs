@@ -21,7 +21,7 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{self, Message};
 
-use super::{Link, MtpEvent, MtpEventKind, Outgoing, channels};
+use super::{Link, MtpEvent, MtpEventKind, MtpKind, Outgoing, channels};
 
 /// The subprotocol for protobuf-encoded USP Records (R-WS.9).
 pub const SUBPROTOCOL: &str = "v1.usp";
@@ -224,6 +224,7 @@ where
     tokio::spawn(pump(ws, out_rx, ev_tx));
     Link {
         describe,
+        mtp: MtpKind::WebSocket,
         peer_eid,
         sender,
         events: ev_rx,

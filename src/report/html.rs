@@ -52,6 +52,9 @@ pub fn render(r: &RunReport) -> String {
         c.not_applicable,
         c.skipped
     );
+    if let Some(x) = &r.extended_suite {
+        let _ = write!(h, "<p class=error>{}</p>", esc(x));
+    }
     for o in &r.cases {
         let _ = write!(
             h,
@@ -150,6 +153,7 @@ mod tests {
             tp469: "1.4.0".into(),
             eut: "<agent>".into(),
             eut_endpoint_id: "proto::a".into(),
+            extended_suite: None,
             started: "now".into(),
             cases: vec![CaseOutcome {
                 id: "1.1".into(),

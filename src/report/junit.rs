@@ -24,6 +24,9 @@ pub fn render(r: &RunReport) -> String {
             s.add_property(Property::new("eut", r.eut.as_str()));
             s.add_property(Property::new("eut_endpoint_id", r.eut_endpoint_id.as_str()));
             s.add_property(Property::new("tp469", r.tp469.as_str()));
+            if let Some(x) = &r.extended_suite {
+                s.add_property(Property::new("extended_suite", x.as_str()));
+            }
             s
         });
         let status = match o.verdict {

@@ -11,8 +11,13 @@ pub use model::{CaseOutcome, Counts, Failure, RunReport, Verdict};
 /// The closing line: `uspcheck: 48 passed, 2 failed, 1 errors, 0 not applicable, 0 skipped`.
 pub fn summary_line(r: &RunReport) -> String {
     let c = r.counts();
+    let what = if r.extended_suite.is_some() {
+        "uspcheck (extended suite)"
+    } else {
+        "uspcheck"
+    };
     format!(
-        "uspcheck: {} passed, {} failed, {} errors, {} not applicable, {} skipped",
+        "{what}: {} passed, {} failed, {} errors, {} not applicable, {} skipped",
         c.pass, c.fail, c.error, c.not_applicable, c.skipped
     )
 }

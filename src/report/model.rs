@@ -169,6 +169,9 @@ pub struct RunReport {
     /// Who was tested (`built-in reference agent`, or the profile's name).
     pub eut: String,
     pub eut_endpoint_id: String,
+    /// Set when the run is not a TP-469 certification-style run (over UDS, which TP-469
+    /// does not cover): says what it is instead.
+    pub extended_suite: Option<String>,
     pub started: String,
     pub cases: Vec<CaseOutcome>,
 }

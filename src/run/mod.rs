@@ -205,6 +205,11 @@ pub fn run_suite(cases: Vec<Case>, target: Arc<Target>, opts: &Options) -> RunRe
         tp469: "1.4.0".into(),
         eut: target.describe(),
         eut_endpoint_id: target.eut_id(),
+        extended_suite: target.is_extended().then(|| {
+            "extended suite: TP-469 cases run over the UDS MTP, which TP-469 1.4.0 does not cover; \
+             these are not certification results"
+                .to_string()
+        }),
         started: humantime_now(),
         cases,
     }

@@ -1,19 +1,21 @@
 //! The EUT a run talks to: the built-in reference agent (a fresh one per case, each on its
-//! own port, so cases run in parallel), or an agent described by an EUT profile (one
-//! connection kept across cases, cases one at a time).
+//! own socket, so cases run in parallel), or an agent described by an EUT profile (one
+//! connection kept across cases, cases one at a time), over WebSocket or a Unix socket.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::process::{Child, Command};
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 
-use crate::agent::{self, Fault};
+use crate::agent::{self, Fault, run::Dial};
 use crate::controller::Relink;
-use crate::mtp::{Link, websocket};
-use crate::suite::profile::{DEFAULT_SECONDARY_ID, Profile, WebSocketSetup};
-use std::sync::Arc;
+use crate::mtp::{Link, uds, websocket};
+use crate::suite::profile::{DEFAULT_SECONDARY_ID, MtpSetup, Profile, UdsSetup, WebSocketSetup};
 
 /// Endpoint ID of the built-in reference agent.
 pub const BUILTIN_AGENT_ID: &str = "os::012345-uspcheck-ref";
@@ -22,10 +24,18 @@ pub const DEFAULT_CONTROLLER_ID: &str = "self::uspcheck";
 /// TP-469 features the reference agent supports.
 pub const BUILTIN_FEATURES: &[u32] = &[1, 2, 3, 4, 5, 6, 7, 8, 9, 31];
 
+/// The MTP the built-in agent is tested over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BuiltinMtp {
+    #[default]
+    WebSocket,
+    Uds,
+}
+
 /// Who the harness tests.
 pub enum Target {
     /// The built-in reference agent, with faults (none for a conforming agent).
-    BuiltIn { faults: Vec<Fault> },
+    BuiltIn { faults: Vec<Fault>, mtp: BuiltinMtp },
     /// An agent described by an EUT profile.
     External {
         profile: Box<Profile>,
@@ -33,10 +43,25 @@ pub enum Target {
     },
 }
 
+/// A listening socket of the harness.
+enum Listening {
+    WebSocket(websocket::Server),
+    Uds(uds::Server),
+}
+
+impl Listening {
+    async fn accept(&self) -> Result<Link, String> {
+        match self {
+            Listening::WebSocket(s) => s.accept().await,
+            Listening::Uds(s) => s.accept().await,
+        }
+    }
+}
+
 /// What is kept between cases for an external agent.
 #[derive(Default)]
 pub struct External {
-    server: Option<Arc<websocket::Server>>,
+    server: Option<Arc<Listening>>,
     link: Option<Link>,
     child: Option<Child>,
 }
@@ -53,6 +78,14 @@ impl Drop for AgentGuard {
 }
 
 impl Target {
+    /// The built-in agent over WebSocket, with `faults`.
+    pub fn builtin(faults: Vec<Fault>) -> Target {
+        Target::BuiltIn {
+            faults,
+            mtp: BuiltinMtp::WebSocket,
+        }
+    }
+
     pub fn from_profile(profile: Profile) -> Target {
         Target::External {
             profile: Box::new(profile),
@@ -118,11 +151,22 @@ impl Target {
         matches!(self, Target::BuiltIn { .. })
     }
 
-    /// For reports: who and over what.
+    /// Whether the run is over UDS, which TP-469 does not cover: its results are an
+    /// extended suite, not certification results.
+    pub fn is_extended(&self) -> bool {
+        match self {
+            Target::BuiltIn { mtp, .. } => *mtp == BuiltinMtp::Uds,
+            Target::External { profile, .. } => matches!(profile.mtp(), MtpSetup::Uds(_)),
+        }
+    }
+
+    /// For reports: who.
     pub fn describe(&self) -> String {
         match self {
-            Target::BuiltIn { faults } if faults.is_empty() => "built-in reference agent".into(),
-            Target::BuiltIn { faults } => format!(
+            Target::BuiltIn { faults, .. } if faults.is_empty() => {
+                "built-in reference agent".into()
+            }
+            Target::BuiltIn { faults, .. } => format!(
                 "built-in reference agent with fault(s) {}",
                 faults
                     .iter()
@@ -137,26 +181,38 @@ impl Target {
         }
     }
 
+    /// For reports: over what.
     pub fn describe_mtp(&self) -> String {
         match self {
-            Target::BuiltIn { .. } => "WebSocket (agent connects)".into(),
-            Target::External { profile, .. } => match &profile.websocket {
-                WebSocketSetup::Listen { listen } => {
+            Target::BuiltIn { mtp, .. } => match mtp {
+                BuiltinMtp::WebSocket => "WebSocket (agent connects)".into(),
+                BuiltinMtp::Uds => "UDS (agent connects; extended suite)".into(),
+            },
+            Target::External { profile, .. } => match profile.mtp() {
+                MtpSetup::WebSocket(WebSocketSetup::Listen { listen }) => {
                     format!("WebSocket (agent connects to {listen})")
                 }
-                WebSocketSetup::Connect { url } => format!("WebSocket (harness connects to {url})"),
+                MtpSetup::WebSocket(WebSocketSetup::Connect { url }) => {
+                    format!("WebSocket (harness connects to {url})")
+                }
+                MtpSetup::Uds(UdsSetup::Listen { path }) => {
+                    format!("UDS (agent connects to {path}; extended suite)")
+                }
+                MtpSetup::Uds(UdsSetup::Connect { path }) => {
+                    format!("UDS (harness connects to {path}; extended suite)")
+                }
             },
         }
     }
 
-    /// A connection to the EUT for one case. An `Err` is an environment error: it says
-    /// what was tried and for how long.
+    /// A connection to the EUT for one case, and how to get another when it reconnects. An
+    /// `Err` is an environment error: it says what was tried and for how long.
     pub async fn open(&self) -> Result<(Link, AgentGuard, Relink), String> {
         match self {
-            Target::BuiltIn { faults } => self.open_builtin(faults).await,
+            Target::BuiltIn { faults, mtp } => self.open_builtin(faults, *mtp).await,
             Target::External { profile, state } => {
                 let mut st = state.lock().await;
-                let relink = self.relink(&mut st).await?;
+                let relink = relink_external(profile, &mut st).await?;
                 if let Some(link) = st.link.take() {
                     return Ok((link, AgentGuard(None), relink));
                 }
@@ -172,73 +228,59 @@ impl Target {
                     st.child = Some(child);
                 }
                 let bound = self.connect_timeout();
-                let link = tokio::time::timeout(bound, relink())
-                    .await
-                    .map_err(|_| match &profile.websocket {
-                        WebSocketSetup::Listen { listen } => format!(
-                            "the agent did not connect to ws://{listen} within {bound:?} (agent not reachable)"
-                        ),
-                        WebSocketSetup::Connect { url } => format!(
-                            "agent not reachable: no WebSocket session with {url} within {bound:?}"
-                        ),
-                    })??;
+                let link = tokio::time::timeout(bound, relink()).await.map_err(|_| {
+                    format!(
+                        "agent not reachable: {} within {bound:?}",
+                        match profile.mtp() {
+                            MtpSetup::WebSocket(WebSocketSetup::Listen { listen }) =>
+                                format!("the agent did not connect to ws://{listen}"),
+                            MtpSetup::WebSocket(WebSocketSetup::Connect { url }) =>
+                                format!("no WebSocket session with {url}"),
+                            MtpSetup::Uds(UdsSetup::Listen { path }) =>
+                                format!("the agent did not connect to the Unix socket {path}"),
+                            MtpSetup::Uds(UdsSetup::Connect { path }) =>
+                                format!("no UDS session with {path}"),
+                        }
+                    )
+                })??;
                 Ok((link, AgentGuard(None), relink))
             }
         }
     }
 
-    /// How to get a link to a profile's agent: accept on the (shared) server, or connect,
-    /// retrying every second, as often as the caller's bound allows.
-    async fn relink(&self, st: &mut External) -> Result<Relink, String> {
-        let Target::External { profile, .. } = self else {
-            unreachable!("built-in agents get their relink in open_builtin")
-        };
-        let me = profile.controller.endpoint_id.clone();
-        Ok(match &profile.websocket {
-            WebSocketSetup::Listen { listen } => {
-                if st.server.is_none() {
-                    let s = websocket::Server::bind(listen, &me)
-                        .await
-                        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-                    st.server = Some(Arc::new(s));
-                }
-                accept_on(st.server.clone().expect("bound above"))
-            }
-            WebSocketSetup::Connect { url } => {
-                let url = url.clone();
-                Arc::new(move || {
-                    let (url, me) = (url.clone(), me.clone());
-                    Box::pin(async move {
-                        loop {
-                            match websocket::connect(&url, &me, Duration::from_secs(5)).await {
-                                Ok(link) => return Ok(link),
-                                Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
-                            }
-                        }
-                    })
-                })
-            }
-        })
-    }
-
-    async fn open_builtin(&self, faults: &[Fault]) -> Result<(Link, AgentGuard, Relink), String> {
+    async fn open_builtin(
+        &self,
+        faults: &[Fault],
+        mtp: BuiltinMtp,
+    ) -> Result<(Link, AgentGuard, Relink), String> {
         let controller = self.controller_id();
-        let server = websocket::Server::bind("127.0.0.1:0", &controller)
-            .await
-            .map_err(|e| format!("cannot listen on 127.0.0.1: {e}"))?;
-        let addr = server.local_addr().map_err(|e| e.to_string())?;
+        let (listening, dial) = match mtp {
+            BuiltinMtp::WebSocket => {
+                let server = websocket::Server::bind("127.0.0.1:0", &controller)
+                    .await
+                    .map_err(|e| format!("cannot listen on 127.0.0.1: {e}"))?;
+                let addr = server.local_addr().map_err(|e| e.to_string())?;
+                (
+                    Listening::WebSocket(server),
+                    Dial::WebSocket(format!("ws://{addr}/usp")),
+                )
+            }
+            BuiltinMtp::Uds => {
+                let path = scratch_socket();
+                let server = uds::Server::bind(&path, &controller)
+                    .map_err(|e| format!("cannot listen on {}: {e}", path.display()))?;
+                (Listening::Uds(server), Dial::Uds(path))
+            }
+        };
         let cfg = agent::AgentConfig {
             endpoint_id: BUILTIN_AGENT_ID.into(),
             controller_id: controller,
             faults: faults.to_vec(),
             software_version: env!("CARGO_PKG_VERSION").into(),
         };
-        let url = format!("ws://{addr}/usp");
         // The agent reconnects after a reboot, as a real one would; the guard stops it.
-        let handle = tokio::spawn(async move {
-            agent::run::websocket_client(&url, cfg).await;
-        });
-        let relink = accept_on(Arc::new(server));
+        let handle = tokio::spawn(agent::run::client(dial, cfg));
+        let relink = accept_on(Arc::new(listening));
         let bound = self.connect_timeout();
         let link = tokio::time::timeout(bound, relink())
             .await
@@ -254,10 +296,73 @@ impl Target {
     }
 }
 
+/// How to get a link to a profile's agent: accept on the (shared) server, or connect,
+/// retrying every second, as often as the caller's bound allows.
+async fn relink_external(profile: &Profile, st: &mut External) -> Result<Relink, String> {
+    let me = profile.controller.endpoint_id.clone();
+    let listen = match profile.mtp() {
+        MtpSetup::WebSocket(WebSocketSetup::Listen { listen }) => Some(ListenOn::Tcp(listen)),
+        MtpSetup::Uds(UdsSetup::Listen { path }) => Some(ListenOn::Unix(PathBuf::from(path))),
+        MtpSetup::WebSocket(WebSocketSetup::Connect { url }) => {
+            return Ok(connect_to(Dial::WebSocket(url), me));
+        }
+        MtpSetup::Uds(UdsSetup::Connect { path }) => {
+            return Ok(connect_to(Dial::Uds(PathBuf::from(path)), me));
+        }
+    };
+    if st.server.is_none()
+        && let Some(on) = listen
+    {
+        let server = match on {
+            ListenOn::Tcp(addr) => Listening::WebSocket(
+                websocket::Server::bind(&addr, &me)
+                    .await
+                    .map_err(|e| format!("cannot listen on {addr}: {e}"))?,
+            ),
+            ListenOn::Unix(path) => Listening::Uds(
+                uds::Server::bind(&path, &me)
+                    .map_err(|e| format!("cannot listen on {}: {e}", path.display()))?,
+            ),
+        };
+        st.server = Some(Arc::new(server));
+    }
+    Ok(accept_on(st.server.clone().expect("bound above")))
+}
+
+enum ListenOn {
+    Tcp(String),
+    Unix(PathBuf),
+}
+
 /// A relink that accepts the next connection on `server`.
-fn accept_on(server: Arc<websocket::Server>) -> Relink {
+fn accept_on(server: Arc<Listening>) -> Relink {
     Arc::new(move || {
         let server = server.clone();
         Box::pin(async move { server.accept().await })
     })
+}
+
+/// A relink that connects to the agent, once a second until it answers.
+fn connect_to(dial: Dial, me: String) -> Relink {
+    Arc::new(move || {
+        let (dial, me) = (dial.clone(), me.clone());
+        Box::pin(async move {
+            loop {
+                match dial.connect(&me, Duration::from_secs(5)).await {
+                    Ok(link) => return Ok(link),
+                    Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
+                }
+            }
+        })
+    })
+}
+
+/// A fresh socket path for one case's built-in agent.
+fn scratch_socket() -> PathBuf {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    std::env::temp_dir().join(format!(
+        "uspcheck-{}-{}.sock",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ))
 }

@@ -37,6 +37,23 @@ fn default_listen() -> String {
     "127.0.0.1:8080".into()
 }
 
+/// How the harness and the agent meet over a Unix domain socket (TR-369 UDS binding).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, rename_all = "snake_case", tag = "mode")]
+pub enum UdsSetup {
+    /// The harness is the UDS server at `path`; the agent connects (R-UDS.2–R-UDS.4).
+    Listen { path: String },
+    /// The agent is the UDS server at `path`; the harness connects.
+    Connect { path: String },
+}
+
+/// The MTP set-up of a profile: exactly one of `websocket` and `uds`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MtpSetup {
+    WebSocket(WebSocketSetup),
+    Uds(UdsSetup),
+}
+
 /// Identity of one side.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -86,7 +103,10 @@ pub struct Profile {
     /// accept it once a case has added it to `Device.LocalAgent.Controller.{i}.`.
     #[serde(default = "default_secondary")]
     pub secondary_controller: Identity,
-    pub websocket: WebSocketSetup,
+    #[serde(default)]
+    pub websocket: Option<WebSocketSetup>,
+    #[serde(default)]
+    pub uds: Option<UdsSetup>,
     /// TP-469 feature IDs the EUT supports (see the plan's feature table).
     #[serde(default)]
     pub features: Vec<u32>,
@@ -102,6 +122,15 @@ pub struct Profile {
 }
 
 impl Profile {
+    /// The MTP the profile selects (validated at load: exactly one is given).
+    pub fn mtp(&self) -> MtpSetup {
+        match (&self.websocket, &self.uds) {
+            (_, Some(u)) => MtpSetup::Uds(u.clone()),
+            (Some(w), None) => MtpSetup::WebSocket(w.clone()),
+            (None, None) => unreachable!("Profile::parse requires an MTP"),
+        }
+    }
+
     /// Reads a profile file; errors name file, line and column.
     pub fn load(path: &std::path::Path) -> Result<Profile, LoadError> {
         let file = path.display().to_string();
@@ -128,6 +157,14 @@ impl Profile {
                 message: e.to_string().lines().next().unwrap_or("").to_string(),
             }
         })?;
+        if p.websocket.is_some() == p.uds.is_some() {
+            return Err(LoadError {
+                file: file.into(),
+                line: 1,
+                column: 1,
+                message: "a profile selects exactly one MTP: `websocket:` or `uds:`".into(),
+            });
+        }
         for (what, id) in [
             ("eut.endpoint_id", &p.eut.endpoint_id),
             ("controller.endpoint_id", &p.controller.endpoint_id),
@@ -160,10 +197,17 @@ mod tests {
         .unwrap();
         assert_eq!(p.timeouts.response.0, Duration::from_secs(10));
         assert_eq!(
-            p.websocket,
-            WebSocketSetup::Connect {
+            p.mtp(),
+            MtpSetup::WebSocket(WebSocketSetup::Connect {
                 url: "ws://127.0.0.1:9/usp".into()
-            }
+            })
+        );
+        let both = "eut: { endpoint_id: 'proto::a' }\ncontroller: { endpoint_id: 'proto::c' }\nwebsocket: { mode: listen }\nuds: { mode: listen, path: /tmp/x }\n";
+        assert!(
+            Profile::parse(both, "p")
+                .unwrap_err()
+                .message
+                .contains("exactly one")
         );
         let e = Profile::parse("eut: {}\n", "p.yaml").unwrap_err();
         assert_eq!(e.file, "p.yaml");

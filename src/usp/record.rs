@@ -27,6 +27,15 @@ pub fn websocket_connect(to_id: &str, from_id: &str) -> rec::Record {
     )
 }
 
+/// A UDSConnectRecord, which an Agent sends after the UDS handshake (R-MTP.6).
+pub fn uds_connect(to_id: &str, from_id: &str) -> rec::Record {
+    with_type(
+        to_id,
+        from_id,
+        RecordType::UdsConnect(rec::UdsConnectRecord {}),
+    )
+}
+
 /// A DisconnectRecord with a reason and a USP error code.
 pub fn disconnect(to_id: &str, from_id: &str, reason: &str, code: u32) -> rec::Record {
     with_type(
