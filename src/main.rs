@@ -72,6 +72,19 @@ enum Command {
         #[arg(short, long)]
         quiet: bool,
     },
+    /// Write the results page (Markdown) from runs' JSON reports: verdict per case per run
+    /// and every failure's reason.
+    Results {
+        /// A run as LABEL=FILE (FILE is a run's uspcheck.json); repeatable, one column each.
+        #[arg(long = "run", required = true)]
+        runs: Vec<String>,
+        /// The page title.
+        #[arg(long, default_value = "uspcheck results")]
+        title: String,
+        /// Where to write the page (stdout if absent).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Check that case files load (file:line:column for every problem).
     Check {
         #[arg(long)]
@@ -165,6 +178,7 @@ fn main() -> ExitCode {
             }
             finish(&report, &report_dir)
         }
+        Command::Results { runs, title, out } => results_page(&runs, &title, out.as_deref()),
         Command::Check { cases } => match load_cases(cases) {
             Ok(c) => {
                 println!("{} case files load", c.len());
@@ -236,6 +250,37 @@ async fn run_agent(
             ExitCode::from(exit::ERRORS)
         }
     }
+}
+
+fn results_page(runs: &[String], title: &str, out: Option<&std::path::Path>) -> ExitCode {
+    let mut loaded = Vec::new();
+    for r in runs {
+        let Some((label, file)) = r.split_once('=') else {
+            eprintln!("error: --run takes LABEL=FILE, got {r:?}");
+            return ExitCode::from(exit::USAGE);
+        };
+        let parsed = std::fs::read_to_string(file)
+            .map_err(|e| e.to_string())
+            .and_then(|t| serde_json::from_str::<RunReport>(&t).map_err(|e| e.to_string()));
+        match parsed {
+            Ok(rep) => loaded.push((label.to_string(), rep)),
+            Err(e) => {
+                eprintln!("error: {file}: {e}");
+                return ExitCode::from(exit::BAD_INPUT);
+            }
+        }
+    }
+    let page = report::markdown::render(title, &loaded);
+    match out {
+        Some(p) => {
+            if let Err(e) = std::fs::write(p, page) {
+                eprintln!("error: cannot write {}: {e}", p.display());
+                return ExitCode::from(exit::ERRORS);
+            }
+        }
+        None => print!("{page}"),
+    }
+    ExitCode::from(exit::OK)
 }
 
 fn load_cases(dir: Option<PathBuf>) -> Result<Vec<Case>, ExitCode> {

@@ -107,7 +107,7 @@ pub fn render(r: &RunReport) -> String {
         }
         h.push_str("<details><summary>wire log</summary><table>");
         for l in &o.log {
-            let arrow = match l.dir {
+            let arrow = match l.dir.as_str() {
                 "in" => "EUT → harness",
                 "out" => "harness → EUT",
                 _ => "MTP",

@@ -1,11 +1,11 @@
 //! The one result model every report is written from (terminal, JUnit, JSON), so the
 //! formats can never disagree about a verdict.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A case's verdict. Only `Pass` means the EUT was seen to conform; nothing un-exercised is
 /// ever a pass.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Pass,
@@ -33,7 +33,7 @@ impl Verdict {
 }
 
 /// Why a case failed or errored, in parts a report can lay out.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Failure {
     /// `steps[2] (send add, line 14:5)`.
     pub step: String,
@@ -78,7 +78,7 @@ impl Failure {
 }
 
 /// Everything known about one case's run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CaseOutcome {
     pub id: String,
     pub title: String,
@@ -101,12 +101,12 @@ pub struct CaseOutcome {
 }
 
 /// One line of a case's wire log.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LogLine {
     /// Seconds since the case's session started.
     pub t: f64,
     /// `in` (EUT to harness), `out` (harness to EUT) or `mtp` (an MTP-level event).
-    pub dir: &'static str,
+    pub dir: String,
     /// One line: record type, msg_type, msg_id; or the MTP event.
     pub text: String,
     /// The decoded Msg as JSON in the `.proto` field names, when there is one.
@@ -119,7 +119,7 @@ pub struct LogLine {
 
 impl std::fmt::Display for LogLine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let arrow = match self.dir {
+        let arrow = match self.dir.as_str() {
             "in" => "EUT -> harness",
             "out" => "harness -> EUT",
             _ => "mtp",
@@ -162,7 +162,7 @@ impl CaseOutcome {
 }
 
 /// The whole run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunReport {
     pub tool: String,
     pub tp469: String,
@@ -171,6 +171,7 @@ pub struct RunReport {
     pub eut_endpoint_id: String,
     /// Set when the run is not a TP-469 certification-style run (over UDS, which TP-469
     /// does not cover): says what it is instead.
+    #[serde(default)]
     pub extended_suite: Option<String>,
     pub started: String,
     pub cases: Vec<CaseOutcome>,

@@ -111,7 +111,8 @@ fn log_line(e: &LogEntry, start: Instant) -> LogLine {
             dir: match dir {
                 Dir::In => "in",
                 Dir::Out => "out",
-            },
+            }
+            .into(),
             text: summary.clone(),
             decoded: msg
                 .as_ref()
@@ -121,7 +122,7 @@ fn log_line(e: &LogEntry, start: Instant) -> LogLine {
         },
         Logged::Mtp(text) => LogLine {
             t,
-            dir: "mtp",
+            dir: "mtp".into(),
             text: text.clone(),
             decoded: None,
             hex: None,

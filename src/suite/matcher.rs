@@ -138,6 +138,13 @@ pub fn show(v: Option<&Value>) -> String {
     }
 }
 
+/// Compact text of an expectation, with the variables it uses filled in where known.
+fn show_exp(e: &Value, vars: &Vars) -> String {
+    show(Some(
+        &vars.interpolate_tree(e).unwrap_or_else(|_| e.clone()),
+    ))
+}
+
 /// The text a scalar is compared by.
 pub fn text(v: &Value) -> Option<String> {
     match v {
@@ -230,7 +237,7 @@ fn m(exp: &Value, act: Option<&Value>, at: &str, vars: &mut Vars) -> Result<(), 
                         let keys: Vec<&String> = actual.keys().collect();
                         return Err(Mismatch {
                             at: here,
-                            expected: format!("field '{key}' present ({})", show(Some(e))),
+                            expected: format!("field '{key}' present ({})", show_exp(e, vars)),
                             actual: format!("(missing; present: {keys:?})"),
                         });
                     }
@@ -245,7 +252,11 @@ fn m(exp: &Value, act: Option<&Value>, at: &str, vars: &mut Vars) -> Result<(), 
             if items.len() != actual.len() {
                 return Err(miss(
                     at,
-                    format!("a list of {} element(s) {}", items.len(), show(Some(exp))),
+                    format!(
+                        "a list of {} element(s) {}",
+                        items.len(),
+                        show_exp(exp, vars)
+                    ),
                     act,
                 ));
             }
@@ -292,7 +303,7 @@ fn operator(
                     return Ok(());
                 }
             }
-            Err(miss(at, format!("one of {}", show(Some(arg))), act))
+            Err(miss(at, format!("one of {}", show_exp(arg, vars)), act))
         }
         "regex" => {
             let pattern = want_text(arg, vars)?;
@@ -412,7 +423,7 @@ fn operator(
                         at: at.into(),
                         expected: format!(
                             "an element matching {} (item {wi} of `{op}`){why}",
-                            show(Some(w))
+                            show_exp(w, vars)
                         ),
                         actual: show(act),
                     });
@@ -437,7 +448,7 @@ fn operator(
                 if m(arg, Some(a), "", &mut vars.clone()).is_ok() {
                     return Err(miss(
                         &format!("{at}[{i}]"),
-                        format!("no element matching {}", show(Some(arg))),
+                        format!("no element matching {}", show_exp(arg, vars)),
                         Some(a),
                     ));
                 }
@@ -455,7 +466,7 @@ fn operator(
             }
             Err(miss(
                 at,
-                format!("any of {} [{}]", show(Some(arg)), reasons.join(" | ")),
+                format!("any of {} [{}]", show_exp(arg, vars), reasons.join(" | ")),
                 act,
             ))
         }
@@ -466,7 +477,7 @@ fn operator(
             Ok(())
         }
         "not" => match m(arg, act, at, &mut vars.clone()) {
-            Ok(()) => Err(miss(at, format!("not {}", show(Some(arg))), act)),
+            Ok(()) => Err(miss(at, format!("not {}", show_exp(arg, vars)), act)),
             Err(_) => Ok(()),
         },
         _ => unreachable!("is_operator admits only known operators"),
