@@ -136,13 +136,8 @@ impl std::fmt::Display for LogLine {
 }
 
 impl CaseOutcome {
-    /// An outcome for a case that did not run.
-    pub fn not_run(
-        case: &crate::suite::Case,
-        mtp: &str,
-        verdict: Verdict,
-        reason: String,
-    ) -> CaseOutcome {
+    /// An outcome for `case` over `mtp` with nothing recorded yet.
+    pub fn new(case: &crate::suite::Case, mtp: &str, verdict: Verdict) -> CaseOutcome {
         CaseOutcome {
             id: case.id.clone(),
             title: case.title.clone(),
@@ -153,10 +148,23 @@ impl CaseOutcome {
             mtp: mtp.into(),
             verdict,
             failure: None,
-            reason: Some(reason),
+            reason: None,
             cleanup_problems: vec![],
             duration_ms: 0,
             log: vec![],
+        }
+    }
+
+    /// An outcome for a case that did not run, and why.
+    pub fn not_run(
+        case: &crate::suite::Case,
+        mtp: &str,
+        verdict: Verdict,
+        reason: String,
+    ) -> CaseOutcome {
+        CaseOutcome {
+            reason: Some(reason),
+            ..CaseOutcome::new(case, mtp, verdict)
         }
     }
 }

@@ -46,14 +46,14 @@ pub async fn run_one(case: &Case, target: &Target) -> CaseOutcome {
     let (link, guard, relink) = match target.open().await {
         Ok(x) => x,
         Err(why) => {
-            let mut o = CaseOutcome::not_run(case, &mtp, Verdict::Error, why.clone());
-            o.failure = Some(crate::report::Failure {
-                step: "connecting to the EUT".into(),
-                message: why,
-                ..Default::default()
-            });
-            o.reason = None;
-            return o;
+            return CaseOutcome {
+                failure: Some(crate::report::Failure {
+                    step: "connecting to the EUT".into(),
+                    message: why,
+                    ..Default::default()
+                }),
+                ..CaseOutcome::new(case, &mtp, Verdict::Error)
+            };
         }
     };
     let mut session = Session::new(
@@ -80,19 +80,11 @@ pub async fn run_one(case: &Case, target: &Target) -> CaseOutcome {
     }
     drop(guard);
     CaseOutcome {
-        id: case.id.clone(),
-        title: case.title.clone(),
-        tag: case.tag.as_str().into(),
-        features: case.features.clone(),
-        requirements: case.requirements.clone(),
-        file: case.file.clone(),
-        mtp,
-        verdict: ended.verdict,
         failure: ended.failure,
-        reason: None,
         cleanup_problems: ended.cleanup_problems,
         duration_ms: started.elapsed().as_millis() as u64,
         log,
+        ..CaseOutcome::new(case, &mtp, ended.verdict)
     }
 }
 

@@ -31,9 +31,9 @@ impl fmt::Display for LoadError {
 
 impl std::error::Error for LoadError {}
 
-/// Loads one case from text; `file` is used in errors.
-pub fn load_str(text: &str, file: &str) -> Result<Case, LoadError> {
-    let raw: RawCase = serde_saphyr::from_str(text).map_err(|e| {
+impl LoadError {
+    /// A YAML error at its line and column in `file`.
+    pub fn from_yaml(e: &serde_saphyr::Error, file: &str) -> LoadError {
         let (line, column) = e
             .location()
             .map(|l| (l.line(), l.column()))
@@ -44,7 +44,26 @@ pub fn load_str(text: &str, file: &str) -> Result<Case, LoadError> {
             column,
             message: first_line(&e.to_string()),
         }
-    })?;
+    }
+}
+
+/// Reads a YAML file as text; a file that cannot be read is a `LoadError` too.
+pub fn read_text(path: &Path) -> Result<(String, String), LoadError> {
+    let file = path.display().to_string();
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok((text, file)),
+        Err(e) => Err(LoadError {
+            file,
+            line: 0,
+            column: 0,
+            message: format!("cannot read: {e}"),
+        }),
+    }
+}
+
+/// Loads one case from text; `file` is used in errors.
+pub fn load_str(text: &str, file: &str) -> Result<Case, LoadError> {
+    let raw: RawCase = serde_saphyr::from_str(text).map_err(|e| LoadError::from_yaml(&e, file))?;
     validate(raw, file)
 }
 
@@ -60,13 +79,7 @@ fn first_line(s: &str) -> String {
 
 /// Loads one case file.
 pub fn load_file(path: &Path) -> Result<Case, LoadError> {
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| LoadError {
-        file: file.clone(),
-        line: 0,
-        column: 0,
-        message: format!("cannot read: {e}"),
-    })?;
+    let (text, file) = read_text(path)?;
     load_str(&text, &file)
 }
 

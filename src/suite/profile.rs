@@ -133,30 +133,14 @@ impl Profile {
 
     /// Reads a profile file; errors name file, line and column.
     pub fn load(path: &std::path::Path) -> Result<Profile, LoadError> {
-        let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| LoadError {
-            file: file.clone(),
-            line: 0,
-            column: 0,
-            message: format!("cannot read: {e}"),
-        })?;
+        let (text, file) = super::load::read_text(path)?;
         Self::parse(&text, &file)
     }
 
     /// Parses profile text.
     pub fn parse(text: &str, file: &str) -> Result<Profile, LoadError> {
-        let p: Profile = serde_saphyr::from_str(text).map_err(|e| {
-            let (line, column) = e
-                .location()
-                .map(|l| (l.line(), l.column()))
-                .unwrap_or((1, 1));
-            LoadError {
-                file: file.into(),
-                line,
-                column,
-                message: e.to_string().lines().next().unwrap_or("").to_string(),
-            }
-        })?;
+        let p: Profile =
+            serde_saphyr::from_str(text).map_err(|e| LoadError::from_yaml(&e, file))?;
         if p.websocket.is_some() == p.uds.is_some() {
             return Err(LoadError {
                 file: file.into(),
