@@ -150,3 +150,29 @@ fn waits_are_bounded_by_the_profile() {
     let p = profile("{ mode: listen, listen: '127.0.0.1:0' }", "1s");
     assert_eq!(p.timeouts.connect.0, Duration::from_secs(1));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_profile_start_command_launches_the_agent_over_uds() {
+    let dir = scratch("start");
+    let sock = dir.join("controller.sock");
+    let start = format!(
+        "exec '{}' agent --connect-uds '{}' --endpoint-id '{}' --controller-id '{}'",
+        env!("CARGO_BIN_EXE_uspcheck"),
+        sock.display(),
+        target::BUILTIN_AGENT_ID,
+        target::DEFAULT_CONTROLLER_ID
+    );
+    let text = format!(
+        "eut: {{ endpoint_id: '{}' }}\ncontroller: {{ endpoint_id: '{}' }}\nuds: {{ mode: listen, path: '{}' }}\ntimeouts: {{ response: 5s, connect: 20s }}\nstart: \"{}\"\n",
+        target::BUILTIN_AGENT_ID,
+        target::DEFAULT_CONTROLLER_ID,
+        sock.display(),
+        start.replace('"', "\\\"")
+    );
+    let t = Target::from_profile(Profile::parse(&text, "uds.yaml").unwrap());
+    assert!(t.is_extended(), "UDS runs are an extended suite");
+    for id in ["1.1", "1.24"] {
+        let o = run_one(&case(id), &t).await;
+        assert_eq!(o.verdict, Verdict::Pass, "{id}: {:?}", o.failure);
+    }
+}

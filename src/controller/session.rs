@@ -68,6 +68,7 @@ pub type Relink =
 pub struct Session {
     link: Link,
     relink: Option<Relink>,
+    relink_bound: Duration,
     /// The Controller identities the harness plays: the primary first, then a secondary.
     identities: Vec<String>,
     eut_id: String,
@@ -90,6 +91,7 @@ impl Session {
         Session {
             link,
             relink: None,
+            relink_bound: Duration::ZERO,
             identities: vec![controller_id.into()],
             eut_id: eut_id.into(),
             msg_prefix: msg_prefix.into(),
@@ -137,9 +139,11 @@ impl Session {
         }
     }
 
-    /// How to get a new link when the EUT reconnects (after a reboot).
-    pub fn set_relink(&mut self, relink: Relink) {
+    /// How to get a new link when the EUT reconnects (after a reboot), and how long the
+    /// reconnection may take.
+    pub fn set_relink(&mut self, relink: Relink, bound: Duration) {
         self.relink = Some(relink);
+        self.relink_bound = bound;
     }
 
     /// Gives the link back (for EUTs that keep one connection across cases).
@@ -239,7 +243,7 @@ impl Session {
         reconnect: bool,
         want: impl Fn(&pb::Msg) -> bool,
     ) -> Result<Received, WaitError> {
-        let deadline = tokio::time::Instant::now() + bound;
+        let mut deadline = tokio::time::Instant::now() + bound;
         loop {
             if let Some(got) = self.take_first(&want) {
                 return Ok(got);
@@ -251,10 +255,16 @@ impl Session {
                         self.push(Logged::Mtp(format!(
                             "the EUT disconnected ({reason}); waiting for it to reconnect"
                         )));
-                        match tokio::time::timeout_at(deadline, relink()).await {
+                        let began = tokio::time::Instant::now();
+                        // A slow reconnect back-off is the agent's right (R-WS.19): the
+                        // reconnection gets its own bound, and the time it took does not
+                        // count against the step.
+                        let reconnect_by = deadline.max(began + self.relink_bound);
+                        match tokio::time::timeout_at(reconnect_by, relink()).await {
                             Ok(Ok(link)) => {
                                 self.link = link;
                                 self.closed = None;
+                                deadline += began.elapsed();
                                 continue;
                             }
                             Ok(Err(e)) => {
@@ -265,7 +275,8 @@ impl Session {
                             Err(_) => {
                                 return Err(WaitError::Closed {
                                     reason: format!(
-                                        "{reason}; the EUT did not reconnect within {bound:?}"
+                                        "{reason}; the EUT did not reconnect within {:?}",
+                                        reconnect_by - began
                                     ),
                                 });
                             }

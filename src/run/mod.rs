@@ -63,7 +63,7 @@ pub async fn run_one(case: &Case, target: &Target) -> CaseOutcome {
         &format!("uspcheck-{}", case.id),
     );
     session.add_identity(&target.secondary_controller_id());
-    session.set_relink(relink);
+    session.set_relink(relink, target.connect_timeout());
     let ended = exec::run_case(
         case,
         &mut session,

@@ -63,7 +63,52 @@ impl Listening {
 pub struct External {
     server: Option<Arc<Listening>>,
     link: Option<Link>,
-    child: Option<Child>,
+    process: Arc<Process>,
+}
+
+/// The agent process the profile's `start` command runs, kept alive across cases: started
+/// before the first connection, and started again whenever it has exited (OB-USP-Agent
+/// exits on Reboot() and FactoryReset(), expecting its supervisor to restart it).
+#[derive(Default)]
+pub struct Process {
+    child: std::sync::Mutex<Option<Child>>,
+    starts: AtomicU64,
+}
+
+impl Process {
+    /// Starts `cmd` if no process from it is running. Returns a note for the log when it
+    /// (re)started one.
+    fn ensure(&self, cmd: &str) -> Result<Option<String>, String> {
+        let mut child = self
+            .child
+            .lock()
+            .expect("the process lock is never poisoned");
+        let running = match child.as_mut() {
+            Some(c) => matches!(c.try_wait(), Ok(None)),
+            None => false,
+        };
+        if running {
+            return Ok(None);
+        }
+        let exited = child
+            .as_mut()
+            .and_then(|c| c.try_wait().ok().flatten())
+            .map(|status| format!(" (it had exited: {status})"))
+            .unwrap_or_default();
+        let spawned = Command::new("sh")
+            .arg("-c")
+            .arg(cmd)
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| format!("the profile's start command {cmd:?} failed: {e}"))?;
+        *child = Some(spawned);
+        let n = self.starts.fetch_add(1, Ordering::Relaxed);
+        Ok(Some(if n == 0 {
+            format!("started the agent: {cmd}")
+        } else {
+            format!("restarted the agent{exited}: {cmd}")
+        }))
+    }
 }
 
 /// Keeps a case's built-in agent alive; dropping it stops the agent.
@@ -139,7 +184,8 @@ impl Target {
         }
     }
 
-    fn connect_timeout(&self) -> Duration {
+    /// How long the agent may take to connect (or reconnect).
+    pub fn connect_timeout(&self) -> Duration {
         match self {
             Target::BuiltIn { .. } => Duration::from_secs(10),
             Target::External { profile, .. } => profile.timeouts.connect.0,
@@ -216,17 +262,6 @@ impl Target {
                 if let Some(link) = st.link.take() {
                     return Ok((link, AgentGuard(None), relink));
                 }
-                if st.child.is_none()
-                    && let Some(cmd) = &profile.start
-                {
-                    let child = Command::new("sh")
-                        .arg("-c")
-                        .arg(cmd)
-                        .kill_on_drop(true)
-                        .spawn()
-                        .map_err(|e| format!("the profile's start command {cmd:?} failed: {e}"))?;
-                    st.child = Some(child);
-                }
                 let bound = self.connect_timeout();
                 let link = tokio::time::timeout(bound, relink()).await.map_err(|_| {
                     format!(
@@ -296,9 +331,27 @@ impl Target {
     }
 }
 
-/// How to get a link to a profile's agent: accept on the (shared) server, or connect,
-/// retrying every second, as often as the caller's bound allows.
+/// How to get a link to a profile's agent: (re)start its process when the profile says how
+/// and it is not running, then accept on the (shared) server, or connect, retrying every
+/// second, as often as the caller's bound allows.
 async fn relink_external(profile: &Profile, st: &mut External) -> Result<Relink, String> {
+    let plain = relink_plain(profile, st).await?;
+    let Some(cmd) = profile.start.clone() else {
+        return Ok(plain);
+    };
+    let process = st.process.clone();
+    Ok(Arc::new(move || {
+        let (plain, process, cmd) = (plain.clone(), process.clone(), cmd.clone());
+        Box::pin(async move {
+            if let Some(note) = process.ensure(&cmd)? {
+                eprintln!("uspcheck: {note}");
+            }
+            plain().await
+        })
+    }))
+}
+
+async fn relink_plain(profile: &Profile, st: &mut External) -> Result<Relink, String> {
     let me = profile.controller.endpoint_id.clone();
     let listen = match profile.mtp() {
         MtpSetup::WebSocket(WebSocketSetup::Listen { listen }) => Some(ListenOn::Tcp(listen)),
