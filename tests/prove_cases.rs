@@ -15,7 +15,7 @@ use uspcheck::suite::{self, Case};
 fn main() {
     let mut args = Arguments::from_args();
     // The trials wait on sockets far more than they compute.
-    args.test_threads.get_or_insert(8);
+    args.test_threads.get_or_insert(16);
     let cases = suite::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("testcases"))
         .unwrap_or_else(|errors| {
             for e in errors {
