@@ -126,9 +126,14 @@ pub async fn serve(
     };
     // R-MTP.6: the Connect Record of the MTP in use goes first, whichever side opened
     // the connection.
-    out.raw(match link.mtp {
-        MtpKind::WebSocket => record::websocket_connect(&cfg.controller_id, &cfg.endpoint_id),
-        MtpKind::Uds => record::uds_connect(&cfg.controller_id, &cfg.endpoint_id),
+    let (to, from) = (&cfg.controller_id, &cfg.endpoint_id);
+    out.raw(match &link.mtp {
+        MtpKind::WebSocket => record::websocket_connect(to, from),
+        MtpKind::Uds => record::uds_connect(to, from),
+        MtpKind::Mqtt {
+            v5,
+            subscribed_topic,
+        } => record::mqtt_connect(to, from, *v5, subscribed_topic),
     });
     let (due_tx, mut due_rx) = mpsc::unbounded_channel::<Due>();
     if boot {

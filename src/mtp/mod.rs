@@ -7,6 +7,7 @@
 //! socket sits between them, so a brokered MTP (MQTT, STOMP) or a Unix socket fits the same
 //! shape without any caller changing.
 
+pub mod mqtt;
 pub mod uds;
 pub mod websocket;
 
@@ -77,10 +78,16 @@ impl LinkSender {
 }
 
 /// Which MTP a link runs over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MtpKind {
     WebSocket,
     Uds,
+    /// MQTT, with what the MQTTConnectRecord reports: the version and the topic this side
+    /// subscribed to (TR-369 "MQTTConnectRecord").
+    Mqtt {
+        v5: bool,
+        subscribed_topic: String,
+    },
 }
 
 /// One connection between the harness and an Endpoint.

@@ -36,6 +36,24 @@ pub fn uds_connect(to_id: &str, from_id: &str) -> rec::Record {
     )
 }
 
+/// An MQTTConnectRecord, which an Agent sends after connecting to its broker (R-MTP.6),
+/// with the MQTT version and the topic it subscribed to.
+pub fn mqtt_connect(to_id: &str, from_id: &str, v5: bool, subscribed_topic: &str) -> rec::Record {
+    use rec::mqtt_connect_record::MqttVersion;
+    with_type(
+        to_id,
+        from_id,
+        RecordType::MqttConnect(rec::MqttConnectRecord {
+            version: if v5 {
+                MqttVersion::V5
+            } else {
+                MqttVersion::V311
+            } as i32,
+            subscribed_topic: subscribed_topic.into(),
+        }),
+    )
+}
+
 /// A DisconnectRecord with a reason and a USP error code.
 pub fn disconnect(to_id: &str, from_id: &str, reason: &str, code: u32) -> rec::Record {
     with_type(

@@ -1,0 +1,169 @@
+//! Bytes to packets and back with rumqttc's codecs, for the broker's side of a connection.
+//! Framing is done once here (so a bad packet can be logged whole, in hex), the protocol
+//! version is read from the CONNECT, and two gaps of rumqttc 0.25's 5.0 codec are bridged:
+//! it rejects a DISCONNECT with no reason code or no property length (both legal), and it
+//! writes a DISCONNECT whose properties are absent or empty wrongly (as a bare normal
+//! disconnection, or with a bad length), so ours always carry a Reason String.
+
+use bytes::{Bytes, BytesMut};
+use rumqttc::mqttbytes::{self, v4};
+use rumqttc::v5::mqttbytes::v5;
+
+use super::{MAX_PACKET, Version, codes};
+
+/// A decoded packet of either version.
+// Packets live for one log entry or one write; boxing them would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub(crate) enum Packet {
+    V5(v5::Packet),
+    V4(v4::Packet),
+}
+
+/// Takes one whole packet off the front of `buf`; `Ok(None)` while more bytes are needed.
+pub(crate) fn next_frame(buf: &mut BytesMut) -> Result<Option<Bytes>, String> {
+    match mqttbytes::check(buf.iter(), MAX_PACKET) {
+        Ok(h) => Ok(Some(buf.split_to(h.frame_length()).freeze())),
+        Err(mqttbytes::Error::InsufficientBytes(_)) => Ok(None),
+        Err(e) => Err(format!("cannot frame an MQTT packet: {e}")),
+    }
+}
+
+/// The packet type of a frame (the high nibble of its first byte).
+pub(crate) fn packet_type(frame: &[u8]) -> u8 {
+    frame.first().map_or(0, |b| b >> 4)
+}
+
+/// The MQTT version a CONNECT frame asks for, or why it cannot be served: `Err((Some(level),
+/// …))` for a protocol level the broker does not speak, `Err((None, …))` for a frame that is
+/// not a CONNECT at all.
+pub(crate) fn connect_version(frame: &[u8]) -> Result<Version, (Option<u8>, String)> {
+    if packet_type(frame) != 1 {
+        return Err((
+            None,
+            format!(
+                "the first packet must be CONNECT, not type {}",
+                packet_type(frame)
+            ),
+        ));
+    }
+    // Skip the fixed header: one type byte, then 1–4 remaining-length bytes.
+    let mut i = 1;
+    while i < frame.len() && frame[i] & 0x80 != 0 {
+        i += 1;
+    }
+    i += 1;
+    let name_len = match frame.get(i..i + 2) {
+        Some(b) => u16::from_be_bytes([b[0], b[1]]) as usize,
+        None => return Err((None, "a CONNECT too short for its protocol name".into())),
+    };
+    let name = frame.get(i + 2..i + 2 + name_len);
+    let level = frame.get(i + 2 + name_len).copied();
+    match (name, level) {
+        (Some(b"MQTT"), Some(5)) => Ok(Version::V5),
+        (Some(b"MQTT"), Some(4)) => Ok(Version::V311),
+        (Some(n), Some(l)) => Err((
+            Some(l),
+            format!(
+                "protocol {:?} level {l} is not MQTT 5.0 or 3.1.1",
+                String::from_utf8_lossy(n)
+            ),
+        )),
+        _ => Err((None, "a CONNECT too short for its protocol level".into())),
+    }
+}
+
+/// Decodes one whole frame. A panic inside the codec is caught and reported as a malformed
+/// packet: the broker is a test instrument and must outlive any input.
+pub(crate) fn decode(version: Version, frame: &Bytes) -> Result<Packet, String> {
+    // rumqttc's 5.0 reader wants a reason code and a property length in every DISCONNECT.
+    if version == Version::V5 && packet_type(frame) == 14 && frame.len() <= 3 {
+        let reason = match frame.get(1) {
+            Some(0) => 0,
+            Some(1) => frame.get(2).copied().unwrap_or(0),
+            _ => return Err("a DISCONNECT with a bad remaining length".into()),
+        };
+        let code = v5::DisconnectReasonCode::try_from(reason)
+            .map_err(|_| format!("a DISCONNECT with unknown reason code {reason:#04x}"))?;
+        return Ok(Packet::V5(v5::Packet::Disconnect(v5::Disconnect::new(
+            code,
+        ))));
+    }
+    let bytes = frame.clone();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+        let mut buf = BytesMut::from(&bytes[..]);
+        match version {
+            Version::V5 => v5::Packet::read(&mut buf, Some(MAX_PACKET as u32))
+                .map(Packet::V5)
+                .map_err(|e| e.to_string()),
+            Version::V311 => v4::Packet::read(&mut buf, MAX_PACKET)
+                .map(Packet::V4)
+                .map_err(|e| e.to_string()),
+        }
+    }));
+    match result {
+        Ok(r) => r,
+        Err(_) => Err("the packet crashed the decoder".into()),
+    }
+}
+
+/// Encodes a packet for the wire.
+pub(crate) fn encode(p: &Packet) -> Result<Vec<u8>, String> {
+    let mut buf = BytesMut::new();
+    match p {
+        Packet::V5(p) => p
+            .write(&mut buf, Some(MAX_PACKET as u32))
+            .map_err(|e| e.to_string())?,
+        Packet::V4(p) => p.write(&mut buf, MAX_PACKET).map_err(|e| e.to_string())?,
+    };
+    Ok(buf.to_vec())
+}
+
+/// A 5.0 DISCONNECT with a reason code and a Reason String (the code's name when none is
+/// given), the form rumqttc encodes correctly (see the module note).
+pub(crate) fn disconnect_v5(code: u8, reason: Option<String>) -> v5::Packet {
+    let reason_code = codes::disconnect_v5(code);
+    v5::Packet::Disconnect(v5::Disconnect {
+        reason_code,
+        properties: Some(v5::DisconnectProperties {
+            session_expiry_interval: None,
+            reason_string: Some(reason.unwrap_or_else(|| format!("{reason_code:?}"))),
+            user_properties: Vec::new(),
+            server_reference: None,
+        }),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_versions_and_short_disconnects() {
+        let mut b = BytesMut::from(&[0xC0u8, 0x00, 0xE0][..]);
+        assert_eq!(next_frame(&mut b).unwrap().unwrap().as_ref(), &[0xC0, 0x00]);
+        assert!(next_frame(&mut b).unwrap().is_none());
+        let connect = encode(&Packet::V4(v4::Packet::Connect(v4::Connect::new("a")))).unwrap();
+        assert_eq!(connect_version(&connect), Ok(Version::V311));
+        let d = decode(Version::V5, &Bytes::from_static(&[0xE0, 0x00])).unwrap();
+        assert!(matches!(d, Packet::V5(v5::Packet::Disconnect(_))));
+        let d = decode(Version::V5, &Bytes::from_static(&[0xE0, 0x01, 0x8E])).unwrap();
+        match d {
+            Packet::V5(v5::Packet::Disconnect(d)) => assert_eq!(d.reason_code as u8, 0x8E),
+            other => panic!("{other:?}"),
+        }
+        let out = encode(&Packet::V5(disconnect_v5(0x8E, None))).unwrap();
+        assert_eq!(&out[..3], &[0xE0, out.len() as u8 - 2, 0x8E]);
+        match decode(Version::V5, &Bytes::from(out)).unwrap() {
+            Packet::V5(v5::Packet::Disconnect(d)) => {
+                assert_eq!(d.reason_code as u8, 0x8E);
+                assert_eq!(
+                    d.properties.unwrap().reason_string.as_deref(),
+                    Some("SessionTakenOver")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(next_frame(&mut BytesMut::from(&[0x30u8, 0xFF, 0xFF, 0xFF, 0xFF][..])).is_err());
+    }
+}
