@@ -40,6 +40,68 @@ pub enum Fault {
     WrongErrorCode,
     /// No Notify is ever sent.
     DropNotification,
+    /// A deleted Subscription keeps producing notifications.
+    NotifyAfterUnsubscribe,
+    /// Notify with send_resp=true is never retried.
+    NoNotifRetry,
+    /// Notify retries come every second.
+    NotifRetryTooSoon,
+    /// Subscription.TimeToLive never removes the Subscription.
+    IgnoreTimeToLive,
+    /// Retries continue past NotifExpiration.
+    IgnoreNotifExpiration,
+    /// Periodic! comes every PeriodicNotifInterval + 10 s.
+    PeriodicWrongInterval,
+    /// Device.Reboot() is answered but the agent does not reboot.
+    RebootIgnored,
+    /// GetInstances treats first_level_only=true as false.
+    GetInstancesIgnoresFirstLevel,
+    /// GetInstances treats first_level_only=false as true.
+    GetInstancesFirstLevelOnly,
+    /// GetSupportedDM treats first_level_only=true as false.
+    GsdmIgnoresFirstLevel,
+    /// GetSupportedDM never lists parameters, commands or events.
+    GsdmOmitsDetails,
+    /// GetSupportedDM never lists unique_key_sets.
+    GsdmNoUniqueKeys,
+    /// GetSupportedDM of an unsupported path answers with an Error message.
+    GsdmUnsupportedIsError,
+    /// GetSupportedDM of a command, event or parameter returns its whole object.
+    GsdmLeafReturnsObject,
+    /// Deleting a Controller leaves its Subscriptions behind.
+    KeepOrphanSubscriptions,
+    /// GetSupportedProtocolResp claims USP version 0.9.
+    WrongProtocolVersions,
+    /// Add leaves unique keys the Controller omitted empty.
+    NoAutoUniqueKeys,
+    /// A search or table path that matches nothing is an error (7016).
+    NoMatchIsError,
+    /// An Alias that does not start with a letter is accepted.
+    AcceptInvalidAlias,
+    /// Get ignores max_depth.
+    IgnoreMaxDepth,
+    /// Operate with an unknown input argument fails with 7027.
+    RejectUnknownArguments,
+    /// Omitted command arguments do not get their data-model defaults.
+    IgnoreDefaultArguments,
+    /// Subscription.TriggerAction is treated as Notify.
+    IgnoreTriggerAction,
+    /// Add with a search expression in obj_path fails with 7008.
+    AddRejectsSearchPath,
+    /// Set may change a non-functional unique key.
+    UniqueKeyMutable,
+    /// Operate without a mandatory input argument runs the command.
+    MissingArgsAccepted,
+    /// SendOnBoardRequest() leaves OnBoardingComplete as it was.
+    OnboardingCompleteNotCleared,
+    /// OnBoardingRestartTime never restarts the OnBoardRequest.
+    OnboardingNoRestart,
+    /// OnBoardingRestartTime 0 restarts after 30 s.
+    OnboardingRestartWhenDisabled,
+    /// A set writeOnceReadOnly parameter can be changed.
+    WriteOnceRewritable,
+    /// GetInstances with a wildcard fails with 7008.
+    GetInstancesRejectsWildcard,
     /// (I/O loop) responses carry a msg_id other than the request's.
     WrongMsgId,
     /// (I/O loop) responses are delayed beyond the harness's timeout.
@@ -51,11 +113,11 @@ pub enum Fault {
 }
 
 /// Every fault, in a stable order (for listings and tests); also [`Fault::ALL`].
-pub const ALL: [Fault; 19] = Fault::ALL;
+pub const ALL: [Fault; 50] = Fault::ALL;
 
 impl Fault {
     /// Every fault, in a stable order (for listings and tests).
-    pub const ALL: [Fault; 19] = [
+    pub const ALL: [Fault; 50] = [
         Fault::IgnoreAllowPartial,
         Fault::CreateDespiteRequiredFailure,
         Fault::NoUniqueKeys,
@@ -71,6 +133,37 @@ impl Fault {
         Fault::GetInvalidParamError,
         Fault::WrongErrorCode,
         Fault::DropNotification,
+        Fault::NotifyAfterUnsubscribe,
+        Fault::NoNotifRetry,
+        Fault::NotifRetryTooSoon,
+        Fault::IgnoreTimeToLive,
+        Fault::IgnoreNotifExpiration,
+        Fault::PeriodicWrongInterval,
+        Fault::RebootIgnored,
+        Fault::GetInstancesIgnoresFirstLevel,
+        Fault::GetInstancesFirstLevelOnly,
+        Fault::GsdmIgnoresFirstLevel,
+        Fault::GsdmOmitsDetails,
+        Fault::GsdmNoUniqueKeys,
+        Fault::GsdmUnsupportedIsError,
+        Fault::GsdmLeafReturnsObject,
+        Fault::KeepOrphanSubscriptions,
+        Fault::WrongProtocolVersions,
+        Fault::NoAutoUniqueKeys,
+        Fault::NoMatchIsError,
+        Fault::AcceptInvalidAlias,
+        Fault::IgnoreMaxDepth,
+        Fault::RejectUnknownArguments,
+        Fault::IgnoreDefaultArguments,
+        Fault::IgnoreTriggerAction,
+        Fault::AddRejectsSearchPath,
+        Fault::UniqueKeyMutable,
+        Fault::MissingArgsAccepted,
+        Fault::OnboardingCompleteNotCleared,
+        Fault::OnboardingNoRestart,
+        Fault::OnboardingRestartWhenDisabled,
+        Fault::WriteOnceRewritable,
+        Fault::GetInstancesRejectsWildcard,
         Fault::WrongMsgId,
         Fault::LateResponse,
         Fault::MalformedRecord,
@@ -95,6 +188,37 @@ impl Fault {
             Fault::GetInvalidParamError => "get-invalid-param-error",
             Fault::WrongErrorCode => "wrong-error-code",
             Fault::DropNotification => "drop-notification",
+            Fault::NotifyAfterUnsubscribe => "notify-after-unsubscribe",
+            Fault::NoNotifRetry => "no-notif-retry",
+            Fault::NotifRetryTooSoon => "notif-retry-too-soon",
+            Fault::IgnoreTimeToLive => "ignore-time-to-live",
+            Fault::IgnoreNotifExpiration => "ignore-notif-expiration",
+            Fault::PeriodicWrongInterval => "periodic-wrong-interval",
+            Fault::RebootIgnored => "reboot-ignored",
+            Fault::GetInstancesIgnoresFirstLevel => "get-instances-ignores-first-level",
+            Fault::GetInstancesFirstLevelOnly => "get-instances-first-level-only",
+            Fault::GsdmIgnoresFirstLevel => "gsdm-ignores-first-level",
+            Fault::GsdmOmitsDetails => "gsdm-omits-details",
+            Fault::GsdmNoUniqueKeys => "gsdm-no-unique-keys",
+            Fault::GsdmUnsupportedIsError => "gsdm-unsupported-is-error",
+            Fault::GsdmLeafReturnsObject => "gsdm-leaf-returns-object",
+            Fault::KeepOrphanSubscriptions => "keep-orphan-subscriptions",
+            Fault::WrongProtocolVersions => "wrong-protocol-versions",
+            Fault::NoAutoUniqueKeys => "no-auto-unique-keys",
+            Fault::NoMatchIsError => "no-match-is-error",
+            Fault::AcceptInvalidAlias => "accept-invalid-alias",
+            Fault::IgnoreMaxDepth => "ignore-max-depth",
+            Fault::RejectUnknownArguments => "reject-unknown-arguments",
+            Fault::IgnoreDefaultArguments => "ignore-default-arguments",
+            Fault::IgnoreTriggerAction => "ignore-trigger-action",
+            Fault::AddRejectsSearchPath => "add-rejects-search-path",
+            Fault::UniqueKeyMutable => "unique-key-mutable",
+            Fault::MissingArgsAccepted => "missing-args-accepted",
+            Fault::OnboardingCompleteNotCleared => "onboarding-complete-not-cleared",
+            Fault::OnboardingNoRestart => "onboarding-no-restart",
+            Fault::OnboardingRestartWhenDisabled => "onboarding-restart-when-disabled",
+            Fault::WriteOnceRewritable => "write-once-rewritable",
+            Fault::GetInstancesRejectsWildcard => "get-instances-rejects-wildcard",
             Fault::WrongMsgId => "wrong-msg-id",
             Fault::LateResponse => "late-response",
             Fault::MalformedRecord => "malformed-record",
@@ -173,6 +297,158 @@ impl Fault {
             Fault::DropNotification => {
                 "Never sends Notify messages, whatever the subscriptions say (violates R-NOT.0 \
                  and the Device.LocalAgent.Subscription.{i}. requirements)."
+            }
+            Fault::NotifyAfterUnsubscribe => {
+                "A Subscription deleted by a Delete message keeps matching events, so its Notify messages \
+                 still arrive after the DeleteResp (violates R-NOT.0: a Subscription that no longer \
+                 exists must not trigger notifications)."
+            }
+            Fault::NoNotifRetry => {
+                "A Notify sent with send_resp=true (NotifRetry=true) is never retransmitted when no \
+                 NotifyResp arrives (violates R-NOT.1 and the retry algorithm of R-NOT.2)."
+            }
+            Fault::NotifRetryTooSoon => {
+                "Unanswered Notify messages are retried every second instead of after \
+                 m*(k/1000)^(n-1) to m*(k/1000)^n seconds (violates R-NOT.2 with the Controller's \
+                 USPNotifRetryMinimumWaitInterval and USPNotifRetryIntervalMultiplier)."
+            }
+            Fault::IgnoreTimeToLive => {
+                "Subscriptions are never removed when their TimeToLive expires, so they keep \
+                 notifying (violates Device.LocalAgent.Subscription.{i}.TimeToLive: the instance \
+                 MUST be removed by the Agent after it expires)."
+            }
+            Fault::IgnoreNotifExpiration => {
+                "Notify retries go on after the Subscription's NotifExpiration has passed (violates \
+                 R-NOT.2 and Device.LocalAgent.Subscription.{i}.NotifExpiration: the Agent MUST stop \
+                 re-delivering once it expires)."
+            }
+            Fault::PeriodicWrongInterval => {
+                "Device.LocalAgent.Periodic! events are sent every PeriodicNotifInterval + 10 seconds \
+                 instead of at PeriodicNotifTime plus integer multiples of PeriodicNotifInterval \
+                 (violates Device.LocalAgent.Controller.{i}.PeriodicNotifInterval/PeriodicNotifTime)."
+            }
+            Fault::RebootIgnored => {
+                "Device.Reboot() is answered (OperateResp when send_resp is true) but the agent never \
+                 reboots: the connection stays up and no Boot! follows (violates R-OPR.0 and the \
+                 Device.Reboot() definition: the command MUST be carried out)."
+            }
+            Fault::GetInstancesIgnoresFirstLevel => {
+                "GetInstances with first_level_only=true also lists the instances of nested \
+                 Multi-Instance Objects (violates the GetInstances first_level_only definition in TR-369 \
+                 'The GetInstances Message': only the Object specified is returned)."
+            }
+            Fault::GetInstancesFirstLevelOnly => {
+                "GetInstances with first_level_only=false omits the instances of nested \
+                 Multi-Instance Objects (violates the GetInstances first_level_only definition: all \
+                 Sub-Objects are resolved and returned)."
+            }
+            Fault::GsdmIgnoresFirstLevel => {
+                "GetSupportedDM with first_level_only=true reports the whole subtree in detail instead \
+                 of the object and its immediate children by name (violates the GetSupportedDM \
+                 first_level_only definition in TR-369 'The GetSupportedDM Message')."
+            }
+            Fault::GsdmOmitsDetails => {
+                "GetSupportedDM of an Object Path reports no supported_params, supported_commands or \
+                 supported_events even when return_params/return_commands/return_events are true \
+                 (violates the GetSupportedDM request field definitions)."
+            }
+            Fault::GsdmNoUniqueKeys => {
+                "GetSupportedDM never reports unique_key_sets, even with return_unique_key_sets=true \
+                 on a Multi-Instance Object (violates the return_unique_key_sets and \
+                 SupportedUniqueKeySet definitions)."
+            }
+            Fault::GsdmUnsupportedIsError => {
+                "A GetSupportedDM naming a path outside the Supported Data Model is answered with an \
+                 Error message instead of a GetSupportedDMResp whose RequestedObjectResult carries \
+                 the err_code (violates the RequestedObjectResult err_code definition)."
+            }
+            Fault::GsdmLeafReturnsObject => {
+                "GetSupportedDM of a Command, Event or Parameter Path reports everything its object \
+                 supports instead of that element alone (violates the RequestedObjectResult note: \
+                 only information related to the Path Name in req_obj_path)."
+            }
+            Fault::KeepOrphanSubscriptions => {
+                "Deleting a Device.LocalAgent.Controller.{i}. instance leaves the Subscriptions whose \
+                 Recipient it is in place (violates Device.LocalAgent.Subscription.{i}.Recipient: if \
+                 the referenced object is deleted, this instance MUST also be deleted)."
+            }
+            Fault::WrongProtocolVersions => {
+                "GetSupportedProtocolResp reports agent_supported_protocol_versions \"0.9\", a version \
+                 that does not exist, instead of the USP versions the Agent implements (violates the \
+                 GetSupportedProtocolResponse definition: USP Protocol Versions, major.minor)."
+            }
+            Fault::NoAutoUniqueKeys => {
+                "Add does not assign values to unique-key parameters (Alias, Subscription ID) that the \
+                 Controller left out, so a second such object clashes with the first (violates \
+                 R-ADD.5 and TR-369 'Unique Key' handling: the Agent assigns unique values)."
+            }
+            Fault::NoMatchIsError => {
+                "A Search Path or table Object Path that matches no instance is answered with 7016 \
+                 Object does not exist (in GetResp, GetInstancesResp, or as an Error for Set, Add \
+                 and Delete) instead of an empty success (violates R-MSG.4a and R-DEL.2a)."
+            }
+            Fault::AcceptInvalidAlias => {
+                "Add and Set accept Alias values that do not start with a letter, e.g. \
+                 '88InvalidAlias' (violates the TR-181 AliasUSP data type and TR-369's unique key \
+                 checks: the Add MUST fail)."
+            }
+            Fault::IgnoreMaxDepth => {
+                "Get returns every level below the requested object whatever max_depth says \
+                 (violates R-GET.5: max_depth limits the depth of the returned sub-objects)."
+            }
+            Fault::RejectUnknownArguments => {
+                "An Operate naming an input argument the command does not define fails with \
+                 cmd_failure 7027 instead of ignoring the argument (violates R-OPR.6: unrecognized \
+                 input arguments are ignored)."
+            }
+            Fault::IgnoreDefaultArguments => {
+                "Input arguments the Operate leaves out do not take the defaults the data model \
+                 defines (TraceRoute() runs 1 try with a 1000 ms timeout instead of 3 tries of \
+                 5000 ms) (violates R-OPR.7 and the TR-181 argument defaults)."
+            }
+            Fault::IgnoreTriggerAction => {
+                "Subscription.{i}.TriggerAction Config and NotifyAndConfig behave like Notify: \
+                 TriggerConfigSettings are never applied and Config still notifies (violates \
+                 Device.LocalAgent.Subscription.{i}.TriggerAction/TriggerConfigSettings)."
+            }
+            Fault::AddRejectsSearchPath => {
+                "Add whose obj_path contains a wildcard or a search expression (other than unique-key \
+                 addressing) fails with 7008 Invalid path syntax instead of creating an instance \
+                 under each matching parent (violates the Add obj_path definition, R-ADD.2a)."
+            }
+            Fault::UniqueKeyMutable => {
+                "Set changes the value of a non-functional unique-key parameter (e.g. Subscription \
+                 ID) instead of failing (violates R-KEY.1: non-functional unique keys MUST NOT \
+                 change once assigned)."
+            }
+            Fault::MissingArgsAccepted => {
+                "An Operate that leaves out a mandatory input argument runs the command with a value \
+                 of the Agent's choosing instead of failing with 7027 (violates R-OPR.5)."
+            }
+            Fault::OnboardingCompleteNotCleared => {
+                "SendOnBoardRequest() sends the OnBoardRequest but does not set the Controller's \
+                 OnBoardingComplete to false (violates R-NOT.5 item 1 and the TR-181 \
+                 SendOnBoardRequest() definition: executing it sets OnBoardingComplete to false)."
+            }
+            Fault::OnboardingNoRestart => {
+                "After the NotifyResp to an OnBoardRequest the Agent never sends another one, \
+                 whatever OnBoardingRestartTime says while OnBoardingComplete is false (violates R-NOT.5 \
+                 and Device.LocalAgent.Controller.{i}.OnBoardingRestartTime)."
+            }
+            Fault::OnboardingRestartWhenDisabled => {
+                "With OnBoardingRestartTime 0 the Agent still resends the OnBoardRequest 30 seconds \
+                 after its NotifyResp (violates OnBoardingRestartTime: when 0, the OnBoardRequest \
+                 is not retried after the notification retry mechanism has completed)."
+            }
+            Fault::WriteOnceRewritable => {
+                "Set changes a writeOnceReadOnly parameter that already has a value, such as an \
+                 Alias (violates the TR-106 writeOnceReadOnly access and TR-369 'writeOnceReadOnly \
+                 Parameter Access')."
+            }
+            Fault::GetInstancesRejectsWildcard => {
+                "GetInstances whose obj_path contains a wildcard '*' reports 7008 Invalid path syntax \
+                 instead of the matching instances (violates the GetInstances obj_paths definition and \
+                 'Searching with Wildcards')."
             }
             Fault::WrongMsgId => {
                 "(I/O loop) Responses and Errors carry a msg_id different from the request's \

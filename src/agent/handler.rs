@@ -4,7 +4,7 @@
 //! out.
 
 use super::codes::{Failure, MESSAGE_FAILED, MESSAGE_NOT_SUPPORTED, fail};
-use super::{Agent, Outgoing};
+use super::{Agent, Fault, Outgoing};
 use crate::usp::pb::{self, body::MsgBody, header::MsgType, request::ReqType, response::RespType};
 
 /// A handler's answer: a response body, or an Error (code, message, per-path details).
@@ -98,14 +98,13 @@ impl Agent {
             MsgBody::Response(r) => {
                 // NotifyResp (and any other response) only settles a pending Notify.
                 if matches!(r.resp_type, Some(RespType::NotifyResp(_))) {
-                    self.pending.remove(&msg_id);
+                    return self.answered(&msg_id);
                 }
                 return Vec::new();
             }
             MsgBody::Error(_) => {
                 // An Error answering a Notify still proves delivery; stop retrying it.
-                self.pending.remove(&msg_id);
-                return Vec::new();
+                return self.answered(&msg_id);
             }
         };
         let Some(req) = req.req_type else {
@@ -118,11 +117,18 @@ impl Agent {
             ReqType::Get(g) => send(self.get(&g)),
             ReqType::GetInstances(g) => send(self.get_instances(&g)),
             ReqType::GetSupportedDm(g) => send(self.get_supported_dm(&g)),
-            ReqType::GetSupportedProtocol(_) => send(Ok(RespType::GetSupportedProtocolResp(
-                pb::GetSupportedProtocolResp {
-                    agent_supported_protocol_versions: super::read::PROTOCOL_VERSIONS.into(),
-                },
-            ))),
+            ReqType::GetSupportedProtocol(_) => {
+                let versions = if self.has_fault(Fault::WrongProtocolVersions) {
+                    super::read::WRONG_PROTOCOL_VERSIONS
+                } else {
+                    super::read::PROTOCOL_VERSIONS
+                };
+                send(Ok(RespType::GetSupportedProtocolResp(
+                    pb::GetSupportedProtocolResp {
+                        agent_supported_protocol_versions: versions.into(),
+                    },
+                )))
+            }
             ReqType::Add(a) => {
                 let (reply, intents) = self.add(from, &a);
                 let mut out = send(reply);

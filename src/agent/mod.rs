@@ -7,15 +7,24 @@
 //! Layout: `tr181` (the supported model's contents) on `schema` (its types and value
 //! checks); `dm` (the instantiated model and path resolution); `read` (Get, GetInstances,
 //! GetSupportedDM, GetSupportedProtocol), `write` (Add, Set, Delete), `operate` (commands and
-//! their timers) and `notify` (subscriptions, Notify, retries) on top; `handler` dispatches
-//! and applies the message-level faults. `run` is the I/O loop around it.
+//! their timers), `notify` (subscriptions, Notify, retries, TriggerAction), `periodic`
+//! (`Device.LocalAgent.Periodic!`) and `onboard` (OnBoardRequest, OnBoardingComplete,
+//! OnBoardingRestartTime) on top; `handler` dispatches and applies the message-level faults.
+//! `run` is the I/O loop around it.
+//!
+//! Time: the agent never sleeps. Everything timed (command completion, Notify retries,
+//! TimeToLive, Periodic!, OnBoardRequest restarts) is an [`Outgoing::Wake`] the I/O loop
+//! turns into a call of [`Agent::wake`]; the clock is read through [`Agent::set_clock`]'s
+//! function so tests can move it.
 
 pub mod codes;
 pub mod dm;
 pub mod fault;
 mod handler;
 mod notify;
+mod onboard;
 mod operate;
+mod periodic;
 mod read;
 pub mod run;
 pub mod schema;
@@ -26,6 +35,8 @@ mod write;
 mod tests;
 #[cfg(test)]
 mod tests_tp469;
+#[cfg(test)]
+mod tests_tp469_52;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, SystemTime};
@@ -74,16 +85,22 @@ pub enum Outgoing {
 /// Pending timed work, by token.
 #[derive(Clone, Debug)]
 enum Timer {
-    /// An asynchronous command tracked by `Device.LocalAgent.Request.{request}.` completes.
+    /// An asynchronous command tracked by `Device.LocalAgent.Request.{request}.` completes
+    /// with these output arguments.
     Complete {
         request: u32,
         obj: Loc,
         command: &'static str,
+        output: BTreeMap<String, String>,
     },
     /// Retransmit a Notify that has not been answered (R-NOT.1).
     Retry { msg_id: String },
     /// A Subscription's TimeToLive ran out.
     Expire { sub: u32, generation: u64 },
+    /// `Device.LocalAgent.Periodic!` falls due for Controller instance `controller`.
+    Periodic { controller: u32, generation: u64 },
+    /// OnBoardingRestartTime ran out for Controller instance `controller`.
+    Onboard { controller: u32, generation: u64 },
 }
 
 /// A Notify sent with `send_resp=true` and not yet answered.
@@ -97,6 +114,8 @@ struct Pending {
     expiration: u64,
     m: u32,
     k: u32,
+    /// For an OnBoardRequest: the Controller instance and the request's sequence number.
+    onboard: Option<(u32, u64)>,
 }
 
 /// Bookkeeping for a Subscription's TimeToLive.
@@ -118,7 +137,17 @@ pub struct Agent {
     timers: BTreeMap<u64, Timer>,
     pending: BTreeMap<String, Pending>,
     ttl: BTreeMap<u32, Ttl>,
-    boot_cause: (String, String),
+    /// Cause, CommandKey and Reason of the next `Device.Boot!`.
+    boot_cause: (String, String, String),
+    /// Subscriptions deleted while the `notify-after-unsubscribe` fault is on, still notified.
+    ghosts: Vec<dm::Node>,
+    /// Periodic! schedule per Controller instance.
+    periodic: BTreeMap<u32, periodic::Schedule>,
+    /// Controller instances whose onboarding is under way (Enable, OnBoardingComplete false).
+    onboarding: BTreeSet<u32>,
+    /// Sequence number of the last OnBoardRequest sent to each Controller instance.
+    onboard_seq: BTreeMap<u32, u64>,
+    next_generation: u64,
 }
 
 impl Agent {
@@ -137,7 +166,12 @@ impl Agent {
             timers: BTreeMap::new(),
             pending: BTreeMap::new(),
             ttl: BTreeMap::new(),
-            boot_cause: ("LocalReboot".into(), String::new()),
+            boot_cause: ("LocalReboot".into(), String::new(), String::new()),
+            ghosts: Vec::new(),
+            periodic: BTreeMap::new(),
+            onboarding: BTreeSet::new(),
+            onboard_seq: BTreeMap::new(),
+            next_generation: 0,
         };
         agent.populate();
         agent
@@ -175,6 +209,9 @@ impl Agent {
                         "AssignedRole",
                         "Device.LocalAgent.ControllerTrust.Role.1".into(),
                     ),
+                    // The pre-provisioned Controller is onboarded already; otherwise the
+                    // agent would owe it an OnBoardRequest at every boot (R-NOT.5).
+                    ("OnBoardingComplete", "true".into()),
                 ],
             ),
             (
@@ -254,17 +291,26 @@ impl Agent {
                 request,
                 obj,
                 command,
-            } => self.complete(request, &obj, command),
+                output,
+            } => self.complete(request, &obj, command, output),
             Timer::Retry { msg_id } => self.retry(&msg_id),
             Timer::Expire { sub, generation } => self.expire(sub, generation),
+            Timer::Periodic {
+                controller,
+                generation,
+            } => self.periodic_due(controller, generation),
+            Timer::Onboard {
+                controller,
+                generation,
+            } => self.onboard_due(controller, generation),
         };
         self.finish(out)
     }
 
     /// Restarts the agent's volatile state as a reboot would: non-persistent Subscriptions and
     /// the Request table are removed, pending retries and timers are dropped (R-NOT.4), UpTime
-    /// restarts. Configuration and instance numbers survive (R-ARC.8). Call [`Agent::boot`]
-    /// next.
+    /// restarts. Configuration and instance numbers survive (R-ARC.8); so does an unfinished
+    /// onboarding, which [`Agent::boot`] restarts (R-NOT.5). Call [`Agent::boot`] next.
     pub fn reboot(&mut self) {
         let now = (self.clock)();
         self.dm.now = now;
@@ -285,6 +331,9 @@ impl Agent {
         self.timers.clear();
         self.pending.clear();
         self.ttl.clear();
+        self.ghosts.clear();
+        self.periodic.clear();
+        self.onboarding.clear();
     }
 
     fn new_timer(&mut self, t: Timer) -> u64 {
@@ -293,14 +342,22 @@ impl Agent {
         self.next_timer
     }
 
+    fn new_generation(&mut self) -> u64 {
+        self.next_generation += 1;
+        self.next_generation
+    }
+
     fn new_msg_id(&mut self) -> String {
         self.next_msg += 1;
         format!("notify-{}", self.next_msg)
     }
 
-    /// Common tail of every entry point: TimeToLive bookkeeping and output-level faults.
+    /// Common tail of every entry point: the timed state that follows the data model
+    /// (TimeToLive, Periodic!, onboarding) and output-level faults.
     fn finish(&mut self, mut out: Vec<Outgoing>) -> Vec<Outgoing> {
         out.extend(self.sync_ttl());
+        out.extend(self.sync_periodic());
+        out.extend(self.sync_onboarding());
         if self.has_fault(Fault::WrongErrorCode) {
             for o in &mut out {
                 if let Outgoing::Send { msg, .. } = o {
@@ -314,6 +371,9 @@ impl Agent {
     /// Schedules (or reschedules) the expiry of every Subscription with a TimeToLive, counting
     /// from when the agent first saw the instance (its creation).
     fn sync_ttl(&mut self) -> Vec<Outgoing> {
+        if self.has_fault(Fault::IgnoreTimeToLive) {
+            return Vec::new();
+        }
         let table = Loc::root().child("LocalAgent").child("Subscription");
         let now = self.dm.now;
         let rows: Vec<(u32, u64)> = self
@@ -343,7 +403,7 @@ impl Agent {
                 entry.generation = 0;
                 continue;
             }
-            let generation = self.next_timer + 1;
+            let generation = self.new_generation();
             if let Some(e) = self.ttl.get_mut(&inst) {
                 e.generation = generation;
             }

@@ -1,14 +1,16 @@
 //! Subscriptions and notifications: which `Device.LocalAgent.Subscription.{i}.` instances a
 //! data model event concerns (Enable, NotifType, ReferenceList with partial and search paths,
-//! Recipient), the Notify messages that follow (subscription_id = the Subscription's ID,
-//! send_resp = NotifRetry, R-NOT.7), and the retry schedule of R-NOT.1/R-NOT.2 for those that
-//! want a NotifyResp.
+//! Recipient), what they do about it (TriggerAction: Notify, Config with
+//! TriggerConfigSettings, or both), the Notify messages that follow (subscription_id = the
+//! Subscription's ID, send_resp = NotifRetry, R-NOT.7), and the retry schedule of
+//! R-NOT.1/R-NOT.2 for those that want a NotifyResp.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::dm::{Dm, Loc, Step, reference_loc};
+use super::dm::{Dm, Leaf, Loc, Node, Step, reference_loc};
 use super::handler::msg;
+use super::schema::config_setting;
 use super::tr181::{MANUFACTURER_OUI, PRODUCT_CLASS, SERIAL_NUMBER};
 use super::{Agent, Fault, Outgoing, Pending, Timer};
 use crate::usp::path::{self, Path, PathKind, Segment};
@@ -25,21 +27,31 @@ pub(super) struct Intent {
     m: u32,
     k: u32,
     notification: Notification,
+    /// Send the Notify (TriggerAction Notify or NotifyAndConfig).
+    notify: bool,
+    /// TriggerConfigSettings to apply (TriggerAction Config or NotifyAndConfig).
+    config: Vec<(String, String)>,
+    /// For an OnBoardRequest: the Controller instance it is for.
+    onboard: Option<u32>,
 }
 
 /// An enabled Subscription that wants the event, with its delivery parameters.
-struct Sub {
+pub(super) struct Sub {
     id: String,
     to: String,
-    controller: Loc,
+    /// The Subscription instance (None for a `notify-after-unsubscribe` ghost).
+    loc: Option<Loc>,
+    pub(super) controller: Loc,
     retry: bool,
     expiration: u64,
     m: u32,
     k: u32,
+    notify: bool,
+    config: Vec<(String, String)>,
 }
 
 impl Sub {
-    fn intent(&self, notification: Notification) -> Intent {
+    pub(super) fn intent(&self, notification: Notification) -> Intent {
         Intent {
             subscription_id: self.id.clone(),
             to: self.to.clone(),
@@ -48,6 +60,9 @@ impl Sub {
             m: self.m,
             k: self.k,
             notification,
+            notify: self.notify,
+            config: self.config.clone(),
+            onboard: None,
         }
     }
 }
@@ -64,15 +79,19 @@ pub(super) fn retry_delay(m: u32, k: u32, n: u32) -> f64 {
 }
 
 impl Agent {
-    /// Enabled Subscriptions of `notif_type` whose ReferenceList has an entry `wants` accepts
-    /// and whose Recipient is an enabled Controller.
-    fn subscribers(&self, notif_type: &str, wants: impl Fn(&Path) -> bool) -> Vec<Sub> {
+    /// Enabled Subscriptions of `notif_type` whose ReferenceList has an entry `wants` accepts,
+    /// with what each does: notify its Recipient (if that is an enabled Controller) and/or
+    /// apply its TriggerConfigSettings.
+    pub(super) fn subscribers(&self, notif_type: &str, wants: impl Fn(&Path) -> bool) -> Vec<Sub> {
         let table = Loc::root().child("LocalAgent").child("Subscription");
+        let rows = self.dm.rows(&table);
+        let live = rows
+            .iter()
+            .filter_map(|r| Some((Some(r.clone()), self.dm.node(r)?)));
+        let ghosts = self.ghosts.iter().map(|n| (None, n));
+        let nodes: Vec<(Option<Loc>, &Node)> = live.chain(ghosts).collect();
         let mut out = Vec::new();
-        for row in self.dm.rows(&table) {
-            let Some(n) = self.dm.node(&row) else {
-                continue;
-            };
+        for (loc, n) in nodes {
             if n.get("Enable") != "true" || n.get("NotifType") != notif_type {
                 continue;
             }
@@ -84,39 +103,84 @@ impl Agent {
             if !matched {
                 continue;
             }
-            let Some(controller) = reference_loc(n.get("Recipient")) else {
-                continue;
+            let action = if self.has_fault(Fault::IgnoreTriggerAction) {
+                "Notify"
+            } else {
+                n.get("TriggerAction")
             };
-            let Some(c) = self.dm.node(&controller) else {
-                continue;
+            let (mut notify, configure) = match action {
+                "Config" => (false, true),
+                "NotifyAndConfig" => (true, true),
+                _ => (true, false),
             };
-            if c.get("Enable") != "true" || c.get("EndpointID").is_empty() {
+            let config: Vec<(String, String)> = if configure {
+                n.get("TriggerConfigSettings")
+                    .split(',')
+                    .filter_map(|item| config_setting(item.trim()))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let controller = reference_loc(n.get("Recipient"));
+            let recipient = controller.as_ref().and_then(|l| self.dm.node(l));
+            let enabled = recipient
+                .is_some_and(|c| c.get("Enable") == "true" && !c.get("EndpointID").is_empty());
+            notify &= enabled;
+            if !notify && config.is_empty() {
                 continue;
             }
+            let get = |name: &str, default: u32| {
+                recipient
+                    .and_then(|c| c.get(name).parse().ok())
+                    .unwrap_or(default)
+            };
             out.push(Sub {
+                loc,
                 id: n.get("ID").to_string(),
-                to: c.get("EndpointID").to_string(),
-                controller: controller.clone(),
+                to: recipient
+                    .map(|c| c.get("EndpointID").to_string())
+                    .unwrap_or_default(),
+                controller: controller.unwrap_or_else(Loc::root),
                 retry: n.get("NotifRetry") == "true",
                 expiration: n.get("NotifExpiration").parse().unwrap_or(0),
-                m: c.get("USPNotifRetryMinimumWaitInterval")
-                    .parse()
-                    .unwrap_or(5),
-                k: c.get("USPNotifRetryIntervalMultiplier")
-                    .parse()
-                    .unwrap_or(2000),
+                m: get("USPNotifRetryMinimumWaitInterval", 5),
+                k: get("USPNotifRetryIntervalMultiplier", 2000),
+                notify,
+                config,
             });
         }
         out
     }
 
+    /// Applies TriggerConfigSettings as the Agent's own Set: each `<path>=<value>` is written
+    /// where it resolves, with the usual checks; what cannot be written is skipped. Returns
+    /// the ValueChange intents of what changed.
+    fn apply_config(&mut self, settings: &[(String, String)]) -> Vec<Intent> {
+        let mut intents = Vec::new();
+        for (p, v) in settings {
+            let Ok(parsed) = path::parse(p) else { continue };
+            let Ok(r) = self.dm.resolve(&parsed, Default::default()) else {
+                continue;
+            };
+            let Leaf::Param(pd) = r.leaf else { continue };
+            for loc in &r.locs {
+                if let Ok(w) = self.write_param(loc, r.def, pd.name, v, super::write::Mode::Update)
+                    && w.changed
+                {
+                    intents.extend(self.value_changed(&w.obj, w.name, &w.value));
+                }
+            }
+        }
+        intents
+    }
+
     /// True if pattern segments `segs` match `loc` step by step (same length).
-    fn matches_exact(&self, segs: &[Segment], loc: &Loc) -> bool {
+    pub(super) fn matches_exact(&self, segs: &[Segment], loc: &Loc) -> bool {
         segs.len() == loc.0.len() && self.matches_prefix(segs, loc)
     }
 
     /// True if pattern segments `segs` match the first `segs.len()` steps of `loc`.
-    fn matches_prefix(&self, segs: &[Segment], loc: &Loc) -> bool {
+    pub(super) fn matches_prefix(&self, segs: &[Segment], loc: &Loc) -> bool {
         if segs.len() > loc.0.len() {
             return false;
         }
@@ -158,12 +222,14 @@ impl Agent {
     }
 
     /// ObjectCreation: the table's Object Path, or an instance pattern matching the instance.
+    /// A Subscription is not told about its own creation.
     pub(super) fn created(&self, loc: &Loc) -> Vec<Intent> {
-        let subs = self.subscribers("ObjectCreation", |p| {
+        let mut subs = self.subscribers("ObjectCreation", |p| {
             p.kind == PathKind::Object
                 && (self.matches_exact(&p.segments, loc)
                     || self.matches_exact(&p.segments, &loc.parent()))
         });
+        subs.retain(|s| s.loc.as_ref() != Some(loc));
         let keys: BTreeMap<String, String> = if self.has_fault(Fault::NoUniqueKeys) {
             BTreeMap::new()
         } else {
@@ -192,11 +258,13 @@ impl Agent {
             if !d.multi || l.last_inst().is_none() {
                 continue;
             }
-            let subs = self.subscribers("ObjectDeletion", |p| {
+            let mut subs = self.subscribers("ObjectDeletion", |p| {
                 p.kind == PathKind::Object
                     && (self.matches_exact(&p.segments, &l)
                         || self.matches_exact(&p.segments, &l.parent()))
             });
+            // Nor about its own deletion.
+            subs.retain(|s| s.loc.as_ref().is_none_or(|own| !own.0.starts_with(&l.0)));
             out.extend(subs.iter().map(|s| {
                 s.intent(Notification::ObjDeletion(pb::notify::ObjectDeletion {
                     obj_path: l.to_string(),
@@ -245,13 +313,13 @@ impl Agent {
             PathKind::Object => self.matches_prefix(&p.segments, &root),
             _ => false,
         });
-        let (cause, key) = self.boot_cause.clone();
+        let (cause, key, reason) = self.boot_cause.clone();
         subs.iter()
             .map(|s| {
                 let params = BTreeMap::from([
                     ("Cause".to_string(), cause.clone()),
                     ("CommandKey".to_string(), key.clone()),
-                    ("Reason".to_string(), String::new()),
+                    ("Reason".to_string(), reason.clone()),
                     ("FirmwareUpdated".to_string(), "false".to_string()),
                     (
                         "ParameterMap".to_string(),
@@ -297,7 +365,7 @@ impl Agent {
     }
 
     /// An OnBoardRequest for the Controller with Endpoint ID `to` (R-NOT.5, R-NOT.6: always
-    /// send_resp=true, retried until answered, no subscription_id).
+    /// send_resp=true, retried until answered, no subscription_id, never expires).
     pub(super) fn onboard_intent(&self, to: &str, controller: &Loc) -> Intent {
         let node = self.dm.node(controller);
         let get = |n: &str, d: u32| node.and_then(|c| c.get(n).parse().ok()).unwrap_or(d);
@@ -314,16 +382,30 @@ impl Agent {
                 serial_number: SERIAL_NUMBER.to_string(),
                 agent_supported_protocol_versions: super::read::PROTOCOL_VERSIONS.to_string(),
             }),
+            notify: true,
+            config: Vec::new(),
+            onboard: controller.last_inst(),
         }
     }
 
-    /// Turns intents into Notify messages (and retry timers for those with send_resp).
+    /// Carries out intents: applies TriggerConfigSettings, then turns the notifying ones into
+    /// Notify messages (and retry timers for those with send_resp). Changes made by
+    /// TriggerConfigSettings notify in turn, but trigger no further configuration.
     pub(super) fn emit(&mut self, intents: Vec<Intent>) -> Vec<Outgoing> {
-        if self.has_fault(Fault::DropNotification) {
-            return Vec::new();
-        }
         let mut out = Vec::new();
+        let mut follow = Vec::new();
         for it in intents {
+            if !it.config.is_empty() {
+                follow.extend(self.apply_config(&it.config));
+            }
+            if !it.notify || self.has_fault(Fault::DropNotification) {
+                continue;
+            }
+            let onboard = it.onboard.map(|c| {
+                let seq = self.onboard_seq.entry(c).or_default();
+                *seq += 1;
+                (c, *seq)
+            });
             let msg_id = self.new_msg_id();
             let notify = pb::Notify {
                 subscription_id: it.subscription_id,
@@ -353,10 +435,19 @@ impl Agent {
                         expiration: it.expiration,
                         m: it.m,
                         k: it.k,
+                        onboard,
                     },
                 );
-                out.extend(self.schedule_retry(&msg_id));
+                if !self.has_fault(Fault::NoNotifRetry) {
+                    out.extend(self.schedule_retry(&msg_id));
+                }
             }
+        }
+        if !follow.is_empty() {
+            for f in &mut follow {
+                f.config.clear();
+            }
+            out.extend(self.emit(follow));
         }
         out
     }
@@ -367,8 +458,13 @@ impl Agent {
         let Some(p) = self.pending.get_mut(msg_id) else {
             return Vec::new();
         };
-        let delay = retry_delay(p.m, p.k, p.attempt + 1);
-        if p.expiration > 0 && p.elapsed + delay > p.expiration as f64 {
+        let delay = if self.faults.contains(&Fault::NotifRetryTooSoon) {
+            1.0
+        } else {
+            retry_delay(p.m, p.k, p.attempt + 1)
+        };
+        let expires = !self.faults.contains(&Fault::IgnoreNotifExpiration) && p.expiration > 0;
+        if expires && p.elapsed + delay > p.expiration as f64 {
             self.pending.remove(msg_id);
             return Vec::new();
         }
@@ -382,8 +478,15 @@ impl Agent {
         }]
     }
 
-    /// A retry timer fired: resend the same Notify (same msg_id) if still unanswered.
+    /// A retry timer fired: resend the same Notify (same msg_id) if still unanswered. An
+    /// OnBoardRequest stops when its Controller is gone or disabled.
     pub(super) fn retry(&mut self, msg_id: &str) -> Vec<Outgoing> {
+        if let Some((c, _)) = self.pending.get(msg_id).and_then(|p| p.onboard)
+            && !self.controller_enabled(c)
+        {
+            self.pending.remove(msg_id);
+            return Vec::new();
+        }
         let Some(p) = self.pending.get_mut(msg_id) else {
             return Vec::new();
         };

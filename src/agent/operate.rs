@@ -1,9 +1,18 @@
 //! Operate and the commands behind it. Synchronous commands answer with `req_output_args`;
-//! the asynchronous `Device.ScheduleTimer()` creates a `Device.LocalAgent.Request.{i}.`
-//! instance, answers with its path (R-OPR.0) and completes later through an
-//! [`Outgoing::Wake`], when the Request is removed and OperationComplete is notified.
-//! Failures of a command are `cmd_failure` results, never Error messages (R-OPR.1); only a
-//! request that cannot be understood at all gets an Error.
+//! the asynchronous `Device.ScheduleTimer()` and `Device.IP.Diagnostics.TraceRoute()` create a
+//! `Device.LocalAgent.Request.{i}.` instance, answer with its path (R-OPR.0) and complete
+//! later through an [`Outgoing::Wake`], when the Request is removed and OperationComplete is
+//! notified. Omitted input arguments take their data-model defaults (R-OPR.7), unknown ones
+//! are ignored (R-OPR.6), missing mandatory ones fail with 7027 (R-OPR.5). Failures of a
+//! command are `cmd_failure` results, never Error messages (R-OPR.1); only a request that
+//! cannot be understood at all gets an Error.
+//!
+//! TraceRoute() sends no packet. It simulates a target that never answers, one hop away:
+//! each of NumberOfTries probes waits Timeout ms, so the command completes after
+//! NumberOfTries x Timeout ms with Status `Error_NoRouteToHost`, ResponseTime 0 and one
+//! RouteHops entry whose RTTimes has one `0` (no response) per try. With the defaults that
+//! is 15 s and `0,0,0`, which is how TP-469 1.92's "3 tries, 5000 ms apart" shows on the
+//! USP side.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -16,7 +25,7 @@ use super::dm::{Dm, Leaf, Loc};
 use super::handler::{error_reply, reply_msg};
 use super::notify::Intent;
 use super::schema::{Action, CmdDef};
-use super::{Agent, Outgoing, Timer};
+use super::{Agent, Fault, Outgoing, Timer};
 use crate::usp::path::{self, PathKind};
 use crate::usp::pb::{self, response::RespType};
 
@@ -100,6 +109,17 @@ impl Agent {
         intents: &mut Vec<Intent>,
         after: &mut Vec<Outgoing>,
     ) -> Result<OperationResp, Failure> {
+        if self.has_fault(Fault::RejectUnknownArguments)
+            && let Some(unknown) = op
+                .input_args
+                .keys()
+                .find(|k| cmd.inputs.iter().all(|(d, _)| d.name != k.as_str()))
+        {
+            return Err(fail(
+                INVALID_COMMAND_ARGS,
+                format!("unknown input argument {unknown}"),
+            ));
+        }
         let mut args = BTreeMap::new();
         for (def, mandatory) in &cmd.inputs {
             match op.input_args.get(def.name) {
@@ -109,24 +129,36 @@ impl Agent {
                         .map_err(|f| fail(INVALID_COMMAND_ARGS, f.msg))?;
                     args.insert(def.name, v);
                 }
-                None if *mandatory => {
+                None if *mandatory && !self.has_fault(Fault::MissingArgsAccepted) => {
                     return Err(fail(
                         INVALID_COMMAND_ARGS,
                         format!("missing mandatory input argument {} (R-OPR.5)", def.name),
                     ));
                 }
+                None if !def.default.is_empty()
+                    && !self.has_fault(Fault::IgnoreDefaultArguments) =>
+                {
+                    args.insert(def.name, def.default.to_string()); // R-OPR.7
+                }
                 None => {}
             }
         }
+        let arg = |name: &str, fallback: &str| {
+            args.get(name)
+                .cloned()
+                .unwrap_or_else(|| fallback.to_string())
+        };
         let done = || Ok(OperationResp::ReqOutputArgs(opr::OutputArgs::default()));
         match cmd.action {
             Action::Reboot => {
-                let cause = args
-                    .get("Cause")
-                    .cloned()
-                    .unwrap_or_else(|| "RemoteReboot".into());
-                self.boot_cause = (cause, op.command_key.clone());
-                after.push(Outgoing::Reboot);
+                self.boot_cause = (
+                    arg("Cause", "RemoteReboot"),
+                    op.command_key.clone(),
+                    arg("Reason", "Unknown"),
+                );
+                if !self.has_fault(Fault::RebootIgnored) {
+                    after.push(Outgoing::Reboot);
+                }
                 done()
             }
             Action::SendOnBoardRequest => {
@@ -141,27 +173,42 @@ impl Agent {
                         format!("{loc} is not an enabled Controller with an EndpointID (R-NOT.5)"),
                     ));
                 }
+                // R-NOT.5 item 1: executing the command sets OnBoardingComplete to false,
+                // which keeps the onboarding (and OnBoardingRestartTime) going.
+                if !self.has_fault(Fault::OnboardingCompleteNotCleared) {
+                    self.dm
+                        .store(loc, &[], "OnBoardingComplete", "false".into());
+                }
+                if let Some(n) = loc.last_inst() {
+                    self.onboarding.insert(n);
+                }
                 intents.push(self.onboard_intent(&to, loc));
                 done()
             }
             Action::ScheduleTimer => {
-                let secs: u64 = args
-                    .get("DelaySeconds")
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(1);
-                let (request, req_loc) =
-                    self.start_request(from, &loc.leaf(cmd.name), &op.command_key)?;
-                intents.extend(self.created(&req_loc));
-                let timer = self.new_timer(Timer::Complete {
-                    request,
-                    obj: loc.clone(),
-                    command: cmd.name,
-                });
-                after.push(Outgoing::Wake {
-                    after: Duration::from_secs(secs),
-                    timer,
-                });
-                Ok(OperationResp::ReqObjPath(req_loc.to_string()))
+                let secs: u64 = arg("DelaySeconds", "1").parse().unwrap_or(1);
+                let wake = Duration::from_secs(secs);
+                self.start_async(from, loc, cmd, op, BTreeMap::new(), wake, intents, after)
+            }
+            Action::TraceRoute => {
+                // Without the data-model defaults (the `ignore-default-arguments` fault) the
+                // command falls back on 1 try of 1000 ms.
+                let tries: u64 = arg("NumberOfTries", "1").parse().unwrap_or(1).max(1);
+                let timeout: u64 = arg("Timeout", "1000").parse().unwrap_or(1000);
+                let output = BTreeMap::from([
+                    ("Status".to_string(), "Error_NoRouteToHost".to_string()),
+                    ("IPAddressUsed".to_string(), String::new()),
+                    ("ResponseTime".to_string(), "0".to_string()),
+                    ("RouteHops.1.Host".to_string(), arg("Host", "")),
+                    ("RouteHops.1.HostAddress".to_string(), String::new()),
+                    ("RouteHops.1.ErrorCode".to_string(), "0".to_string()),
+                    (
+                        "RouteHops.1.RTTimes".to_string(),
+                        vec!["0"; tries as usize].join(","),
+                    ),
+                ]);
+                let wake = Duration::from_millis(tries.saturating_mul(timeout));
+                self.start_async(from, loc, cmd, op, output, wake, intents, after)
             }
             Action::CancelRequest => {
                 let Some(n) = loc.last_inst() else {
@@ -190,6 +237,32 @@ impl Agent {
                 done()
             }
         }
+    }
+
+    /// Starts an asynchronous command: its Request instance (R-OPR.0), the ObjectCreation for
+    /// it, and the timer that completes it after `wake` with `output`.
+    #[allow(clippy::too_many_arguments)]
+    fn start_async(
+        &mut self,
+        from: &str,
+        loc: &Loc,
+        cmd: &'static CmdDef,
+        op: &pb::Operate,
+        output: BTreeMap<String, String>,
+        wake: Duration,
+        intents: &mut Vec<Intent>,
+        after: &mut Vec<Outgoing>,
+    ) -> Result<OperationResp, Failure> {
+        let (request, req_loc) = self.start_request(from, &loc.leaf(cmd.name), &op.command_key)?;
+        intents.extend(self.created(&req_loc));
+        let timer = self.new_timer(Timer::Complete {
+            request,
+            obj: loc.clone(),
+            command: cmd.name,
+            output,
+        });
+        after.push(Outgoing::Wake { after: wake, timer });
+        Ok(OperationResp::ReqObjPath(req_loc.to_string()))
     }
 
     /// Creates the Request instance tracking an asynchronous command (R-OPR.0).
@@ -238,6 +311,7 @@ impl Agent {
         request: u32,
         obj: &Loc,
         command: &'static str,
+        output: BTreeMap<String, String>,
     ) -> Vec<Outgoing> {
         let req = Loc::root()
             .child("LocalAgent")
@@ -247,7 +321,9 @@ impl Agent {
             return Vec::new();
         };
         let mut intents = self.remove_instance(&req);
-        let resp = oc::OperationResp::ReqOutputArgs(oc::OutputArgs::default());
+        let resp = oc::OperationResp::ReqOutputArgs(oc::OutputArgs {
+            output_args: output,
+        });
         intents.extend(self.completed(obj, command, &key, resp));
         self.emit(intents)
     }

@@ -17,14 +17,22 @@ use crate::usp::pb::{self, response::RespType};
 /// The USP versions the agent answers GetSupportedProtocol with.
 pub const PROTOCOL_VERSIONS: &str = "1.3,1.4";
 
+/// What the `wrong-protocol-versions` fault answers instead.
+pub const WRONG_PROTOCOL_VERSIONS: &str = "0.9";
+
 use pb::get_supported_dm_resp as gsdm;
 
 impl Agent {
     /// Get: one RequestedPathResult per requested path, errors reported inside it (R-GET.0).
     pub(super) fn get(&self, g: &pb::Get) -> Reply {
         let mut results = Vec::new();
+        let max_depth = if self.has_fault(Fault::IgnoreMaxDepth) {
+            0
+        } else {
+            g.max_depth
+        };
         for requested in &g.param_paths {
-            let r = match self.get_one(requested, g.max_depth) {
+            let r = match self.get_one(requested, max_depth) {
                 Ok(resolved) => pb::get_resp::RequestedPathResult {
                     requested_path: requested.clone(),
                     resolved_path_results: resolved,
@@ -55,6 +63,12 @@ impl Agent {
         if !r.search && r.locs.is_empty() {
             // R-GET.0: a non-search path that matches nothing in the instantiated model.
             return Err(fail(INVALID_PATH, format!("{requested} does not exist")));
+        }
+        if self.has_fault(Fault::NoMatchIsError) && self.matches_nothing(&r) {
+            return Err(fail(
+                OBJECT_DOES_NOT_EXIST,
+                format!("{requested} matches no object"),
+            ));
         }
         let absolute = self.has_fault(Fault::GetAbsoluteKeys);
         let key = |loc: &Loc, name: &str| {
@@ -124,16 +138,31 @@ impl Agent {
         Ok(out)
     }
 
+    /// True if `r` reaches no instance: a search that matched nothing, or a table path to an
+    /// empty table (what the `no-match-is-error` fault turns into 7016).
+    fn matches_nothing(&self, r: &super::dm::Resolved) -> bool {
+        if r.table {
+            r.locs.iter().all(|t| self.dm.rows(t).is_empty())
+        } else {
+            r.locs.is_empty()
+        }
+    }
+
     /// GetInstances: the instances (and with `first_level_only=false` every instance below
     /// them) with their unique keys (R-GIN.1).
     pub(super) fn get_instances(&self, g: &pb::GetInstances) -> Reply {
         let mut results = Vec::new();
+        let first_level_only = if self.has_fault(Fault::GetInstancesIgnoresFirstLevel) {
+            false
+        } else {
+            g.first_level_only || self.has_fault(Fault::GetInstancesFirstLevelOnly)
+        };
         for requested in &g.obj_paths {
             let mut r = pb::get_instances_resp::RequestedPathResult {
                 requested_path: requested.clone(),
                 ..Default::default()
             };
-            match self.instances_of(requested, g.first_level_only) {
+            match self.instances_of(requested, first_level_only) {
                 Ok(insts) => r.curr_insts = insts,
                 Err(f) => {
                     r.err_code = f.code;
@@ -159,6 +188,14 @@ impl Agent {
                 format!("{requested} is not an Object Path"),
             ));
         }
+        if self.has_fault(Fault::GetInstancesRejectsWildcard)
+            && p.segments.iter().any(|s| matches!(s, Segment::Wildcard))
+        {
+            return Err(fail(
+                INVALID_PATH_SYNTAX,
+                format!("{requested}: wildcards are not supported in GetInstances"),
+            ));
+        }
         let r = self.dm.resolve(&p, self.quirks())?;
         if !r.def.multi {
             return Err(fail(
@@ -177,6 +214,12 @@ impl Agent {
         } else {
             r.locs.clone()
         };
+        if instances.is_empty() && self.has_fault(Fault::NoMatchIsError) {
+            return Err(fail(
+                OBJECT_DOES_NOT_EXIST,
+                format!("{requested} matches no instance"),
+            ));
+        }
         let mut out = Vec::new();
         for loc in instances {
             let depth = if first_level_only { 1 } else { 0 };
@@ -197,15 +240,27 @@ impl Agent {
     /// GetSupportedDM: the Supported Data Model below each path, in `{i}` notation.
     pub(super) fn get_supported_dm(&self, g: &pb::GetSupportedDm) -> Reply {
         let mut results = Vec::new();
+        let mut g = g.clone();
+        if self.has_fault(Fault::GsdmIgnoresFirstLevel) {
+            g.first_level_only = false;
+        }
         for requested in &g.obj_paths {
             let mut r = gsdm::RequestedObjectResult {
                 req_obj_path: requested.clone(),
                 ..Default::default()
             };
-            match self.supported(requested, g) {
+            match self.supported(requested, &g) {
                 Ok(objs) => {
                     r.data_model_inst_uri = DATA_MODEL_URI.to_string();
                     r.supported_objs = objs;
+                }
+                Err(f) if self.has_fault(Fault::GsdmUnsupportedIsError) => {
+                    let detail = pb::error::ParamError {
+                        param_path: requested.clone(),
+                        err_code: f.code,
+                        err_msg: f.msg.clone(),
+                    };
+                    return Err((f, vec![detail]));
                 }
                 Err(f) => {
                     r.err_code = f.code;
@@ -226,7 +281,12 @@ impl Agent {
     ) -> Result<Vec<gsdm::SupportedObjectResult>, Failure> {
         let p = path::parse_supported(requested)
             .map_err(|e| fail(INVALID_PATH_SYNTAX, e.to_string()))?;
-        let (def, sup, leaf) = self.supported_walk(&p, requested)?;
+        let (def, sup, mut leaf) = self.supported_walk(&p, requested)?;
+        if self.has_fault(Fault::GsdmLeafReturnsObject) {
+            leaf = SupportedLeaf::Object;
+        }
+        let details = !self.has_fault(Fault::GsdmOmitsDetails);
+        let keys = g.return_unique_key_sets && !self.has_fault(Fault::GsdmNoUniqueKeys);
         let header = |def: &ObjDef, sup: &str| gsdm::SupportedObjectResult {
             supported_obj_path: sup.to_string(),
             access: obj_access(def) as i32,
@@ -253,16 +313,16 @@ impl Agent {
                 let mut out = Vec::new();
                 let detailed = |def: &ObjDef, sup: &str| {
                     let mut o = header(def, sup);
-                    if g.return_params {
+                    if g.return_params && details {
                         o.supported_params = def.params.iter().map(param_result).collect();
                     }
-                    if g.return_commands {
+                    if g.return_commands && details {
                         o.supported_commands = def.commands.iter().map(command_result).collect();
                     }
-                    if g.return_events {
+                    if g.return_events && details {
                         o.supported_events = def.events.iter().map(event_result).collect();
                     }
-                    if g.return_unique_key_sets {
+                    if keys {
                         o.unique_key_sets = key_sets(def);
                     }
                     o
@@ -272,7 +332,7 @@ impl Agent {
                     out.push(detailed(def, &sup));
                     for c in &def.objects {
                         let mut o = header(c, &child_sup(&sup, c));
-                        if g.return_unique_key_sets {
+                        if keys {
                             o.unique_key_sets = key_sets(c);
                         }
                         out.push(o);

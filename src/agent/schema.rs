@@ -57,6 +57,9 @@ pub enum Syntax {
     PathList,
     /// A reference to an object instance; compared without a trailing '.'.
     Reference,
+    /// Each list item is `<Parameter Path>=<value>` (`Subscription.TriggerConfigSettings`),
+    /// at most 16 items.
+    ConfigSettings,
 }
 
 /// One parameter (or command input argument) definition.
@@ -102,6 +105,8 @@ pub enum Action {
     SendOnBoardRequest,
     /// `Device.LocalAgent.Request.{i}.Cancel()`
     CancelRequest,
+    /// `Device.IP.Diagnostics.TraceRoute()` (simulated: no packet is sent)
+    TraceRoute,
 }
 
 /// One command definition.
@@ -266,6 +271,12 @@ impl ParamDef {
     /// Validates `v` for this parameter and returns its canonical form, or the TR-369 error:
     /// 7011 when the string is not of the type, 7012 when it is outside the allowed values.
     pub fn check(&self, v: &str) -> Result<String, Failure> {
+        self.check_with(v, true)
+    }
+
+    /// [`ParamDef::check`], with the TR-181 AliasUSP rule (starts with a letter) enforced only
+    /// when `alias_syntax` is true (the `accept-invalid-alias` fault turns it off).
+    pub fn check_with(&self, v: &str, alias_syntax: bool) -> Result<String, Failure> {
         let name = self.name;
         match self.ty {
             Type::Bool => match v.to_ascii_lowercase().as_str() {
@@ -309,7 +320,7 @@ impl ParamDef {
                 }
             }
             Type::Str => {
-                self.check_item(v)?;
+                self.check_item(v, alias_syntax)?;
                 Ok(v.to_string())
             }
             Type::List => {
@@ -318,8 +329,14 @@ impl ParamDef {
                 } else {
                     v.split(',').map(str::trim).collect()
                 };
+                if self.syntax == Syntax::ConfigSettings && items.len() > 16 {
+                    return Err(fail(
+                        INVALID_VALUE,
+                        format!("{name}: {} items, at most 16 allowed", items.len()),
+                    ));
+                }
                 for item in &items {
-                    self.check_item(item)?;
+                    self.check_item(item, alias_syntax)?;
                 }
                 Ok(items.join(","))
             }
@@ -336,7 +353,7 @@ impl ParamDef {
         }
     }
 
-    fn check_item(&self, v: &str) -> Result<(), Failure> {
+    fn check_item(&self, v: &str, alias_syntax: bool) -> Result<(), Failure> {
         let name = self.name;
         if let Some((lo, hi)) = self.len {
             let n = v.chars().count();
@@ -354,16 +371,42 @@ impl ParamDef {
             ));
         }
         match self.syntax {
-            Syntax::Alias if !v.starts_with(|c: char| c.is_ascii_alphabetic()) => Err(fail(
-                INVALID_VALUE,
-                format!("{name}: {v:?} must start with a letter (TR-181 AliasUSP)"),
-            )),
+            Syntax::Alias if alias_syntax && !v.starts_with(|c: char| c.is_ascii_alphabetic()) => {
+                Err(fail(
+                    INVALID_VALUE,
+                    format!("{name}: {v:?} must start with a letter (TR-181 AliasUSP)"),
+                ))
+            }
             Syntax::PathList => path::parse(v)
                 .map(|_| ())
                 .map_err(|e| fail(INVALID_VALUE, format!("{name}: {e}"))),
+            Syntax::ConfigSettings => match config_setting(v) {
+                Some(_) => Ok(()),
+                None => Err(fail(
+                    INVALID_VALUE,
+                    format!("{name}: {v:?} is not <Parameter Path>=<value>"),
+                )),
+            },
             _ => Ok(()),
         }
     }
+}
+
+/// Splits one `TriggerConfigSettings` item, `<Parameter Path>=<value>`, into the path and the
+/// value with one level of double quotes removed (TR-181: string values are quoted).
+pub fn config_setting(item: &str) -> Option<(String, String)> {
+    let (p, v) = item.split_once('=')?;
+    let p = p.trim();
+    let parsed = path::parse(p).ok()?;
+    if parsed.kind != path::PathKind::Parameter || !parsed.starts_with_device() {
+        return None;
+    }
+    let v = v.trim();
+    let v = v
+        .strip_prefix('"')
+        .and_then(|x| x.strip_suffix('"'))
+        .unwrap_or(v);
+    Some((p.to_string(), v.to_string()))
 }
 
 /// Parses a non-empty run of ASCII digits (with an optional leading '+'), without overflow.

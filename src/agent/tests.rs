@@ -1,6 +1,7 @@
 //! Handler-level tests: one or more per message type and per fault, plus robustness against
 //! malformed input. Helpers here are shared with `tests_tp469`.
 
+use std::cell::Cell;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::{Agent, AgentConfig, Fault, Outgoing};
@@ -14,20 +15,96 @@ pub(super) const AGENT: &str = "proto::uspcheck-agent";
 pub(super) const CTRL: &str = "proto::uspcheck-controller";
 pub(super) const SUBS: &str = "Device.LocalAgent.Subscription.";
 
-fn fixed_clock() -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(1_700_000_000)
+/// The test clock's start: 2023-11-14T22:13:20Z, 20 s past a whole minute.
+pub(super) const START: u64 = 1_700_000_000;
+
+thread_local! {
+    /// Milliseconds since [`START`] on this test thread's clock.
+    static ELAPSED_MS: Cell<u64> = const { Cell::new(0) };
 }
 
-/// An agent with a fixed clock and the given faults.
+fn test_clock() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(START) + Duration::from_millis(ELAPSED_MS.with(Cell::get))
+}
+
+/// Milliseconds since the agent was made, on the test clock.
+pub(super) fn elapsed_ms() -> u64 {
+    ELAPSED_MS.with(Cell::get)
+}
+
+/// Moves the test clock to `ms` after the agent was made (never backwards).
+pub(super) fn clock_to(ms: u64) {
+    ELAPSED_MS.with(|c| c.set(c.get().max(ms)));
+}
+
+/// An agent with the test clock (reset to [`START`]; it only moves when a test moves it)
+/// and the given faults.
 pub(super) fn agent(faults: &[Fault]) -> Agent {
+    ELAPSED_MS.with(|c| c.set(0));
     let mut a = Agent::new(AgentConfig {
         endpoint_id: AGENT.into(),
         controller_id: CTRL.into(),
         faults: faults.to_vec(),
         software_version: "1.2.3".into(),
     });
-    a.set_clock(fixed_clock);
+    a.set_clock(test_clock);
     a
+}
+
+/// Plays the I/O loop's part for timers: remembers every [`Outgoing::Wake`] it sees and fires
+/// them in due order as the test clock moves, logging what the agent sends and when.
+#[derive(Default)]
+pub(super) struct Sim {
+    due: Vec<(u64, u64)>,
+    /// Every message sent through [`Sim::take`] or [`Sim::run`]: (ms on the test clock, to, msg).
+    pub log: Vec<(u64, String, pb::Msg)>,
+}
+
+impl Sim {
+    /// Records the timers and messages of `out` (produced now) and hands `out` back.
+    pub fn take(&mut self, out: Vec<Outgoing>) -> Vec<Outgoing> {
+        let now = elapsed_ms();
+        for o in &out {
+            match o {
+                Outgoing::Wake { after, timer } => {
+                    self.due.push((now + after.as_millis() as u64, *timer))
+                }
+                Outgoing::Send { to, msg } => self.log.push((now, to.clone(), msg.clone())),
+                Outgoing::Reboot => {}
+            }
+        }
+        out
+    }
+
+    /// Sends `r` from the harness controller.
+    pub fn call(&mut self, a: &mut Agent, r: ReqType) -> Vec<Outgoing> {
+        let out = call(a, r);
+        self.take(out)
+    }
+
+    /// Lets `ms` milliseconds pass, firing the timers that fall due; returns what was sent
+    /// meanwhile, with the time it was sent.
+    pub fn run(&mut self, a: &mut Agent, ms: u64) -> Vec<(u64, pb::Msg)> {
+        let end = elapsed_ms() + ms;
+        let mut sent_now = Vec::new();
+        loop {
+            self.due.sort();
+            match self.due.first() {
+                Some(&(at, timer)) if at <= end => {
+                    self.due.remove(0);
+                    clock_to(at);
+                    let out = a.wake(timer);
+                    for m in sent(&out) {
+                        sent_now.push((at, m.clone()));
+                    }
+                    self.take(out);
+                }
+                _ => break,
+            }
+        }
+        clock_to(end);
+        sent_now
+    }
 }
 
 pub(super) fn request(msg_id: &str, r: ReqType) -> pb::Msg {
@@ -1342,6 +1419,8 @@ fn never_panics_on_hostile_input() {
         "Device.Boot!",
         "Device.Reboot()",
         "Device.LocalAgent.Request.*.Cancel()",
+        "Device.IP.Diagnostics.TraceRoute()",
+        "Device.LocalAgent.Controller.*.SendOnBoardRequest()",
     ];
     for p in paths {
         let _ = call(&mut a, get(&[p], u32::MAX));
@@ -1354,6 +1433,48 @@ fn never_panics_on_hostile_input() {
         let _ = call(
             &mut a,
             operate(p, p, true, &[(p, p), ("DelaySeconds", "4294967295")]),
+        );
+        let _ = call(
+            &mut a,
+            operate(
+                p,
+                p,
+                true,
+                &[
+                    ("Host", p),
+                    ("ProtocolVersion", "Any"),
+                    ("Timeout", "4294967295"),
+                ],
+            ),
+        );
+        let _ = call(
+            &mut a,
+            set(
+                true,
+                &[(
+                    "Device.LocalAgent.Controller.1.",
+                    &[
+                        ("PeriodicNotifTime", p, false),
+                        ("OnBoardingRestartTime", "4294967295", false),
+                    ],
+                )],
+            ),
+        );
+        let _ = call(
+            &mut a,
+            add(
+                true,
+                &[(
+                    SUBS,
+                    &[
+                        ("TriggerAction", "NotifyAndConfig", false),
+                        ("TriggerConfigSettings", &format!("{p}={p}"), false),
+                        ("Enable", "true", false),
+                        ("NotifType", "Event", false),
+                        ("ReferenceList", "Device.", false),
+                    ],
+                )],
+            ),
         );
         let _ = call(
             &mut a,
@@ -1400,6 +1521,270 @@ fn responses_are_deterministic() {
     };
     let (mut x, mut y) = (agent(&[]), agent(&[]));
     assert_eq!(script(&mut x), script(&mut y));
+}
+
+#[test]
+fn controllers_owed_onboarding_get_on_board_requests() {
+    let mut a = agent(&[]);
+    let ctrl = |complete: &'static str| {
+        add(
+            false,
+            &[(
+                "Device.LocalAgent.Controller.",
+                &[
+                    ("EndpointID", "proto::other", true),
+                    ("Enable", "true", false),
+                    ("OnBoardingComplete", complete, false),
+                ],
+            )],
+        )
+    };
+    // Added enabled and not onboarded (the default): R-NOT.5 item 3.
+    let out = call(&mut a, ctrl("false"));
+    let path = success_path(&add_statuses(&out)[0]).to_string();
+    let n = notifies(&out);
+    assert_eq!(n.len(), 1);
+    assert!(matches!(
+        &n[0].notification,
+        Some(pb::notify::Notification::OnBoardReq(_))
+    ));
+    assert!(n[0].send_resp);
+    assert!(matches!(&out[1], Outgoing::Send { to, .. } if to == "proto::other"));
+    // Nothing more while it stays so; again after a reboot.
+    assert!(notifies(&call(&mut a, get(&[SUBS], 0))).is_empty());
+    a.reboot();
+    assert_eq!(notifies(&a.boot()).len(), 1);
+    // Onboarded: nothing; cleared again: one more.
+    let done = |v: &'static str| {
+        set(
+            false,
+            &[(path.as_str(), &[("OnBoardingComplete", v, true)])],
+        )
+    };
+    assert!(notifies(&call(&mut a, done("true"))).is_empty());
+    assert_eq!(notifies(&call(&mut a, done("false"))).len(), 1);
+    // Disabled Controllers are owed nothing; added onboarded, neither.
+    let mut b = agent(&[]);
+    assert!(notifies(&call(&mut b, ctrl("true"))).is_empty());
+    assert!(notifies(&b.boot()).is_empty());
+}
+
+#[test]
+fn trigger_config_settings_are_checked_applied_and_do_not_chain() {
+    let mut a = agent(&[]);
+    let bad = error(&call(
+        &mut a,
+        add(
+            false,
+            &[(SUBS, &[("TriggerConfigSettings", "nonsense", true)])],
+        ),
+    ));
+    assert_eq!(bad.param_errs[0].err_code, 7012);
+    // A Config subscription on ProvisioningCode sets FriendlyName (a quoted string) ...
+    subscription(
+        &mut a,
+        &[
+            ("ID", "cfg", false),
+            ("Enable", "true", false),
+            ("NotifType", "ValueChange", false),
+            (
+                "ReferenceList",
+                "Device.LocalAgent.Controller.1.ProvisioningCode",
+                false,
+            ),
+            ("TriggerAction", "Config", false),
+            (
+                "TriggerConfigSettings",
+                "Device.DeviceInfo.FriendlyName=\"configured\",Device.DeviceInfo.Nope=1",
+                false,
+            ),
+        ],
+    );
+    // ... which another subscription watches, with a Config of its own that must not run.
+    subscription(
+        &mut a,
+        &[
+            ("ID", "vc", false),
+            ("Enable", "true", false),
+            ("NotifType", "ValueChange", false),
+            ("ReferenceList", "Device.DeviceInfo.FriendlyName", false),
+            ("TriggerAction", "NotifyAndConfig", false),
+            (
+                "TriggerConfigSettings",
+                "Device.DeviceInfo.ProvisioningCode=loop",
+                false,
+            ),
+        ],
+    );
+    let out = call(
+        &mut a,
+        set(
+            false,
+            &[(
+                "Device.LocalAgent.Controller.1.",
+                &[("ProvisioningCode", "go", true)],
+            )],
+        ),
+    );
+    let n = notifies(&out);
+    assert_eq!(n.len(), 1, "{n:?}");
+    assert_eq!(n[0].subscription_id, "vc");
+    assert_eq!(
+        value(&mut a, "Device.DeviceInfo.FriendlyName").unwrap(),
+        "configured"
+    );
+    assert_eq!(
+        value(&mut a, "Device.DeviceInfo.ProvisioningCode").unwrap(),
+        ""
+    );
+}
+
+#[test]
+fn periodic_follows_its_parameters_and_subscribers() {
+    let mut a = agent(&[]);
+    let sub = subscription(
+        &mut a,
+        &[
+            ("ID", "p", false),
+            ("Enable", "true", false),
+            ("NotifType", "Event", false),
+            ("ReferenceList", "Device.LocalAgent.", false),
+        ],
+    );
+    // Defaults: every 86400 s, Unknown Time: one interval from now.
+    let out = call(&mut a, get(&[SUBS], 0));
+    assert!(wakes(&out).is_empty(), "scheduled once, when subscribed");
+    let out = call(
+        &mut a,
+        set(
+            false,
+            &[(
+                "Device.LocalAgent.Controller.1.",
+                &[("PeriodicNotifInterval", "30", true)],
+            )],
+        ),
+    );
+    let (after, timer) = wakes(&out)[0];
+    assert_eq!(after, Duration::from_secs(30));
+    clock_to(30_000);
+    let out = a.wake(timer);
+    let n = notifies(&out);
+    let Some(pb::notify::Notification::Event(e)) = &n[0].notification else {
+        panic!("{n:?}")
+    };
+    assert_eq!(
+        (e.obj_path.as_str(), e.event_name.as_str()),
+        ("Device.LocalAgent.", "Periodic!")
+    );
+    let (after, next) = wakes(&out)[0];
+    assert_eq!(after, Duration::from_secs(30));
+    // No subscriber any more: the pending timer does nothing.
+    call(&mut a, delete(false, &[&sub]));
+    clock_to(60_000);
+    assert!(a.wake(next).is_empty());
+}
+
+#[test]
+fn trace_route_uses_its_arguments_and_defaults() {
+    let mut a = agent(&[]);
+    let tr = "Device.IP.Diagnostics.TraceRoute()";
+    let out = call(
+        &mut a,
+        operate(
+            tr,
+            "t",
+            true,
+            &[
+                ("Host", "h"),
+                ("ProtocolVersion", "IPv4"),
+                ("NumberOfTries", "2"),
+                ("Timeout", "100"),
+            ],
+        ),
+    );
+    let (after, timer) = wakes(&out)[0];
+    assert_eq!(after, Duration::from_millis(200));
+    subscription(
+        &mut a,
+        &[
+            ("ID", "oc", false),
+            ("Enable", "true", false),
+            ("NotifType", "OperationComplete", false),
+            ("ReferenceList", "Device.IP.Diagnostics.", false),
+        ],
+    );
+    let n = notifies(&a.wake(timer));
+    let Some(pb::notify::Notification::OperComplete(c)) = &n[0].notification else {
+        panic!("{n:?}")
+    };
+    let Some(pb::notify::operation_complete::OperationResp::ReqOutputArgs(o)) = &c.operation_resp
+    else {
+        panic!()
+    };
+    assert_eq!(o.output_args["RouteHops.1.RTTimes"], "0,0");
+    assert_eq!(o.output_args["RouteHops.1.Host"], "h");
+    assert_eq!(o.output_args["Status"], "Error_NoRouteToHost");
+    // Defaults: 3 x 5000 ms. Host and ProtocolVersion are mandatory.
+    let out = call(
+        &mut a,
+        operate(tr, "d", true, &[("Host", "h"), ("ProtocolVersion", "Any")]),
+    );
+    assert_eq!(wakes(&out)[0].0, Duration::from_millis(15_000));
+    let RespType::OperateResp(r) = resp(&call(&mut a, operate(tr, "m", true, &[("Host", "h")])))
+    else {
+        panic!()
+    };
+    use pb::operate_resp::operation_result::OperationResp as R;
+    assert!(
+        matches!(&r.operation_results[0].operation_resp, Some(R::CmdFailure(f)) if f.err_code == 7027)
+    );
+}
+
+#[test]
+fn reboot_arguments_reach_boot() {
+    let mut a = agent(&[]);
+    subscription(
+        &mut a,
+        &[
+            ("ID", "boot", false),
+            ("Enable", "true", false),
+            ("NotifType", "Event", false),
+            ("ReferenceList", "Device.Boot!", false),
+            ("Persistent", "true", false),
+        ],
+    );
+    let boot = |a: &mut Agent| {
+        a.reboot();
+        let n = notifies(&a.boot());
+        let Some(pb::notify::Notification::Event(e)) = &n[0].notification else {
+            panic!("{n:?}")
+        };
+        e.params.clone()
+    };
+    call(&mut a, operate("Device.Reboot()", "k1", false, &[]));
+    let p = boot(&mut a);
+    assert_eq!(
+        (p["Cause"].as_str(), p["Reason"].as_str()),
+        ("RemoteReboot", "Unknown")
+    );
+    call(
+        &mut a,
+        operate(
+            "Device.Reboot()",
+            "k2",
+            false,
+            &[("Cause", "LocalReboot"), ("Reason", "test")],
+        ),
+    );
+    let p = boot(&mut a);
+    assert_eq!(
+        (
+            p["Cause"].as_str(),
+            p["Reason"].as_str(),
+            p["CommandKey"].as_str()
+        ),
+        ("LocalReboot", "test", "k2")
+    );
 }
 
 // ---------------------------------------------------------------- per fault

@@ -1,8 +1,11 @@
-//! TP-469 section 1, cases 1.1 to 1.51, walked at the handler level: each test follows the
-//! case's setup and procedure with the messages of the test plan and checks its metrics.
-//! They prove the reference agent passes before the harness ever runs it over a real MTP.
+//! TP-469 section 1 walked at the handler level: each test follows the case's setup and
+//! procedure with the messages of the test plan and checks its metrics. They prove the
+//! reference agent passes before the harness ever runs it over a real MTP. Cases 1.1 to 1.51
+//! are here, 1.52 to 1.107 in `tests_tp469_52`; the case table and the fault matrix below
+//! cover both. (1.63 is deprecated, 1.69 deleted, 1.85 future work: not walked.)
 
 use super::tests::*;
+use super::tests_tp469_52::*;
 use super::{Agent, Fault};
 use crate::usp::pb::{self, response::RespType};
 
@@ -864,7 +867,7 @@ fn case_1_40(a: &mut Agent) {
     assert_eq!(r[0].resolved_path_results.len(), 1);
     let rp = &r[0].resolved_path_results[0];
     assert_eq!(rp.resolved_path, s1);
-    assert_eq!(rp.result_params.len(), 11);
+    assert_eq!(rp.result_params.len(), 13);
     assert!(rp.result_params.keys().all(|k| !k.contains('.')));
 }
 
@@ -947,7 +950,7 @@ fn case_1_45(a: &mut Agent) {
     assert_eq!(paths, [&s1, &s2]);
     assert!(
         r[0].resolved_path_results.iter().all(
-            |p| p.result_params.len() == 11 && p.result_params.keys().all(|k| !k.contains('.'))
+            |p| p.result_params.len() == 13 && p.result_params.keys().all(|k| !k.contains('.'))
         )
     );
 }
@@ -1107,6 +1110,59 @@ tp469! {
     tp469_1_49 => case_1_49: "Get message using search expression search path (exclusive lesser comparison)",
     tp469_1_50 => case_1_50: "Get message using search expression search path (inclusive greater comparison)",
     tp469_1_51 => case_1_51: "Get message using search expression search path (inclusive lesser comparison)",
+    tp469_1_52 => case_1_52: "Notify - Subscription creation using Value Change",
+    tp469_1_53 => case_1_53: "Notify - Subscription Deletion Using Value Change",
+    tp469_1_54 => case_1_54: "Notification Retry using Value Change",
+    tp469_1_55 => case_1_55: "Subscription Expiration using Value Change",
+    tp469_1_56 => case_1_56: "Notification Retry Expiration using Value Change",
+    tp469_1_57 => case_1_57: "ObjectCreation Notification",
+    tp469_1_58 => case_1_58: "ObjectDeletion Notification",
+    tp469_1_59 => case_1_59: "Event Notification using Periodic!",
+    tp469_1_60 => case_1_60: "OnBoardRequest Notification",
+    tp469_1_61 => case_1_61: "Operate message using Reboot() with send_resp true",
+    tp469_1_62 => case_1_62: "Operate message using Reboot() with send_resp false",
+    tp469_1_64 => case_1_64: "Asynchronous operation with send_resp true",
+    tp469_1_65 => case_1_65: "Asynchronous operation with send_resp false",
+    tp469_1_66 => case_1_66: "GetInstances using a single object, first_level_only true",
+    tp469_1_67 => case_1_67: "GetInstances using a single object, first_level_only false",
+    tp469_1_68 => case_1_68: "GetInstances with multiple objects",
+    tp469_1_70 => case_1_70: "GetInstances with wildcard search path",
+    tp469_1_71 => case_1_71: "GetInstances with search expression search path",
+    tp469_1_72 => case_1_72: "GetSupportedDM using a single object, first_level_only false, all options",
+    tp469_1_73 => case_1_73: "GetSupportedDM using a single object, first_level_only true, all options",
+    tp469_1_74 => case_1_74: "GetSupportedDM using a single object, first_level_only true, no options",
+    tp469_1_75 => case_1_75: "GetSupportedDM using multiple objects, first_level_only true, all options",
+    tp469_1_76 => case_1_76: "GetSupportedDM on root object, all options",
+    tp469_1_77 => case_1_77: "GetSupportedDM on unsupported object",
+    tp469_1_78 => case_1_78: "Removal of subscriptions that have no associated controller",
+    tp469_1_79 => case_1_79: "Operate message using input arguments",
+    tp469_1_80 => case_1_80: "GetSupportedProtocol",
+    tp469_1_81 => case_1_81: "Automatic unique key generation",
+    tp469_1_82 => case_1_82: "Get message with unmatched search expression",
+    tp469_1_83 => case_1_83: "GetInstances message with unmatched search expression",
+    tp469_1_84 => case_1_84: "Notification - Subscription using search paths",
+    tp469_1_86 => case_1_86: "Get message with unresolved instances - using a search path",
+    tp469_1_87 => case_1_87: "Get message with unresolved instances - using an object path",
+    tp469_1_88 => case_1_88: "Add message fails when unique key is invalid",
+    tp469_1_89 => case_1_89: "Get message using max_depth",
+    tp469_1_90 => case_1_90: "Delete message with search expression that matches no objects",
+    tp469_1_91 => case_1_91: "Unknown arguments in an Operate message",
+    tp469_1_92 => case_1_92: "Agent uses default values for Operate arguments",
+    tp469_1_93 => case_1_93: "Subscription using TriggerAction Config",
+    tp469_1_94 => case_1_94: "Subscription using TriggerAction NotifyAndConfig",
+    tp469_1_95 => case_1_95: "Add message with search expression",
+    tp469_1_96 => case_1_96: "Non-functional Unique Key Immutability",
+    tp469_1_97 => case_1_97: "GetSupportedDM on root object, commands",
+    tp469_1_98 => case_1_98: "GetSupportedDM on root object, events",
+    tp469_1_99 => case_1_99: "GetSupportedDM, unique_key_sets",
+    tp469_1_100 => case_1_100: "Command with missing mandatory input_args",
+    tp469_1_101 => case_1_101: "OnBoardRequest Notification - OnBoardingComplete set to false",
+    tp469_1_102 => case_1_102: "OnBoardRequest Notification - OnBoardingRestartTime",
+    tp469_1_103 => case_1_103: "OnBoardRequest Notification - OnBoardingRestartTime disabled",
+    tp469_1_104 => case_1_104: "Set message on WriteOnceReadOnly parameter",
+    tp469_1_105 => case_1_105: "GetSupportedDM on a Command",
+    tp469_1_106 => case_1_106: "GetSupportedDM on an Event",
+    tp469_1_107 => case_1_107: "GetSupportedDM on a Parameter",
 }
 
 /// Which walked cases each message-level fault breaks (TP-469 ids). The matrix test checks the
@@ -1115,27 +1171,35 @@ const BREAKS: &[(Fault, &[&str])] = &[
     (
         Fault::IgnoreAllowPartial,
         &[
-            "1.3", "1.4", "1.6", "1.7", "1.14", "1.15", "1.20", "1.26", "1.28",
+            "1.3", "1.4", "1.6", "1.7", "1.14", "1.15", "1.20", "1.26", "1.28", "1.88", "1.96",
+            "1.104",
         ],
     ),
     (
         Fault::CreateDespiteRequiredFailure,
-        &["1.3", "1.6", "1.7", "1.8", "1.9"],
+        &["1.3", "1.6", "1.7", "1.8", "1.9", "1.88"],
     ),
-    (Fault::NoUniqueKeys, &["1.1", "1.2", "1.5", "1.9", "1.10"]),
+    (
+        Fault::NoUniqueKeys,
+        &["1.1", "1.2", "1.5", "1.9", "1.10", "1.57", "1.81"],
+    ),
     (
         Fault::SetNotPersisted,
-        &["1.11", "1.12", "1.13", "1.16", "1.17", "1.19", "1.22"],
+        &[
+            "1.11", "1.12", "1.13", "1.16", "1.17", "1.19", "1.22", "1.52", "1.53", "1.54", "1.55",
+            "1.56", "1.59", "1.84", "1.93", "1.94", "1.102",
+        ],
     ),
     (Fault::NonRequiredFailsObject, &["1.17"]),
     (
         Fault::NoUniqueKeyAddressing,
-        &["1.10", "1.18", "1.23", "1.33", "1.43"],
+        &["1.10", "1.18", "1.23", "1.33", "1.43", "1.71", "1.83"],
     ),
     (
         Fault::SearchIgnoresExpression,
         &[
             "1.18", "1.22", "1.23", "1.35", "1.43", "1.46", "1.47", "1.48", "1.49", "1.50", "1.51",
+            "1.86", "1.90",
         ],
     ),
     (
@@ -1144,14 +1208,17 @@ const BREAKS: &[(Fault, &[&str])] = &[
     ),
     (
         Fault::DeleteNotDone,
-        &["1.24", "1.27", "1.31", "1.32", "1.33", "1.34", "1.35"],
+        &[
+            "1.24", "1.27", "1.31", "1.32", "1.33", "1.34", "1.35", "1.53", "1.58", "1.78",
+        ],
     ),
     (Fault::DeleteMissingIsError, &["1.25", "1.29", "1.32"]),
     (
         Fault::GetAbsoluteKeys,
         &[
             "1.1", "1.2", "1.5", "1.9", "1.10", "1.21", "1.36", "1.37", "1.38", "1.39", "1.40",
-            "1.42", "1.43", "1.44", "1.45", "1.46", "1.47", "1.48", "1.49", "1.50", "1.51",
+            "1.42", "1.43", "1.44", "1.45", "1.46", "1.47", "1.48", "1.49", "1.50", "1.51", "1.89",
+            "1.96",
         ],
     ),
     (
@@ -1163,11 +1230,61 @@ const BREAKS: &[(Fault, &[&str])] = &[
         Fault::WrongErrorCode,
         &[
             "1.3", "1.4", "1.6", "1.7", "1.8", "1.9", "1.14", "1.15", "1.16", "1.17", "1.20",
-            "1.21", "1.26", "1.28", "1.30", "1.31", "1.41", "1.42",
+            "1.21", "1.26", "1.28", "1.30", "1.31", "1.41", "1.42", "1.100",
         ],
     ),
-    (Fault::DropNotification, &[]),
-    // drop-notification breaks no case up to 1.51 (Notify is tested from 1.52 on).
+    (
+        Fault::DropNotification,
+        &[
+            "1.52", "1.53", "1.54", "1.55", "1.56", "1.57", "1.58", "1.59", "1.60", "1.61", "1.62",
+            "1.64", "1.65", "1.79", "1.84", "1.92", "1.94", "1.101", "1.102", "1.103",
+        ],
+    ),
+    (Fault::NotifyAfterUnsubscribe, &["1.53"]),
+    (Fault::NoNotifRetry, &["1.54", "1.56"]),
+    (Fault::NotifRetryTooSoon, &["1.54"]),
+    (Fault::IgnoreTimeToLive, &["1.55"]),
+    (Fault::IgnoreNotifExpiration, &["1.56"]),
+    (Fault::PeriodicWrongInterval, &["1.59"]),
+    (Fault::RebootIgnored, &["1.61", "1.62"]),
+    (Fault::GetInstancesIgnoresFirstLevel, &["1.66", "1.68"]),
+    (Fault::GetInstancesFirstLevelOnly, &["1.67"]),
+    (Fault::GsdmIgnoresFirstLevel, &["1.73", "1.74", "1.75"]),
+    (
+        Fault::GsdmOmitsDetails,
+        &["1.72", "1.73", "1.75", "1.76", "1.97", "1.98"],
+    ),
+    (Fault::GsdmNoUniqueKeys, &["1.72", "1.75", "1.76", "1.99"]),
+    (Fault::GsdmUnsupportedIsError, &["1.77"]),
+    (Fault::GsdmLeafReturnsObject, &["1.105", "1.106", "1.107"]),
+    (Fault::KeepOrphanSubscriptions, &["1.78"]),
+    (Fault::WrongProtocolVersions, &["1.80"]),
+    (
+        Fault::NoAutoUniqueKeys,
+        &[
+            "1.5", "1.7", "1.11", "1.12", "1.13", "1.14", "1.15", "1.16", "1.17", "1.18", "1.19",
+            "1.20", "1.21", "1.22", "1.23", "1.24", "1.27", "1.28", "1.31", "1.32", "1.34", "1.35",
+            "1.38", "1.39", "1.40", "1.43", "1.44", "1.45", "1.46", "1.47", "1.48", "1.49", "1.50",
+            "1.51", "1.57", "1.58", "1.78", "1.81", "1.84",
+        ],
+    ),
+    (
+        Fault::NoMatchIsError,
+        &["1.23", "1.82", "1.83", "1.86", "1.87", "1.90"],
+    ),
+    (Fault::AcceptInvalidAlias, &["1.88"]),
+    (Fault::IgnoreMaxDepth, &["1.89"]),
+    (Fault::RejectUnknownArguments, &["1.91"]),
+    (Fault::IgnoreDefaultArguments, &["1.92"]),
+    (Fault::IgnoreTriggerAction, &["1.93", "1.94"]),
+    (Fault::AddRejectsSearchPath, &["1.95"]),
+    (Fault::UniqueKeyMutable, &["1.96"]),
+    (Fault::MissingArgsAccepted, &["1.100"]),
+    (Fault::OnboardingCompleteNotCleared, &["1.101", "1.102"]),
+    (Fault::OnboardingNoRestart, &["1.102"]),
+    (Fault::OnboardingRestartWhenDisabled, &["1.103"]),
+    (Fault::WriteOnceRewritable, &["1.104"]),
+    (Fault::GetInstancesRejectsWildcard, &["1.70"]),
 ];
 
 /// Runs `case` against an agent with `fault`, reporting whether it failed.

@@ -1,7 +1,8 @@
 //! The TR-181 (Device:2.19) subset the reference agent supports, with attributes taken from
 //! `reference/tr-181/LOCALAGENT.md`: Device.DeviceInfo., Device.LocalAgent. (MTP, Controller
 //! with MTP and BootParameter, Subscription, Request, ControllerTrust.Role), the commands
-//! Reboot(), ScheduleTimer(), SendOnBoardRequest(), Request.{i}.Cancel() and the Boot! event.
+//! Reboot(), ScheduleTimer(), SendOnBoardRequest(), Request.{i}.Cancel() and
+//! IP.Diagnostics.TraceRoute() (simulated), and the Boot! and LocalAgent.Periodic! events.
 //! Only what TP-469 section 1 exercises is here, so that unsupported features are honestly
 //! absent from GetSupportedDM rather than present and broken.
 
@@ -70,13 +71,17 @@ fn cmd(name: &'static str, asynchronous: bool, action: Action) -> CmdDef {
 }
 
 fn device() -> ObjDef {
+    // Command argument defaults are the values TR-181 tells the Device to use when the
+    // argument is omitted (R-OPR.7).
     let mut reboot = cmd("Reboot()", false, Action::Reboot);
     reboot.inputs = vec![
         (
-            param("Cause", Str, RW).enums(&["LocalReboot", "RemoteReboot"]),
+            param("Cause", Str, RW)
+                .enums(&["LocalReboot", "RemoteReboot"])
+                .default("RemoteReboot"),
             false,
         ),
-        (param("Reason", Str, RW), false),
+        (param("Reason", Str, RW).default("Unknown"), false),
     ];
     let mut timer = cmd("ScheduleTimer()", true, Action::ScheduleTimer);
     timer.inputs = vec![(
@@ -85,7 +90,7 @@ fn device() -> ObjDef {
     )];
     ObjDef {
         params: vec![param("RootDataModelVersion", Str, RO).default("2.19")],
-        objects: vec![device_info(), local_agent()],
+        objects: vec![device_info(), local_agent(), ip()],
         commands: vec![reboot, timer],
         events: vec![EventDef {
             name: "Boot!",
@@ -120,6 +125,62 @@ fn device_info() -> ObjDef {
     }
 }
 
+/// `Device.IP.Diagnostics.` with the asynchronous `TraceRoute()` only (TP-469 1.92 uses it to
+/// check argument defaults: NumberOfTries 3, Timeout 5000 ms).
+fn ip() -> ObjDef {
+    let mut trace = cmd("TraceRoute()", true, Action::TraceRoute);
+    trace.inputs = vec![
+        (param("Interface", Str, RW).len(0, 256), false),
+        (
+            param("ProtocolVersion", Str, RW).enums(&["Any", "IPv4", "IPv6"]),
+            true,
+        ),
+        (param("Host", Str, RW).len(0, 256), true),
+        (
+            param("NumberOfTries", UInt, RW).range(1, 3).default("3"),
+            false,
+        ),
+        (
+            param("Timeout", UInt, RW)
+                .range(1, u32::MAX as i64)
+                .default("5000"),
+            false,
+        ),
+        (
+            param("DataBlockSize", UInt, RW)
+                .range(1, 65535)
+                .default("38"),
+            false,
+        ),
+        (param("DSCP", UInt, RW).range(0, 63).default("0"), false),
+        (
+            param("MaxHopCount", UInt, RW).range(1, 64).default("30"),
+            false,
+        ),
+    ];
+    trace.outputs = vec![
+        "Status",
+        "IPAddressUsed",
+        "ResponseTime",
+        "RouteHops.{i}.Host",
+        "RouteHops.{i}.HostAddress",
+        "RouteHops.{i}.ErrorCode",
+        "RouteHops.{i}.RTTimes",
+    ];
+    let diagnostics = ObjDef {
+        params: vec![
+            param("IPv4TraceRouteSupported", Bool, RO).default("true"),
+            param("IPv6TraceRouteSupported", Bool, RO).default("true"),
+        ],
+        commands: vec![trace],
+        ..obj("Diagnostics")
+    };
+    ObjDef {
+        objects: vec![diagnostics],
+        ..obj("IP")
+    }
+}
+
 fn local_agent() -> ObjDef {
     ObjDef {
         params: vec![
@@ -141,6 +202,10 @@ fn local_agent() -> ObjDef {
             request(),
             controller_trust(),
         ],
+        events: vec![EventDef {
+            name: "Periodic!",
+            args: Vec::new(),
+        }],
         ..obj("LocalAgent")
     }
 }
@@ -234,6 +299,8 @@ fn controller() -> ObjDef {
                 .default("2000"),
             count("MTPNumberOfEntries", "MTP"),
             count("BootParameterNumberOfEntries", "BootParameter"),
+            param("OnBoardingComplete", Bool, RW).default("false"),
+            param("OnBoardingRestartTime", UInt, RW).default("0"),
         ],
         objects: vec![controller_mtp, boot_parameter],
         commands: vec![cmd(
@@ -255,6 +322,10 @@ fn subscription() -> ObjDef {
             alias(),
             param("Enable", Bool, RW).default("false"),
             param("Recipient", Str, RO).syntax(Syntax::Reference),
+            param("TriggerAction", Str, RW)
+                .enums(&["Notify", "Config", "NotifyAndConfig"])
+                .default("Notify"),
+            param("TriggerConfigSettings", List, RW).syntax(Syntax::ConfigSettings),
             param("ID", Str, RW).len(1, 64),
             param("CreationDate", DateTime, RO).default("0001-01-01T00:00:00Z"),
             param("NotifType", Str, RW).enums(&[

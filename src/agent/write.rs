@@ -32,17 +32,21 @@ use pb::set_resp::updated_object_result::{
 
 /// Whether a parameter is written while creating its object (Add) or afterwards (Set).
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Mode {
+pub(super) enum Mode {
     Create,
     Update,
 }
 
 /// A parameter successfully written.
-struct Written {
-    obj: Loc,
-    name: &'static str,
-    value: String,
-    changed: bool,
+pub(super) struct Written {
+    /// The object holding the parameter.
+    pub(super) obj: Loc,
+    /// The parameter's name.
+    pub(super) name: &'static str,
+    /// The value stored (canonical form).
+    pub(super) value: String,
+    /// The value differs from the previous one.
+    pub(super) changed: bool,
 }
 
 /// One parameter that failed, with whether it fails its object.
@@ -194,11 +198,17 @@ impl Agent {
                 format!("{requested} is not a multi-instance object's Object Path"),
             ));
         }
+        if self.has_fault(Fault::AddRejectsSearchPath) && is_search_not_key(requested) {
+            return failed(fail(
+                INVALID_PATH_SYNTAX,
+                format!("{requested}: search paths are not supported in Add"),
+            ));
+        }
         if !r.def.writable {
             return failed(fail(NOT_CREATABLE, format!("{requested} is not creatable")));
         }
         if r.locs.is_empty() {
-            return if r.search {
+            return if r.search && !self.has_fault(Fault::NoMatchIsError) {
                 vec![Created::NoMatch] // R-MSG.4a
             } else {
                 failed(fail(
@@ -309,7 +319,7 @@ impl Agent {
     }
 
     /// Validates and stores one parameter given by relative path `rel`.
-    fn write_param(
+    pub(super) fn write_param(
         &mut self,
         loc: &Loc,
         def: &ObjDef,
@@ -329,11 +339,15 @@ impl Agent {
             .and_then(|n| n.descend(&via))
             .map(|n| n.get(p.name).to_string())
             .unwrap_or_default();
+        let write_once = p.access == Access::WriteOnceReadOnly;
+        let rewritable = write_once && self.has_fault(Fault::WriteOnceRewritable);
         match p.access {
             Access::ReadOnly => {
                 return Err(fail(NOT_WRITABLE, format!("{loc}{rel} is read-only")));
             }
-            Access::WriteOnceReadOnly if mode == Mode::Update && !current.is_empty() => {
+            Access::WriteOnceReadOnly
+                if mode == Mode::Update && !current.is_empty() && !rewritable =>
+            {
                 return Err(fail(
                     NOT_WRITABLE,
                     format!("{loc}{rel} is writeOnceReadOnly and already set"),
@@ -341,9 +355,12 @@ impl Agent {
             }
             _ => {}
         }
-        let v = p.check(value)?;
+        let v = p.check_with(value, !self.has_fault(Fault::AcceptInvalidAlias))?;
+        // The faults that let a key change: an Alias through `write-once-rewritable`, any
+        // other non-functional key through `unique-key-mutable`.
+        let key_mutable = rewritable || (!write_once && self.has_fault(Fault::UniqueKeyMutable));
         if mode == Mode::Update && v != current {
-            if via.is_empty() && def.is_nonfunctional_key(p.name) {
+            if via.is_empty() && def.is_nonfunctional_key(p.name) && !key_mutable {
                 return Err(fail(
                     NOT_WRITABLE,
                     format!(
@@ -374,6 +391,9 @@ impl Agent {
     /// Gives values to unique keys the Controller left empty (R-ADD.5): `cpe-` Aliases
     /// (TR-181 AliasUSP) and Subscription IDs.
     fn assign_keys(&mut self, loc: &Loc, def: &ObjDef, n: u32) {
+        if self.has_fault(Fault::NoAutoUniqueKeys) {
+            return;
+        }
         for (name, prefix) in [("Alias", "cpe-"), ("ID", "cpe-sub-")] {
             if def.param(name).is_none() || !def.is_key_param(name) {
                 continue;
@@ -519,7 +539,7 @@ impl Agent {
             ));
         }
         if r.locs.is_empty() {
-            return if r.search {
+            return if r.search && !self.has_fault(Fault::NoMatchIsError) {
                 Ok((Vec::new(), Vec::new())) // R-MSG.4a: oper_success {}
             } else {
                 Err((
@@ -658,7 +678,12 @@ impl Agent {
             ));
         }
         if r.locs.is_empty() {
-            if !r.search && self.has_fault(Fault::DeleteMissingIsError) {
+            let fault = if r.search {
+                Fault::NoMatchIsError
+            } else {
+                Fault::DeleteMissingIsError
+            };
+            if self.has_fault(fault) {
                 return Err(fail(
                     OBJECT_DOES_NOT_EXIST,
                     format!("{requested} does not exist"),
@@ -684,9 +709,16 @@ impl Agent {
             return Vec::new();
         }
         let mut intents = self.deleted(loc);
-        self.dm.remove(loc);
+        let removed = self.dm.remove(loc);
         let la = Loc::root().child("LocalAgent");
-        if loc.parent() == la.child("Controller") {
+        if loc.parent() == la.child("Subscription")
+            && self.has_fault(Fault::NotifyAfterUnsubscribe)
+            && let Some(node) = removed
+        {
+            self.ghosts.push(node);
+        }
+        if loc.parent() == la.child("Controller") && !self.has_fault(Fault::KeepOrphanSubscriptions)
+        {
             let target = loc.to_string();
             for sub in self.dm.rows(&la.child("Subscription")) {
                 let recipient = self.dm.node(&sub).map(|n| n.get("Recipient").to_string());
@@ -700,6 +732,34 @@ impl Agent {
         }
         intents
     }
+}
+
+/// True if the Object Path `requested` has a wildcard, or a search expression that is not
+/// unique-key addressing (only `==` on unique-key parameters).
+fn is_search_not_key(requested: &str) -> bool {
+    use crate::usp::path::{Op, Segment};
+    let Ok(p) = path::parse(requested) else {
+        return false;
+    };
+    let mut def: Option<&ObjDef> = Some(&super::tr181::DEVICE);
+    for seg in p.segments.iter().skip(1) {
+        match seg {
+            Segment::Name(n) => def = def.and_then(|d| d.object(n)),
+            Segment::Wildcard => return true,
+            Segment::Search(conds) => {
+                let key = def.is_some_and(|d| {
+                    conds
+                        .iter()
+                        .all(|c| c.op == Op::Eq && d.is_key_param(&c.param))
+                });
+                if !key {
+                    return true;
+                }
+            }
+            Segment::Instance(_) => {}
+        }
+    }
+    false
 }
 
 /// Formats a time as a TR-106 dateTime in UTC (`2024-01-31T12:00:00Z`).

@@ -22,7 +22,7 @@ pub const BUILTIN_AGENT_ID: &str = "os::012345-uspcheck-ref";
 /// Endpoint ID the harness uses as Controller unless a profile says otherwise.
 pub const DEFAULT_CONTROLLER_ID: &str = "self::uspcheck";
 /// TP-469 features the reference agent supports.
-pub const BUILTIN_FEATURES: &[u32] = &[1, 2, 3, 4, 5, 6, 7, 8, 9, 31];
+pub const BUILTIN_FEATURES: &[u32] = &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 31, 37, 38, 39, 42];
 
 /// The MTP the built-in agent is tested over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
