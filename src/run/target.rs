@@ -95,12 +95,17 @@ impl Process {
             .and_then(|c| c.try_wait().ok().flatten())
             .map(|status| format!(" (it had exited: {status})"))
             .unwrap_or_default();
+        // Its own process group, so stopping it stops whatever the shell started too.
         let spawned = Command::new("sh")
             .arg("-c")
             .arg(cmd)
+            .process_group(0)
             .kill_on_drop(true)
             .spawn()
             .map_err(|e| format!("the profile's start command {cmd:?} failed: {e}"))?;
+        if let Some(old) = child.take() {
+            stop_group(&old);
+        }
         *child = Some(spawned);
         let n = self.starts.fetch_add(1, Ordering::Relaxed);
         Ok(Some(if n == 0 {
@@ -385,6 +390,27 @@ async fn relink_plain(profile: &Profile, st: &mut External) -> Result<Relink, St
 enum ListenOn {
     Tcp(String),
     Unix(PathBuf),
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if let Ok(mut child) = self.child.lock()
+            && let Some(c) = child.take()
+        {
+            stop_group(&c);
+        }
+    }
+}
+
+/// Stops the process group a start command runs in: the shell and every process it started
+/// (an agent started by `sh -c` outlives the shell otherwise).
+fn stop_group(child: &Child) {
+    if let Some(pid) = child.id() {
+        // SAFETY: killpg only sends a signal; the group id is one this process created.
+        unsafe {
+            libc::killpg(pid as libc::pid_t, libc::SIGTERM);
+        }
+    }
 }
 
 /// A relink that accepts the next connection on `server`.

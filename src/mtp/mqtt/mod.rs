@@ -25,11 +25,9 @@ mod tests;
 
 use serde::Serialize;
 
-
 pub use broker::{Broker, BrokerEvent, BrokerHandle, ClientInfo, Dir, Refusal, Script};
 pub use embedded::{ControllerConfig, ControllerControl};
 pub use link::{ClientConfig, ConnackInfo, connect, connect_with};
-
 
 /// The MQTT protocol version of a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
