@@ -29,13 +29,20 @@ struct Stop {
     failure: Box<Failure>,
 }
 
+/// What the run offers a case beyond the session.
+#[derive(Debug, Clone, Copy)]
+pub struct Env {
+    /// The bound on every answer unless a step says otherwise.
+    pub response_timeout: Duration,
+    /// Whether the secondary Controller identity can be used (TP-469 1.78). With the
+    /// built-in agent it shares the connection; a real agent rightly ignores Records from
+    /// another Endpoint on a session (R-WS.4), and uspcheck cannot yet open a second one.
+    pub secondary: bool,
+}
+
 /// Runs setup, steps and clean-up. `vars` holds the profile's values.
-pub async fn run_case(
-    case: &Case,
-    session: &mut Session,
-    mut vars: Vars,
-    response_timeout: Duration,
-) -> Ended {
+pub async fn run_case(case: &Case, session: &mut Session, mut vars: Vars, env: Env) -> Ended {
+    let response_timeout = env.response_timeout;
     session.set_auto_ack(!case.awaits_notifications());
     let mut marks: HashMap<String, Instant> = HashMap::new();
     let mut stop = None;
@@ -47,6 +54,22 @@ pub async fn run_case(
                 label: step.label(phase, i),
                 response_timeout,
             };
+            if !env.secondary
+                && matches!(
+                    step.action,
+                    Action::Send {
+                        from: Identity::Secondary,
+                        ..
+                    }
+                )
+            {
+                stop = Some(ctx.error(
+                    "this step speaks as a second Controller, which needs its own session with \
+                     the EUT (R-WS.4); uspcheck cannot open one to this EUT yet, so the case \
+                     cannot judge it",
+                ));
+                break 'phases;
+            }
             if let Err(s) = ctx.run(session, &mut vars, &mut marks).await {
                 stop = Some(s);
                 break 'phases;

@@ -64,13 +64,11 @@ pub async fn run_one(case: &Case, target: &Target) -> CaseOutcome {
     );
     session.add_identity(&target.secondary_controller_id());
     session.set_relink(relink, target.connect_timeout());
-    let ended = exec::run_case(
-        case,
-        &mut session,
-        profile_vars(target),
-        target.response_timeout(),
-    )
-    .await;
+    let env = exec::Env {
+        response_timeout: target.response_timeout(),
+        secondary: target.parallel(),
+    };
+    let ended = exec::run_case(case, &mut session, profile_vars(target), env).await;
     let start = session.start();
     let log = session.log().iter().map(|e| log_line(e, start)).collect();
     if target.parallel() {

@@ -348,10 +348,16 @@ async fn relink_external(profile: &Profile, st: &mut External) -> Result<Relink,
     Ok(Arc::new(move || {
         let (plain, process, cmd) = (plain.clone(), process.clone(), cmd.clone());
         Box::pin(async move {
-            if let Some(note) = process.ensure(&cmd)? {
-                eprintln!("uspcheck: {note}");
+            // An agent that exits on Reboot() may still be shutting down when its connection
+            // drops: look again every few seconds, and restart it once it has gone.
+            loop {
+                if let Some(note) = process.ensure(&cmd)? {
+                    eprintln!("uspcheck: {note}");
+                }
+                if let Ok(result) = tokio::time::timeout(Duration::from_secs(3), plain()).await {
+                    return result;
+                }
             }
-            plain().await
         })
     }))
 }

@@ -168,7 +168,23 @@ fn reported_paths(tree: &Value, at: &str, out: &mut Vec<Violation>) {
                         Value::Array(a) => a.iter().collect(),
                         other => vec![other],
                     };
+                    // These name Object Instances, whose paths end in "." (TR-369 Path
+                    // Names; a GetSupportedDM req_obj_path may name a command instead).
+                    let object = k != "req_obj_path" || here.contains("operate_resp");
                     for item in items {
+                        if object
+                            && let Some(p) = item.as_str()
+                            && !p.is_empty()
+                            && !p.ends_with('.')
+                        {
+                            out.push(v(
+                                "R-ARC.7",
+                                format!(
+                                    "{here} = {p:?} is not an Object Instance Path: it does not end in \".\""
+                                ),
+                            ));
+                            continue;
+                        }
                         if let Some(p) = item.as_str()
                             && !p.is_empty()
                             && let Err(why) = instantiated(p)
@@ -270,6 +286,27 @@ mod tests {
         let got = inbound(&record::encode(&r), &ids(), A).unwrap();
         let reqs: Vec<_> = got.violations.iter().map(|v| v.requirement).collect();
         assert_eq!(reqs, vec!["R-E2E.1", "R-MSG.3"], "{:?}", got.violations);
+    }
+
+    #[test]
+    fn an_operate_request_path_without_its_dot_is_a_violation() {
+        let m = msg::response(
+            "1",
+            RespType::OperateResp(pb::OperateResp {
+                operation_results: vec![pb::operate_resp::OperationResult {
+                    executed_command: "Device.ScheduleTimer()".into(),
+                    operation_resp: Some(
+                        pb::operate_resp::operation_result::OperationResp::ReqObjPath(
+                            "Device.LocalAgent.Request.1".into(),
+                        ),
+                    ),
+                }],
+            }),
+        );
+        let vs = message(&m);
+        assert_eq!(vs.len(), 1, "{vs:?}");
+        assert_eq!(vs[0].requirement, "R-ARC.7");
+        assert!(vs[0].text.contains("does not end in"), "{}", vs[0]);
     }
 
     #[test]
