@@ -210,3 +210,19 @@ fn every_example_profile_loads() {
     }
     assert!(seen >= 2, "the examples hold profiles");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_needing_what_the_eut_lacks_is_not_applicable() {
+    let c = suite::load_str(
+        "id: '9.2'\ntitle: t\ntp469: '1.4.0'\ntag: conditional\nsetup:\n  - require_supported: Device.NoSuchThing.Run()\nsteps:\n  - send: { get: { param_paths: [Device.LocalAgent.EndpointID] } }\n",
+        "9.2.yaml",
+    )
+    .unwrap();
+    let o = run_one(&c, &Target::builtin(vec![])).await;
+    assert_eq!(o.verdict, Verdict::NotApplicable, "{:?}", o.failure);
+    assert!(
+        o.reason
+            .unwrap()
+            .contains("does not support Device.NoSuchThing.Run()")
+    );
+}

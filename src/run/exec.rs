@@ -20,6 +20,8 @@ use crate::usp::{errors, msg, pb, reflect};
 pub struct Ended {
     pub verdict: Verdict,
     pub failure: Option<Failure>,
+    /// Why the case turned out not applicable.
+    pub reason: Option<String>,
     pub cleanup_problems: Vec<String>,
 }
 
@@ -92,11 +94,19 @@ pub async fn run_case(case: &Case, session: &mut Session, mut vars: Vars, env: E
         None => Ended {
             verdict: Verdict::Pass,
             failure: None,
+            reason: None,
+            cleanup_problems,
+        },
+        Some(s) if s.verdict == Verdict::NotApplicable => Ended {
+            verdict: s.verdict,
+            reason: Some(s.failure.message.clone()),
+            failure: None,
             cleanup_problems,
         },
         Some(s) => Ended {
             verdict: s.verdict,
             failure: Some(*s.failure),
+            reason: None,
             cleanup_problems,
         },
     }
@@ -207,6 +217,7 @@ impl Ctx<'_> {
                 };
                 self.await_msg(session, vars, marks, expect, how).await
             }
+            Action::RequireSupported { path } => self.require_supported(session, path).await,
             Action::ExpectNone { expect, span } => {
                 self.expect_none(session, vars, expect, span.0).await
             }
@@ -384,6 +395,43 @@ impl Ctx<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Asks the EUT's supported data model for `path`; a path it does not support makes the
+    /// case not applicable (never a pass, never a failure).
+    async fn require_supported(&self, session: &mut Session, path: &str) -> Result<(), Stop> {
+        let sent = session.send(pb::request::ReqType::GetSupportedDm(pb::GetSupportedDm {
+            obj_paths: vec![path.into()],
+            first_level_only: true,
+            return_commands: true,
+            return_events: true,
+            return_params: true,
+            return_unique_key_sets: false,
+        }));
+        let got = session
+            .await_answer(&sent, self.response_timeout)
+            .await
+            .map_err(|e| self.error(format!("asking whether the EUT supports {path}: {e}")))?;
+        let tree = msg::body_tree(&got.msg);
+        let code = tree["get_supported_dm_resp"]["req_obj_results"][0]["err_code"]
+            .as_u64()
+            .or_else(|| tree["error"]["err_code"].as_u64());
+        match code {
+            Some(0) => Ok(()),
+            Some(c) => Err(Stop {
+                verdict: Verdict::NotApplicable,
+                failure: Box::new(self.failure(format!(
+                    "the EUT does not support {path} (GetSupportedDM answered {}), which this case needs",
+                    errors::describe(c as u32)
+                ))),
+            }),
+            None => Err(self.fail_on(
+                &got,
+                format!("the EUT's answer to GetSupportedDM for {path} has no result for it"),
+                None,
+                None,
+            )),
+        }
     }
 
     async fn expect_none(

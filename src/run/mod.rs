@@ -79,6 +79,7 @@ pub async fn run_one(case: &Case, target: &Target) -> CaseOutcome {
     drop(guard);
     CaseOutcome {
         failure: ended.failure,
+        reason: ended.reason,
         cleanup_problems: ended.cleanup_problems,
         duration_ms: started.elapsed().as_millis() as u64,
         log,
@@ -162,10 +163,14 @@ pub fn run_suite(cases: Vec<Case>, target: Arc<Target>, opts: &Options) -> RunRe
         }
         let (rt, tgt, out) = (runtime.clone(), target.clone(), outcomes.clone());
         trials.push(
-            Trial::test(name, move || {
+            Trial::ignorable_test(name, move || {
                 let o = rt.block_on(run_one(&case, &tgt));
                 let result = match (&o.verdict, &o.failure) {
-                    (Verdict::Pass, _) => Ok(()),
+                    (Verdict::Pass, _) => Ok(Completion::Completed),
+                    (Verdict::NotApplicable, _) => Ok(Completion::ignored_with(format!(
+                        "not applicable: {}",
+                        o.reason.as_deref().unwrap_or("")
+                    ))),
                     (v, Some(f)) => Err(Failed::from(format!(
                         "{}: {}",
                         v.as_str().to_uppercase(),

@@ -99,6 +99,7 @@ pub struct RawStep {
     #[serde(rename = "as")]
     pub as_: Option<Identity>,
     pub expect_none: Option<Value>,
+    pub require_supported: Option<String>,
     #[serde(rename = "for")]
     pub for_: Option<Dur>,
 }
@@ -138,6 +139,9 @@ pub enum Action {
     },
     /// Nothing matching `expect` may arrive for `span`.
     ExpectNone { expect: Value, span: Dur },
+    /// The case needs this path in the EUT's supported data model; if GetSupportedDM says
+    /// it is not there, the case is not applicable (TP-469's "supports the X profile").
+    RequireSupported { path: String },
 }
 
 /// A validated step.
@@ -163,6 +167,7 @@ impl Step {
             ),
             Action::Await { .. } => "await".into(),
             Action::ExpectNone { .. } => "expect_none".into(),
+            Action::RequireSupported { .. } => "require_supported".into(),
         };
         match &self.name {
             Some(n) => format!("{phase}[{index}] '{n}' ({what}, line {})", self.at),

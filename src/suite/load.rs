@@ -223,9 +223,13 @@ fn step(s: &RawStep, metric_count: u32, names: &HashSet<String>) -> Result<Step,
         s.send.is_some(),
         s.await_.is_some(),
         s.expect_none.is_some(),
+        s.require_supported.is_some(),
     ];
     if kinds.iter().filter(|k| **k).count() != 1 {
-        return Err("a step needs exactly one of `send`, `await`, `expect_none`".into());
+        return Err(
+            "a step needs exactly one of `send`, `await`, `expect_none`, `require_supported`"
+                .into(),
+        );
     }
     let only = |ok: bool, what: &str, with: &str| {
         if ok {
@@ -284,6 +288,8 @@ fn step(s: &RawStep, metric_count: u32, names: &HashSet<String>) -> Result<Step,
             send_resp: s.send_resp.unwrap_or(true),
             reconnect: s.reconnect.unwrap_or(false),
         }
+    } else if let Some(path) = &s.require_supported {
+        Action::RequireSupported { path: path.clone() }
     } else {
         let expect = s.expect_none.clone().unwrap_or_default();
         let span = s
