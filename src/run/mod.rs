@@ -131,6 +131,18 @@ pub fn run_suite(cases: Vec<Case>, target: Arc<Target>, opts: &Options) -> RunRe
             .build()
             .expect("a tokio runtime starts"),
     );
+    // Ctrl-C or SIGTERM ends the process without destructors: stop the agents a profile's
+    // start command launched first, so none outlives the run.
+    runtime.spawn(async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("a SIGTERM handler installs");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        target::stop_all_started();
+        std::process::exit(130);
+    });
     let outcomes: Arc<Mutex<Vec<CaseOutcome>>> = Arc::default();
     let features = target.features();
     let mtp = target.describe_mtp();

@@ -106,6 +106,9 @@ impl Process {
         if let Some(old) = child.take() {
             stop_group(&old);
         }
+        if let (Some(pid), Ok(mut g)) = (spawned.id(), GROUPS.lock()) {
+            g.push(pid);
+        }
         *child = Some(spawned);
         let n = self.starts.fetch_add(1, Ordering::Relaxed);
         Ok(Some(if n == 0 {
@@ -408,13 +411,33 @@ impl Drop for Process {
     }
 }
 
+/// Process groups of running start commands, so an interrupted run can stop them too.
+static GROUPS: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
+
 /// Stops the process group a start command runs in: the shell and every process it started
 /// (an agent started by `sh -c` outlives the shell otherwise).
 fn stop_group(child: &Child) {
     if let Some(pid) = child.id() {
-        // SAFETY: killpg only sends a signal; the group id is one this process created.
-        unsafe {
-            libc::killpg(pid as libc::pid_t, libc::SIGTERM);
+        signal_group(pid);
+        if let Ok(mut g) = GROUPS.lock() {
+            g.retain(|p| *p != pid);
+        }
+    }
+}
+
+fn signal_group(pgid: u32) {
+    // SAFETY: killpg only sends a signal; the group id is one this process created.
+    unsafe {
+        libc::killpg(pgid as libc::pid_t, libc::SIGTERM);
+    }
+}
+
+/// Stops every agent a start command launched; for a run interrupted by a signal, which
+/// runs no destructors.
+pub fn stop_all_started() {
+    if let Ok(g) = GROUPS.lock() {
+        for pgid in g.iter() {
+            signal_group(*pgid);
         }
     }
 }
