@@ -28,42 +28,18 @@ pub(super) fn msg(msg_id: &str, msg_type: MsgType, body: MsgBody) -> pb::Msg {
     }
 }
 
-/// The msg_type naming a response body (R-MSG.10: header and body agree).
-fn resp_type(r: &RespType) -> MsgType {
-    match r {
-        RespType::GetResp(_) => MsgType::GetResp,
-        RespType::GetSupportedDmResp(_) => MsgType::GetSupportedDmResp,
-        RespType::GetInstancesResp(_) => MsgType::GetInstancesResp,
-        RespType::SetResp(_) => MsgType::SetResp,
-        RespType::AddResp(_) => MsgType::AddResp,
-        RespType::DeleteResp(_) => MsgType::DeleteResp,
-        RespType::OperateResp(_) => MsgType::OperateResp,
-        RespType::NotifyResp(_) => MsgType::NotifyResp,
-        RespType::GetSupportedProtocolResp(_) => MsgType::GetSupportedProtoResp,
-        RespType::RegisterResp(_) => MsgType::RegisterResp,
-        RespType::DeregisterResp(_) => MsgType::DeregisterResp,
-    }
-}
-
 /// The message answering request `msg_id` with `reply`.
 pub(super) fn reply_msg(msg_id: &str, reply: Reply) -> pb::Msg {
     match reply {
-        Ok(r) => {
-            let t = resp_type(&r);
-            msg(
-                msg_id,
-                t,
-                MsgBody::Response(pb::Response { resp_type: Some(r) }),
-            )
-        }
-        Err((f, param_errs)) => msg(
+        // The shared builders keep header and body in agreement (R-MSG.10).
+        Ok(r) => crate::usp::msg::response(msg_id, r),
+        Err((f, param_errs)) => crate::usp::msg::error(
             msg_id,
-            MsgType::Error,
-            MsgBody::Error(pb::Error {
+            pb::Error {
                 err_code: f.code,
                 err_msg: f.msg,
                 param_errs,
-            }),
+            },
         ),
     }
 }
