@@ -482,6 +482,29 @@ impl Inner {
     }
 
     /// Logs a packet.
+    /// Logs an incoming PUBLISH with the clients it will reach, and returns them: the one
+    /// place a PUBLISH enters routing, whoever sent it.
+    pub(crate) fn route_incoming(
+        &self,
+        conn: u64,
+        client_id: &str,
+        version: Version,
+        packet: &Packet,
+        topic: &str,
+    ) -> Vec<(u64, String, u8)> {
+        let targets = self.targets(topic);
+        let to: Vec<&str> = targets.iter().map(|(_, id, _)| id.as_str()).collect();
+        self.log_packet(
+            conn,
+            client_id,
+            version,
+            Dir::In,
+            packet,
+            Some(("delivered_to", serde_json::json!(to))),
+        );
+        targets
+    }
+
     pub(crate) fn log_packet(
         &self,
         conn: u64,

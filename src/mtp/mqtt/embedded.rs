@@ -320,16 +320,9 @@ impl Pump {
                 (topic, None, Packet::V4(v4::Packet::Publish(p)))
             }
         };
-        let targets = self.inner.targets(&topic);
-        let to: Vec<&str> = targets.iter().map(|(_, id, _)| id.as_str()).collect();
-        self.inner.log_packet(
-            self.conn,
-            &self.client_id,
-            version,
-            Dir::In,
-            &packet,
-            Some(("delivered_to", json!(to))),
-        );
+        let targets =
+            self.inner
+                .route_incoming(self.conn, &self.client_id, version, &packet, &topic);
         if targets.is_empty() {
             self.emit(MtpEventKind::Note(format!(
                 "no subscriber matches {topic:?}: the record went nowhere"

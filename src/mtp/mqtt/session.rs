@@ -487,16 +487,9 @@ impl Conn {
             self.closed("PUBLISH with an invalid Topic Name".into());
             return Some(Flow::Stop);
         }
-        let targets = self.inner.targets(&topic);
-        let to: Vec<&str> = targets.iter().map(|(_, id, _)| id.as_str()).collect();
-        self.inner.log_packet(
-            self.conn,
-            &self.client_id,
-            version,
-            Dir::In,
-            packet,
-            Some(("delivered_to", json!(to))),
-        );
+        let targets =
+            self.inner
+                .route_incoming(self.conn, &self.client_id, version, packet, &topic);
         let msg = Message {
             topic,
             payload,
