@@ -224,9 +224,19 @@ impl Ctx<'_> {
         };
         // Universal metrics: any record that broke one fails the case at this step.
         let violations = session.take_violations();
-        result?;
+        let text: Vec<String> = violations.iter().map(|v| v.to_string()).collect();
+        // A step that failed on its expectation still names the universal rules the same
+        // records broke: they are often the reason (an Object Instance Path without its dot).
+        if let Err(mut stop) = result {
+            if !text.is_empty() {
+                stop.failure.message.push_str(&format!(
+                    "; the EUT also broke a universal test metric: {}",
+                    text.join("; ")
+                ));
+            }
+            return Err(stop);
+        }
         if !violations.is_empty() {
-            let text: Vec<String> = violations.iter().map(|v| v.to_string()).collect();
             let mut f = self.failure(format!(
                 "the EUT broke a universal test metric: {}",
                 text.join("; ")
