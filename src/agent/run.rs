@@ -11,6 +11,7 @@ use prost::Message;
 use tokio::sync::{Mutex, mpsc};
 
 use super::{Agent, AgentConfig, Fault, Outgoing};
+use crate::mtp::mqtt::{self, ClientConfig};
 use crate::mtp::{Link, MtpEventKind, MtpKind, uds, websocket};
 use crate::usp::{msg, pb, record};
 
@@ -25,6 +26,28 @@ pub enum Dial {
     WebSocket(String),
     /// A Unix domain socket path.
     Uds(std::path::PathBuf),
+    /// An MQTT broker the agent connects to as a client (TR-369 MQTT binding).
+    Mqtt(MqttDial),
+}
+
+/// How the agent reaches its MQTT broker, and the values that seed its data model
+/// (`Device.MQTT.Client.1.`, `Device.LocalAgent.MTP.1.MQTT.`,
+/// `Device.LocalAgent.Controller.1.MTP.1.MQTT.`). After the first boot the agent follows its
+/// data model: a Set of KeepAliveTime or ClientID takes effect at the next connection.
+#[derive(Debug, Clone)]
+pub struct MqttDial {
+    /// The broker as `host:port`.
+    pub broker: String,
+    /// `Device.MQTT.Client.1.ProtocolVersion` (5.0 or 3.1.1).
+    pub version: crate::mtp::mqtt::Version,
+    /// The agent's own Topic (`Device.LocalAgent.MTP.1.MQTT.ResponseTopicConfigured`).
+    pub agent_topic: String,
+    /// The Controller's Topic (`Device.LocalAgent.Controller.1.MTP.1.MQTT.Topic`).
+    pub controller_topic: String,
+    /// `Device.MQTT.Client.1.ClientID`; empty lets a 5.0 broker assign one (R-MQTT.8).
+    pub client_id: String,
+    /// `Device.MQTT.Client.1.Username` and `.Password` (R-MQTT.7).
+    pub credentials: Option<(String, String)>,
 }
 
 impl Dial {
@@ -33,6 +56,20 @@ impl Dial {
         match self {
             Dial::WebSocket(url) => websocket::connect(url, eid, bound).await,
             Dial::Uds(path) => uds::connect(path, eid, bound).await,
+            Dial::Mqtt(d) => {
+                let mut c = ClientConfig::agent(
+                    &d.broker,
+                    d.version,
+                    &d.client_id,
+                    &d.agent_topic,
+                    &d.controller_topic,
+                    Duration::from_secs(60),
+                );
+                c.credentials = d.credentials.clone();
+                c.endpoint_id = Some(eid.to_string());
+                c.timeout = bound;
+                mqtt::connect_with(c).await.map(|(link, _)| link)
+            }
         }
     }
 
@@ -42,6 +79,8 @@ impl Dial {
         match self {
             Dial::WebSocket(_) => (Duration::from_secs(1), Duration::from_secs(60)),
             Dial::Uds(_) => (Duration::from_secs(1), Duration::from_secs(5)),
+            // R-MQTT.10: ConnectRetryTime 5 s doubling (multiplier 2000), as TR-181 defaults.
+            Dial::Mqtt(_) => (Duration::from_secs(5), Duration::from_secs(30720)),
         }
     }
 }
