@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 use uspcheck::agent::run::{Dial, Listener};
 use uspcheck::agent::{self, AgentConfig, Fault};
+use uspcheck::mtp::mqtt::Version;
 use uspcheck::mtp::{uds, websocket};
 use uspcheck::report::{self, RunReport};
 use uspcheck::run::{self, Target, target};
@@ -65,7 +66,7 @@ enum Command {
         #[arg(long = "fault")]
         faults: Vec<String>,
         /// With the built-in agent: the MTP to test over (uds runs are an extended suite:
-        /// TP-469 has no UDS section).
+        /// TP-469 has no UDS section; mqtt and mqtt311 go through the embedded broker).
         #[arg(long, value_enum, default_value = "websocket")]
         mtp: MtpArg,
         /// One line per case only.
@@ -120,6 +121,10 @@ enum Command {
 enum MtpArg {
     Websocket,
     Uds,
+    /// MQTT 5.0 through the embedded broker.
+    Mqtt,
+    /// MQTT 3.1.1 through the embedded broker.
+    Mqtt311,
 }
 
 fn main() -> ExitCode {
@@ -161,6 +166,8 @@ fn main() -> ExitCode {
                         mtp: match mtp {
                             MtpArg::Websocket => target::BuiltinMtp::WebSocket,
                             MtpArg::Uds => target::BuiltinMtp::Uds,
+                            MtpArg::Mqtt => target::BuiltinMtp::Mqtt(Version::V5),
+                            MtpArg::Mqtt311 => target::BuiltinMtp::Mqtt(Version::V311),
                         },
                     },
                     Err(code) => return code,

@@ -225,9 +225,22 @@ impl Session {
         sent: &Sent,
         bound: Duration,
     ) -> Result<Received, WaitError> {
+        self.await_answer_with(sent, bound, false).await
+    }
+
+    /// Awaits the answer to `sent`; with `reconnect`, over a new link if the EUT
+    /// reconnects meanwhile (see [`Session::await_where`]).
+    pub async fn await_answer_with(
+        &mut self,
+        sent: &Sent,
+        bound: Duration,
+        reconnect: bool,
+    ) -> Result<Received, WaitError> {
         let id = sent.msg_id.clone();
         let got = self
-            .await_where(bound, false, |m| msg::is_answer(m) && msg::msg_id(m) == id)
+            .await_where(bound, reconnect, |m| {
+                msg::is_answer(m) && msg::msg_id(m) == id
+            })
             .await?;
         let wrong = checks::answer(sent.msg_type, &got.msg);
         self.note_violations(got.log_index, wrong);
@@ -291,6 +304,38 @@ impl Session {
                     unmatched: self.unconsumed_summaries(),
                 });
             }
+        }
+    }
+
+    /// Reads what the link has already delivered and, if it turns out closed, waits (within
+    /// the relink bound) for the EUT to reconnect: for a request that must reach an EUT
+    /// that may be rebooting.
+    pub async fn ensure_linked(&mut self) -> Result<(), WaitError> {
+        while self.closed.is_none() && self.pump_until(tokio::time::Instant::now()).await {}
+        let Some(reason) = self.closed.clone() else {
+            return Ok(());
+        };
+        let Some(relink) = self.relink.clone() else {
+            return Err(WaitError::Closed { reason });
+        };
+        self.push(Logged::Mtp(format!(
+            "the EUT disconnected ({reason}); waiting for it to reconnect before sending"
+        )));
+        match tokio::time::timeout(self.relink_bound, relink()).await {
+            Ok(Ok(link)) => {
+                self.link = link;
+                self.closed = None;
+                Ok(())
+            }
+            Ok(Err(e)) => Err(WaitError::Closed {
+                reason: format!("{reason}; reconnecting failed: {e}"),
+            }),
+            Err(_) => Err(WaitError::Closed {
+                reason: format!(
+                    "{reason}; the EUT did not reconnect within {:?}",
+                    self.relink_bound
+                ),
+            }),
         }
     }
 

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use super::mqtt::{self as run_mqtt, CaseMqtt};
 use crate::controller::{Received, Session, WaitError};
 use crate::report::{Failure, Verdict};
 use crate::suite::case::{Identity, Window};
@@ -32,18 +33,20 @@ struct Stop {
 }
 
 /// What the run offers a case beyond the session.
-#[derive(Debug, Clone, Copy)]
-pub struct Env {
+#[derive(Clone, Copy)]
+pub struct Env<'a> {
     /// The bound on every answer unless a step says otherwise.
     pub response_timeout: Duration,
     /// Whether the secondary Controller identity can be used (TP-469 1.78). With the
     /// built-in agent it shares the connection; a real agent rightly ignores Records from
     /// another Endpoint on a session (R-WS.4), and uspcheck cannot yet open a second one.
     pub secondary: bool,
+    /// The case's MQTT context (broker, Controller options, broker log), over MQTT.
+    pub mqtt: Option<&'a CaseMqtt>,
 }
 
 /// Runs setup, steps and clean-up. `vars` holds the profile's values.
-pub async fn run_case(case: &Case, session: &mut Session, mut vars: Vars, env: Env) -> Ended {
+pub async fn run_case(case: &Case, session: &mut Session, mut vars: Vars, env: Env<'_>) -> Ended {
     let response_timeout = env.response_timeout;
     session.set_auto_ack(!case.awaits_notifications());
     let mut marks: HashMap<String, Instant> = HashMap::new();
@@ -55,6 +58,7 @@ pub async fn run_case(case: &Case, session: &mut Session, mut vars: Vars, env: E
                 step,
                 label: step.label(phase, i),
                 response_timeout,
+                mqtt: env.mqtt,
             };
             if !env.secondary
                 && matches!(
@@ -85,6 +89,7 @@ pub async fn run_case(case: &Case, session: &mut Session, mut vars: Vars, env: E
             step,
             label: step.label("cleanup", i),
             response_timeout,
+            mqtt: env.mqtt,
         };
         if let Err(s) = ctx.run(session, &mut vars, &mut marks).await {
             cleanup_problems.push(s.failure.text());
@@ -117,6 +122,7 @@ struct Ctx<'a> {
     step: &'a Step,
     label: String,
     response_timeout: Duration,
+    mqtt: Option<&'a CaseMqtt>,
 }
 
 impl Ctx<'_> {
@@ -192,6 +198,7 @@ impl Ctx<'_> {
                 timeout,
                 no_answer,
                 from,
+                reconnect,
             } => {
                 let bound = (!no_answer).then(|| timeout.map_or(self.response_timeout, |d| d.0));
                 let from = match from {
@@ -199,7 +206,12 @@ impl Ctx<'_> {
                     Identity::Secondary => "controller2.endpoint_id",
                 };
                 let from = vars.get(from).unwrap_or_default().to_string();
-                self.send(session, vars, marks, request, expect.as_ref(), bound, &from)
+                let how = SendHow {
+                    bound,
+                    from: &from,
+                    reconnect: *reconnect,
+                };
+                self.send(session, vars, marks, request, expect.as_ref(), how)
                     .await
             }
             Action::Await {
@@ -221,10 +233,39 @@ impl Ctx<'_> {
             Action::ExpectNone { expect, span } => {
                 self.expect_none(session, vars, expect, span.0).await
             }
+            Action::Broker(b) => self.broker(vars, marks, b),
+            Action::Controller(c) => self.controller(vars, c),
+            Action::AwaitPacket {
+                expect,
+                within,
+                window,
+            } => {
+                self.await_packet(vars, marks, expect, *within, window.as_ref())
+                    .await
+            }
+            Action::ExpectNoPacket {
+                expect,
+                span,
+                after,
+            } => {
+                self.expect_no_packet(vars, marks, expect, span.0, after.as_deref())
+                    .await
+            }
         };
         // Universal metrics: any record that broke one fails the case at this step.
         let violations = session.take_violations();
-        let text: Vec<String> = violations.iter().map(|v| v.to_string()).collect();
+        let mut text: Vec<String> = violations.iter().map(|v| v.to_string()).collect();
+        // MQTT: the packets that carried them (or the CONNECT) must keep TR-369's rules too;
+        // the packet that broke one is quoted from the broker's log.
+        let mqtt_broken = self
+            .mqtt
+            .map(|m| m.take_violations(session.eut_id()))
+            .unwrap_or_default();
+        text.extend(
+            mqtt_broken
+                .iter()
+                .map(|(v, e)| format!("{v} [{}]", run_mqtt::describe_event(e))),
+        );
         // A step that failed on its expectation still names the universal rules the same
         // records broke: they are often the reason (an Object Instance Path without its dot).
         if let Err(mut stop) = result {
@@ -236,13 +277,16 @@ impl Ctx<'_> {
             }
             return Err(stop);
         }
-        if !violations.is_empty() {
+        if !text.is_empty() {
             let mut f = self.failure(format!(
                 "the EUT broke a universal test metric: {}",
                 text.join("; ")
             ));
             f.metrics
                 .push("Universal test metrics (TP-469 introduction)".into());
+            if let Some((_, e)) = mqtt_broken.first() {
+                f.decoded = Some(run_mqtt::packet_tree(e).to_string());
+            }
             return Err(Stop {
                 verdict: Verdict::Fail,
                 failure: Box::new(f),
@@ -252,7 +296,6 @@ impl Ctx<'_> {
     }
 
     /// Sends a request as `from`; with a `bound`, awaits and judges the answer.
-    #[allow(clippy::too_many_arguments)]
     async fn send(
         &self,
         session: &mut Session,
@@ -260,9 +303,19 @@ impl Ctx<'_> {
         marks: &mut HashMap<String, Instant>,
         request: &Value,
         expect: Option<&Value>,
-        bound: Option<Duration>,
-        from: &str,
+        how: SendHow<'_>,
     ) -> Result<(), Stop> {
+        let SendHow {
+            bound,
+            from,
+            reconnect,
+        } = how;
+        if reconnect {
+            session
+                .ensure_linked()
+                .await
+                .map_err(|e| self.error(format!("the EUT is not back to take the request: {e}")))?;
+        }
         let tree = vars
             .interpolate_tree(request)
             .map_err(|e| self.error(format!("the request cannot be built: {e}")))?;
@@ -278,7 +331,7 @@ impl Ctx<'_> {
         let Some(bound) = bound else {
             return Ok(());
         };
-        let got = match session.await_answer(&sent, bound).await {
+        let got = match session.await_answer_with(&sent, bound, reconnect).await {
             Ok(g) => g,
             Err(WaitError::Closed { reason }) => {
                 return Err(self.error(format!(
@@ -468,6 +521,13 @@ impl Ctx<'_> {
     }
 }
 
+/// How a `send` step sends and waits.
+struct SendHow<'a> {
+    bound: Option<Duration>,
+    from: &'a str,
+    reconnect: bool,
+}
+
 /// How an `await` step waits.
 struct AwaitHow<'a> {
     within: Option<Dur>,
@@ -502,4 +562,144 @@ fn error_codes(tree: &Value) -> Vec<String> {
     }
     walk(tree, &mut out);
     out
+}
+
+/// MQTT steps: the broker's script and log (see `run::mqtt`).
+impl Ctx<'_> {
+    fn mqtt(&self) -> Result<&CaseMqtt, Stop> {
+        self.mqtt.ok_or_else(|| Stop {
+            verdict: Verdict::NotApplicable,
+            failure: Box::new(
+                self.failure("this case works on MQTT packets, and the run is not over MQTT"),
+            ),
+        })
+    }
+
+    /// A failed MQTT step as a verdict, quoting the packet that broke the metric.
+    fn mqtt_stop(&self, e: run_mqtt::StepError) -> Stop {
+        use run_mqtt::StepError;
+        match e {
+            StepError::NotApplicable(m) => Stop {
+                verdict: Verdict::NotApplicable,
+                failure: Box::new(self.failure(m)),
+            },
+            StepError::Error(m) => self.error(m),
+            StepError::Fail {
+                message,
+                expected,
+                actual,
+                packet,
+            } => {
+                let mut f = self.failure(message);
+                f.expected = expected;
+                f.actual = actual;
+                if let Some(p) = &packet {
+                    f.decoded = Some(run_mqtt::packet_tree(p).to_string());
+                }
+                Stop {
+                    verdict: Verdict::Fail,
+                    failure: Box::new(f),
+                }
+            }
+        }
+    }
+
+    fn broker(
+        &self,
+        vars: &Vars,
+        marks: &mut HashMap<String, Instant>,
+        b: &crate::suite::case::BrokerStep,
+    ) -> Result<(), Stop> {
+        self.mqtt()?
+            .broker_step(b, vars)
+            .map_err(|e| self.mqtt_stop(e))?;
+        if let Some(n) = &self.step.name {
+            marks.insert(n.clone(), Instant::now());
+        }
+        Ok(())
+    }
+
+    fn controller(&self, vars: &Vars, c: &crate::suite::case::ControllerStep) -> Result<(), Stop> {
+        self.mqtt()?
+            .controller_step(c, vars)
+            .map_err(|e| self.mqtt_stop(e))
+    }
+
+    async fn await_packet(
+        &self,
+        vars: &mut Vars,
+        marks: &mut HashMap<String, Instant>,
+        expect: &Value,
+        within: Option<Dur>,
+        window: Option<&Window>,
+    ) -> Result<(), Stop> {
+        let m = self.mqtt()?;
+        let origin =
+            match window {
+                Some(w) => Some(*marks.get(&w.from).ok_or_else(|| {
+                    self.error(format!("window.from '{}' has not happened", w.from))
+                })?),
+                None => None,
+            };
+        let now = Instant::now();
+        let bound = match (window, origin) {
+            (Some(w), Some(o)) => {
+                (o + w.max.0 + Duration::from_secs(1)).saturating_duration_since(now)
+            }
+            _ => within.map_or(self.response_timeout, |d| d.0),
+        };
+        let e = m
+            .await_packet(expect, vars, bound)
+            .await
+            .map_err(|e| self.mqtt_stop(e))?;
+        if let Some(n) = &self.step.name {
+            marks.insert(n.clone(), e.at);
+        }
+        if let (Some(w), Some(o)) = (window, origin) {
+            let elapsed = e.at.saturating_duration_since(o);
+            if elapsed < w.min.0 || elapsed > w.max.0 || e.at < o {
+                return Err(self.mqtt_stop(run_mqtt::StepError::Fail {
+                    message: format!(
+                        "the agent's {} came {:.3} s after '{}', outside the window ({})",
+                        e.kind,
+                        elapsed.as_secs_f64(),
+                        w.from,
+                        run_mqtt::describe_event(&e)
+                    ),
+                    expected: Some(format!(
+                        "between {:.3} s and {:.3} s",
+                        w.min.0.as_secs_f64(),
+                        w.max.0.as_secs_f64()
+                    )),
+                    actual: Some(if e.at < o {
+                        "before it".into()
+                    } else {
+                        format!("{:.3} s", elapsed.as_secs_f64())
+                    }),
+                    packet: Some(Box::new(e)),
+                }));
+            }
+        }
+        Ok(())
+    }
+
+    async fn expect_no_packet(
+        &self,
+        vars: &Vars,
+        marks: &HashMap<String, Instant>,
+        expect: &Value,
+        span: Duration,
+        after: Option<&str>,
+    ) -> Result<(), Stop> {
+        let m = self.mqtt()?;
+        let from = match after {
+            Some(a) => *marks
+                .get(a)
+                .ok_or_else(|| self.error(format!("after '{a}' has not happened")))?,
+            None => Instant::now(),
+        };
+        m.expect_no_packet(expect, vars, from, span)
+            .await
+            .map_err(|e| self.mqtt_stop(e))
+    }
 }

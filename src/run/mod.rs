@@ -2,6 +2,7 @@
 //! parallelism) and collects one [`CaseOutcome`] per case for the reports.
 
 pub mod exec;
+pub mod mqtt;
 pub mod target;
 
 use std::sync::{Arc, Mutex};
@@ -39,10 +40,74 @@ pub fn profile_vars(target: &Target) -> Vars {
     v
 }
 
+/// Why `case` cannot run against `target`: a feature the EUT lacks, an MTP the run is not
+/// over, an MQTT version the run does not speak, or a step that needs uspcheck's embedded
+/// broker when the run goes through an external one. `None` when it can run.
+pub fn not_applicable(case: &Case, target: &Target) -> Option<String> {
+    use crate::mtp::mqtt::Version;
+    use crate::suite::case::MtpNeed;
+    if let Some(why) = select::not_applicable(case, &target.features()) {
+        return Some(why);
+    }
+    let mqtt = target.mqtt();
+    match (case.mtp, mqtt) {
+        (MtpNeed::Mqtt, None) => {
+            return Some(format!(
+                "this case is for the MQTT MTP; the run is over {}",
+                target.describe_mtp()
+            ));
+        }
+        (MtpNeed::Mqtt, Some((v, embedded))) => {
+            // TP-469 features 35 (MQTT 3.1.1) and 36 (MQTT 5.0): the run's version must be
+            // one the EUT declares; a 5.0-only case (feature 36) does not apply to a 3.1.1 run.
+            let need = match v {
+                Version::V5 => 36,
+                Version::V311 => 35,
+            };
+            if !target.features().contains(&need) {
+                return Some(format!(
+                    "the run is over MQTT {v}, and the EUT profile does not declare TP-469 feature {need} (MQTT {v})"
+                ));
+            }
+            if v == Version::V311 && case.features.contains(&36) {
+                return Some(
+                    "this case is for MQTT 5.0 (TP-469 feature 36); the run is over MQTT 3.1.1"
+                        .into(),
+                );
+            }
+            if !embedded && let Some(step) = case.needs_embedded_broker() {
+                return Some(format!(
+                    "this case needs uspcheck's embedded MQTT broker ({} scripts the broker or \
+                     reads its packet log); the run goes through an external broker",
+                    step.label("", 0).trim_start_matches("[0] ")
+                ));
+            }
+        }
+        (MtpNeed::Any, _) => {}
+        (need, _) => {
+            let ok = match need {
+                MtpNeed::Websocket => target.describe_mtp().starts_with("WebSocket"),
+                MtpNeed::Uds => target.describe_mtp().starts_with("UDS"),
+                _ => false,
+            };
+            if !ok {
+                return Some(format!(
+                    "this case is for the {need:?} MTP; the run is over {}",
+                    target.describe_mtp()
+                ));
+            }
+        }
+    }
+    None
+}
+
 /// Runs one case against the target.
 pub async fn run_one(case: &Case, target: &Target) -> CaseOutcome {
     let started = Instant::now();
     let mtp = target.describe_mtp();
+    if let Some(why) = not_applicable(case, target) {
+        return CaseOutcome::not_run(case, &mtp, Verdict::NotApplicable, why);
+    }
     let (link, guard, relink) = match target.open().await {
         Ok(x) => x,
         Err(why) => {
@@ -64,13 +129,22 @@ pub async fn run_one(case: &Case, target: &Target) -> CaseOutcome {
     );
     session.add_identity(&target.secondary_controller_id());
     session.set_relink(relink, target.connect_timeout());
+    if let Some(m) = guard.mqtt() {
+        m.begin();
+    }
     let env = exec::Env {
         response_timeout: target.response_timeout(),
         secondary: target.parallel(),
+        mqtt: guard.mqtt(),
     };
     let ended = exec::run_case(case, &mut session, profile_vars(target), env).await;
     let start = session.start();
-    let log = session.log().iter().map(|e| log_line(e, start)).collect();
+    let mut log: Vec<LogLine> = session.log().iter().map(|e| log_line(e, start)).collect();
+    // The broker's packet log joins the case's wire log, in time order.
+    if let Some(m) = guard.mqtt() {
+        log.extend(m.log_lines(start));
+        log.sort_by(|a, b| a.t.total_cmp(&b.t));
+    }
     if target.parallel() {
         session.close().await;
     } else {
@@ -144,7 +218,6 @@ pub fn run_suite(cases: Vec<Case>, target: Arc<Target>, opts: &Options) -> RunRe
         std::process::exit(130);
     });
     let outcomes: Arc<Mutex<Vec<CaseOutcome>>> = Arc::default();
-    let features = target.features();
     let mtp = target.describe_mtp();
     let mut trials = Vec::new();
     for case in cases {
@@ -158,7 +231,7 @@ pub fn run_suite(cases: Vec<Case>, target: Arc<Target>, opts: &Options) -> RunRe
             continue;
         }
         let name = format!("{} {}", case.id, case.title);
-        if let Some(why) = select::not_applicable(&case, &features) {
+        if let Some(why) = not_applicable(&case, &target) {
             outcomes.lock().unwrap().push(CaseOutcome::not_run(
                 &case,
                 &mtp,

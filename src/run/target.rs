@@ -12,10 +12,14 @@ use tokio::process::{Child, Command};
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 
+use super::mqtt::{self as run_mqtt, CaseMqtt, ExternalMqtt};
 use crate::agent::{self, Fault, run::Dial};
 use crate::controller::Relink;
+use crate::mtp::mqtt::Version;
 use crate::mtp::{Link, uds, websocket};
-use crate::suite::profile::{DEFAULT_SECONDARY_ID, MtpSetup, Profile, UdsSetup, WebSocketSetup};
+use crate::suite::profile::{
+    BrokerMode, DEFAULT_SECONDARY_ID, MtpSetup, Profile, UdsSetup, WebSocketSetup,
+};
 
 /// Endpoint ID of the built-in reference agent.
 pub const BUILTIN_AGENT_ID: &str = "os::012345-uspcheck-ref";
@@ -30,6 +34,8 @@ pub enum BuiltinMtp {
     #[default]
     WebSocket,
     Uds,
+    /// Through a fresh embedded MQTT broker per case, in this MQTT version.
+    Mqtt(Version),
 }
 
 /// Who the harness tests.
@@ -64,6 +70,8 @@ pub struct External {
     server: Option<Arc<Listening>>,
     link: Option<Link>,
     process: Arc<Process>,
+    /// The MQTT broker (embedded) or broker client (external) kept across cases.
+    mqtt: Option<ExternalMqtt>,
 }
 
 /// The agent process the profile's `start` command runs, kept alive across cases: started
@@ -119,11 +127,22 @@ impl Process {
     }
 }
 
-/// Keeps a case's built-in agent alive; dropping it stops the agent.
-pub struct AgentGuard(Option<JoinHandle<()>>);
+/// Keeps a case's built-in agent alive; dropping it stops the agent. It also carries the
+/// case's MQTT context (broker, Controller options, broker log) when the run is over MQTT.
+pub struct AgentGuard(Option<JoinHandle<()>>, Option<CaseMqtt>);
+
+impl AgentGuard {
+    /// The case's MQTT context, when the case runs over MQTT.
+    pub fn mqtt(&self) -> Option<&CaseMqtt> {
+        self.1.as_ref()
+    }
+}
 
 impl Drop for AgentGuard {
     fn drop(&mut self) {
+        if let Some(m) = &self.1 {
+            m.reset_script();
+        }
         if let Some(a) = &self.0 {
             a.abort();
         }
@@ -170,7 +189,17 @@ impl Target {
 
     pub fn features(&self) -> Vec<u32> {
         match self {
-            Target::BuiltIn { .. } => BUILTIN_FEATURES.to_vec(),
+            // Over MQTT the reference agent supports the version it is tested in (TP-469
+            // features 35: MQTT 3.1.1, 36: MQTT 5.0).
+            Target::BuiltIn { mtp, .. } => {
+                let mut f = BUILTIN_FEATURES.to_vec();
+                match mtp {
+                    BuiltinMtp::Mqtt(Version::V5) => f.push(36),
+                    BuiltinMtp::Mqtt(Version::V311) => f.push(35),
+                    _ => {}
+                }
+                f
+            }
             Target::External { profile, .. } => profile.features.clone(),
         }
     }
@@ -241,6 +270,9 @@ impl Target {
             Target::BuiltIn { mtp, .. } => match mtp {
                 BuiltinMtp::WebSocket => "WebSocket (agent connects)".into(),
                 BuiltinMtp::Uds => "UDS (agent connects; extended suite)".into(),
+                BuiltinMtp::Mqtt(v) => {
+                    format!("MQTT {v} (embedded broker on 127.0.0.1; the agent connects)")
+                }
             },
             Target::External { profile, .. } => match profile.mtp() {
                 MtpSetup::WebSocket(WebSocketSetup::Listen { listen }) => {
@@ -255,6 +287,23 @@ impl Target {
                 MtpSetup::Uds(UdsSetup::Connect { path }) => {
                     format!("UDS (harness connects to {path}; extended suite)")
                 }
+                MtpSetup::Mqtt(m) => run_mqtt::describe_setup(&m),
+            },
+        }
+    }
+
+    /// The MQTT set-up of the run: its version, and whether uspcheck's own broker is in the
+    /// middle (so cases may script it). `None` when the run is not over MQTT.
+    pub fn mqtt(&self) -> Option<(Version, bool)> {
+        match self {
+            Target::BuiltIn {
+                mtp: BuiltinMtp::Mqtt(v),
+                ..
+            } => Some((*v, true)),
+            Target::BuiltIn { .. } => None,
+            Target::External { profile, .. } => match profile.mtp() {
+                MtpSetup::Mqtt(m) => Some((m.version, m.broker == BrokerMode::Embedded)),
+                _ => None,
             },
         }
     }
@@ -267,8 +316,12 @@ impl Target {
             Target::External { profile, state } => {
                 let mut st = state.lock().await;
                 let relink = relink_external(profile, &mut st).await?;
+                let mqtt = st.mqtt.as_ref().map(|m| m.case());
+                if let Some(m) = &mqtt {
+                    m.reset_script();
+                }
                 if let Some(link) = st.link.take() {
-                    return Ok((link, AgentGuard(None), relink));
+                    return Ok((link, AgentGuard(None, mqtt), relink));
                 }
                 let bound = self.connect_timeout();
                 let link = tokio::time::timeout(bound, relink()).await.map_err(|_| {
@@ -283,10 +336,28 @@ impl Target {
                                 format!("the agent did not connect to the Unix socket {path}"),
                             MtpSetup::Uds(UdsSetup::Connect { path }) =>
                                 format!("no UDS session with {path}"),
+                            MtpSetup::Mqtt(m) => format!(
+                                "the agent did not connect and subscribe at the MQTT broker {} \
+                                 (or answer through it)",
+                                m.address
+                            ),
                         }
                     )
                 })??;
-                Ok((link, AgentGuard(None), relink))
+                // Through an external broker nothing shows the agent's presence: a first
+                // request it answers does.
+                let link = match profile.mtp() {
+                    MtpSetup::Mqtt(m) if m.broker == BrokerMode::External => run_mqtt::probe(
+                        link,
+                        &profile.eut.endpoint_id,
+                        &profile.controller.endpoint_id,
+                        bound,
+                    )
+                    .await
+                    .map_err(|e| format!("agent not reachable: {e}"))?,
+                    _ => link,
+                };
+                Ok((link, AgentGuard(None, mqtt), relink))
             }
         }
     }
@@ -297,6 +368,9 @@ impl Target {
         mtp: BuiltinMtp,
     ) -> Result<(Link, AgentGuard, Relink), String> {
         let controller = self.controller_id();
+        if let BuiltinMtp::Mqtt(version) = mtp {
+            return self.open_builtin_mqtt(faults, version).await;
+        }
         let (listening, dial) = match mtp {
             BuiltinMtp::WebSocket => {
                 let server = websocket::Server::bind("127.0.0.1:0", &controller)
@@ -314,6 +388,7 @@ impl Target {
                     .map_err(|e| format!("cannot listen on {}: {e}", path.display()))?;
                 (Listening::Uds(server), Dial::Uds(path))
             }
+            BuiltinMtp::Mqtt(_) => unreachable!("handled above"),
         };
         let cfg = agent::AgentConfig {
             endpoint_id: BUILTIN_AGENT_ID.into(),
@@ -328,7 +403,32 @@ impl Target {
         let link = tokio::time::timeout(bound, relink())
             .await
             .map_err(|_| format!("the built-in agent did not connect within {bound:?}"))??;
-        Ok((link, AgentGuard(Some(handle)), relink))
+        Ok((link, AgentGuard(Some(handle), None), relink))
+    }
+
+    /// The built-in agent through a fresh embedded MQTT broker: the harness's Controller is
+    /// inside the broker, the agent connects to it as a client.
+    async fn open_builtin_mqtt(
+        &self,
+        faults: &[Fault],
+        version: Version,
+    ) -> Result<(Link, AgentGuard, Relink), String> {
+        let m = run_mqtt::builtin(version).await?;
+        let cfg = agent::AgentConfig {
+            endpoint_id: BUILTIN_AGENT_ID.into(),
+            controller_id: self.controller_id(),
+            faults: faults.to_vec(),
+            software_version: env!("CARGO_PKG_VERSION").into(),
+        };
+        let handle = tokio::spawn(agent::run::client(Dial::Mqtt(m.dial), cfg));
+        let guard = AgentGuard(Some(handle), Some(m.case));
+        let bound = self.connect_timeout();
+        let link = tokio::time::timeout(bound, (m.relink)())
+            .await
+            .map_err(|_| {
+                format!("the built-in agent did not connect and subscribe at the embedded MQTT broker within {bound:?}")
+            })??;
+        Ok((link, guard, m.relink))
     }
 
     /// Hands back a link that is still up, for the next case (external agents only).
@@ -367,6 +467,12 @@ async fn relink_external(profile: &Profile, st: &mut External) -> Result<Relink,
 
 async fn relink_plain(profile: &Profile, st: &mut External) -> Result<Relink, String> {
     let me = profile.controller.endpoint_id.clone();
+    if let MtpSetup::Mqtt(m) = profile.mtp() {
+        if st.mqtt.is_none() {
+            st.mqtt = Some(ExternalMqtt::start(&m).await?);
+        }
+        return Ok(st.mqtt.as_ref().expect("started above").relink.clone());
+    }
     let listen = match profile.mtp() {
         MtpSetup::WebSocket(WebSocketSetup::Listen { listen }) => Some(ListenOn::Tcp(listen)),
         MtpSetup::Uds(UdsSetup::Listen { path }) => Some(ListenOn::Unix(PathBuf::from(path))),
@@ -376,6 +482,7 @@ async fn relink_plain(profile: &Profile, st: &mut External) -> Result<Relink, St
         MtpSetup::Uds(UdsSetup::Connect { path }) => {
             return Ok(connect_to(Dial::Uds(PathBuf::from(path)), me));
         }
+        MtpSetup::Mqtt(_) => unreachable!("handled above"),
     };
     if st.server.is_none()
         && let Some(on) = listen

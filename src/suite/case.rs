@@ -102,6 +102,71 @@ pub struct RawStep {
     pub require_supported: Option<String>,
     #[serde(rename = "for")]
     pub for_: Option<Dur>,
+    /// MQTT: script the embedded broker.
+    pub broker: Option<BrokerStep>,
+    /// MQTT: how the harness's Controller publishes from now on.
+    pub controller: Option<ControllerStep>,
+    /// MQTT: a packet (or connection fact) of the agent's, from the broker's log.
+    pub await_packet: Option<Value>,
+    /// MQTT: no such packet of the agent's for `for`.
+    pub expect_no_packet: Option<Value>,
+    /// `expect_no_packet`: look from the time this earlier step happened.
+    pub after: Option<String>,
+}
+
+/// How the embedded broker turns the agent away while it is down (TP-469 11.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Down {
+    /// Read each CONNECT and refuse it with CONNACK 0x88 Server unavailable (3.1.1: 3).
+    Connack,
+    /// Accept each TCP connection and close it at once.
+    Close,
+    /// Stop listening.
+    Unreachable,
+}
+
+/// A `broker:` step: changes to the embedded broker's script, applied in the order listed
+/// here, and actions on the agent's connection. Needs uspcheck's own broker; with an
+/// external broker a case with such a step is not applicable.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrokerStep {
+    /// Back to the script the case began with (the profile's credentials only).
+    #[serde(default)]
+    pub reset: bool,
+    /// CONNACK `subscribe-topic` User Properties (5.0; R-MQTT.15, R-MQTT.44).
+    pub subscribe_topics: Option<Vec<String>>,
+    /// CONNACK Response Information, for a CONNECT that asks for it (5.0; R-MQTT.12).
+    pub response_information: Option<String>,
+    /// CONNACK Assigned Client Identifier for an empty ClientId (5.0; R-MQTT.9).
+    pub assigned_client_id: Option<String>,
+    /// CONNACK Server Keep Alive, seconds (5.0; TP-469 11.7).
+    pub server_keep_alive: Option<u16>,
+    /// SUBACK fails every Topic Filter with this 5.0 reason code (3.1.1: 0x80; TP-469 11.11).
+    pub fail_subscriptions: Option<u8>,
+    /// Refuse new connections this way (TP-469 11.6).
+    pub down: Option<Down>,
+    /// Accept connections again.
+    #[serde(default)]
+    pub up: bool,
+    /// Send the agent's connections DISCONNECT with this 5.0 reason code now (3.1.1: the
+    /// connection is closed; TP-469 11.16).
+    pub disconnect: Option<u8>,
+}
+
+/// A `controller:` step: how the harness's Controller publishes from now on (embedded
+/// broker only).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ControllerStep {
+    /// Back to the profile's Topic and Content Type.
+    #[serde(default)]
+    pub reset: bool,
+    /// The 5.0 Content Type of later PUBLISHes (TP-469 11.15).
+    pub content_type: Option<String>,
+    /// The Topic later requests are published to (TP-469 11.9, 11.13).
+    pub topic: Option<String>,
 }
 
 /// Which Controller identity the harness sends as.
@@ -127,6 +192,9 @@ pub enum Action {
         /// The request must get no answer (Operate with send_resp false): send and go on.
         no_answer: bool,
         from: Identity,
+        /// The EUT may be away (rebooting) when the request goes out: wait for it to
+        /// reconnect first, and go on waiting for the answer over a new connection.
+        reconnect: bool,
     },
     /// Wait for a message from the EUT matching `expect` (e.g. `{notify: {...}}`).
     Await {
@@ -142,6 +210,37 @@ pub enum Action {
     /// The case needs this path in the EUT's supported data model; if GetSupportedDM says
     /// it is not there, the case is not applicable (TP-469's "supports the X profile").
     RequireSupported { path: String },
+    /// Script the embedded MQTT broker, or act on the agent's connection.
+    Broker(BrokerStep),
+    /// Change how the harness's MQTT Controller publishes.
+    Controller(ControllerStep),
+    /// Wait for the agent's next packet of a kind in the broker's log and judge it
+    /// (`expect` is a partial match of the packet's decoded fields; it holds `kind`).
+    AwaitPacket {
+        expect: Value,
+        within: Option<Dur>,
+        window: Option<Window>,
+    },
+    /// No packet of the agent's matching `expect` for `span`, counted from the step named
+    /// in `after` (or from the step's start).
+    ExpectNoPacket {
+        expect: Value,
+        span: Dur,
+        after: Option<String>,
+    },
+}
+
+impl Action {
+    /// Whether the step needs uspcheck's own broker (not possible through an external one).
+    pub fn needs_embedded_broker(&self) -> bool {
+        matches!(
+            self,
+            Action::Broker(_)
+                | Action::Controller(_)
+                | Action::AwaitPacket { .. }
+                | Action::ExpectNoPacket { .. }
+        )
+    }
 }
 
 /// A validated step.
@@ -168,6 +267,16 @@ impl Step {
             Action::Await { .. } => "await".into(),
             Action::ExpectNone { .. } => "expect_none".into(),
             Action::RequireSupported { .. } => "require_supported".into(),
+            Action::Broker(_) => "broker".into(),
+            Action::Controller(_) => "controller".into(),
+            Action::AwaitPacket { expect, .. } => format!(
+                "await_packet {}",
+                expect.get("kind").and_then(Value::as_str).unwrap_or("")
+            ),
+            Action::ExpectNoPacket { expect, .. } => format!(
+                "expect_no_packet {}",
+                expect.get("kind").and_then(Value::as_str).unwrap_or("")
+            ),
         };
         match &self.name {
             Some(n) => format!("{phase}[{index}] '{n}' ({what}, line {})", self.at),
@@ -213,6 +322,16 @@ impl Case {
                     }
                 )
             })
+    }
+
+    /// Why the case cannot run through an external MQTT broker: the first step that needs
+    /// uspcheck's own broker, if any.
+    pub fn needs_embedded_broker(&self) -> Option<&Step> {
+        self.setup
+            .iter()
+            .chain(&self.steps)
+            .chain(&self.cleanup)
+            .find(|s| s.action.needs_embedded_broker())
     }
 
     /// The numeric sort key of the id (`1.10` after `1.9`).

@@ -9,6 +9,7 @@ use serde_saphyr::Spanned;
 
 use super::case::{Action, Case, OneOrMany, RawCase, RawStep, Step};
 use crate::usp::{pb, reflect};
+use serde_json::Value;
 
 /// A case file that cannot be used, with where and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -224,10 +225,15 @@ fn step(s: &RawStep, metric_count: u32, names: &HashSet<String>) -> Result<Step,
         s.await_.is_some(),
         s.expect_none.is_some(),
         s.require_supported.is_some(),
+        s.broker.is_some(),
+        s.controller.is_some(),
+        s.await_packet.is_some(),
+        s.expect_no_packet.is_some(),
     ];
     if kinds.iter().filter(|k| **k).count() != 1 {
         return Err(
-            "a step needs exactly one of `send`, `await`, `expect_none`, `require_supported`"
+            "a step needs exactly one of `send`, `await`, `expect_none`, `require_supported`, \
+             `broker`, `controller`, `await_packet`, `expect_no_packet`"
                 .into(),
         );
     }
@@ -240,15 +246,43 @@ fn step(s: &RawStep, metric_count: u32, names: &HashSet<String>) -> Result<Step,
     };
     only(s.expect.is_none() || s.send.is_some(), "expect", "send")?;
     only(s.timeout.is_none() || s.send.is_some(), "timeout", "send")?;
-    only(s.within.is_none() || s.await_.is_some(), "within", "await")?;
-    only(s.window.is_none() || s.await_.is_some(), "window", "await")?;
+    let awaits = s.await_.is_some() || s.await_packet.is_some();
+    only(s.within.is_none() || awaits, "within", "await")?;
+    only(s.window.is_none() || awaits, "window", "await")?;
+    only(
+        s.reconnect.is_none() || s.await_.is_some() || s.send.is_some(),
+        "reconnect",
+        "send` or `await",
+    )?;
+    only(
+        s.after.is_none() || s.expect_no_packet.is_some(),
+        "after",
+        "expect_no_packet",
+    )?;
+    if let Some(a) = &s.after
+        && !names.contains(a)
+    {
+        return Err(format!("after '{a}' does not name an earlier step"));
+    }
+    for (what, v) in [
+        ("await_packet", &s.await_packet),
+        ("expect_no_packet", &s.expect_no_packet),
+    ] {
+        if let Some(v) = v
+            && v.get("kind").and_then(Value::as_str).is_none()
+        {
+            return Err(format!(
+                "`{what}` names the packet's `kind` (CONNECT, SUBSCRIBE, PUBLISH, DISCONNECT…)"
+            ));
+        }
+    }
     only(
         s.send_resp.is_none() || s.await_.is_some(),
         "send_resp",
         "await",
     )?;
     only(
-        s.for_.is_none() || s.expect_none.is_some(),
+        s.for_.is_none() || s.expect_none.is_some() || s.expect_no_packet.is_some(),
         "for",
         "expect_none",
     )?;
@@ -279,6 +313,7 @@ fn step(s: &RawStep, metric_count: u32, names: &HashSet<String>) -> Result<Step,
             timeout: s.timeout,
             no_answer: s.no_answer.unwrap_or(false),
             from: s.as_.unwrap_or_default(),
+            reconnect: s.reconnect.unwrap_or(false),
         }
     } else if let Some(exp) = &s.await_ {
         Action::Await {
@@ -290,6 +325,25 @@ fn step(s: &RawStep, metric_count: u32, names: &HashSet<String>) -> Result<Step,
         }
     } else if let Some(path) = &s.require_supported {
         Action::RequireSupported { path: path.clone() }
+    } else if let Some(b) = &s.broker {
+        Action::Broker(b.clone())
+    } else if let Some(c) = &s.controller {
+        Action::Controller(c.clone())
+    } else if let Some(exp) = &s.await_packet {
+        Action::AwaitPacket {
+            expect: exp.clone(),
+            within: s.within,
+            window: s.window.clone(),
+        }
+    } else if let Some(exp) = &s.expect_no_packet {
+        let span = s
+            .for_
+            .ok_or("an `expect_no_packet` step needs `for: <duration>`")?;
+        Action::ExpectNoPacket {
+            expect: exp.clone(),
+            span,
+            after: s.after.clone(),
+        }
     } else {
         let expect = s.expect_none.clone().unwrap_or_default();
         let span = s

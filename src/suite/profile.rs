@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::duration::Dur;
 use super::load::LoadError;
+use crate::mtp::mqtt::Version;
 
 /// How the harness and the agent meet over WebSocket.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -47,11 +48,115 @@ pub enum UdsSetup {
     Connect { path: String },
 }
 
-/// The MTP set-up of a profile: exactly one of `websocket` and `uds`.
+/// Which broker the harness and the agent meet at over MQTT.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum BrokerMode {
+    /// uspcheck's own instrumented broker, listening on `address`: every packet is logged
+    /// and the section 11 cases can script it.
+    #[default]
+    Embedded,
+    /// The user's broker at `address` (mosquitto, EMQX…): uspcheck's Controller is a plain
+    /// client of it, and cases that need to control the broker are not applicable.
+    External,
+}
+
+/// User Name and Password of an MQTT CONNECT.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    pub username: String,
+    pub password: String,
+}
+
+impl Credentials {
+    pub fn pair(&self) -> (String, String) {
+        (self.username.clone(), self.password.clone())
+    }
+}
+
+/// How the harness and the agent meet over MQTT (TR-369 "MQTT Binding").
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct MqttSetup {
+    /// `embedded` (default) or `external`.
+    #[serde(default)]
+    pub broker: BrokerMode,
+    /// Embedded: where uspcheck's broker listens (the agent is configured to connect
+    /// there). External: the broker to connect to. `host:port`.
+    #[serde(default = "default_mqtt_address")]
+    pub address: String,
+    /// The MQTT version uspcheck's Controller speaks, and the one section 11 is judged for:
+    /// `"5.0"` (R-MQTT.1) or `"3.1.1"` (R-MQTT.2).
+    #[serde(default = "default_mqtt_version", deserialize_with = "mqtt_version")]
+    pub version: Version,
+    /// The agent's Topic, where requests go. Absent: learned from the "reply to" of the
+    /// agent's first PUBLISH (R-MQTT.25, R-MQTT.26).
+    #[serde(default)]
+    pub agent_topic: Option<String>,
+    /// uspcheck's Controller's "reply to" Topic (it subscribes to `topic/#`); the agent's
+    /// Device.LocalAgent.Controller.{i}.MTP.{i}.MQTT.Topic must name it.
+    #[serde(default = "default_controller_topic")]
+    pub controller_topic: String,
+    /// The ClientId of uspcheck's Controller.
+    #[serde(default = "default_mqtt_client_id")]
+    pub client_id: String,
+    /// The agent's ClientId, to tell its connections from others on the embedded broker.
+    /// Absent: every client other than uspcheck's Controller is the agent.
+    #[serde(default)]
+    pub agent_client_id: Option<String>,
+    /// External broker: the User Name and Password uspcheck's Controller connects with.
+    #[serde(default)]
+    pub credentials: Option<Credentials>,
+    /// Embedded broker: the User Name and Password the agent must present (others get
+    /// CONNACK 0x86); absent: any.
+    #[serde(default)]
+    pub agent_credentials: Option<Credentials>,
+}
+
+fn default_mqtt_address() -> String {
+    "127.0.0.1:1883".into()
+}
+
+fn default_mqtt_version() -> Version {
+    Version::V5
+}
+
+fn default_controller_topic() -> String {
+    "usp/controller/uspcheck".into()
+}
+
+fn default_mqtt_client_id() -> String {
+    "uspcheck-controller".into()
+}
+
+/// Reads `"5.0"`, `5.0`, `5`, `"3.1.1"` as an MQTT version.
+fn mqtt_version<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Version, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Text(String),
+        Number(f64),
+    }
+    let text = match Raw::deserialize(d)? {
+        Raw::Text(t) => t,
+        Raw::Number(n) => n.to_string(),
+    };
+    match text.trim() {
+        "5.0" | "5" => Ok(Version::V5),
+        "3.1.1" => Ok(Version::V311),
+        other => Err(serde::de::Error::custom(format!(
+            "MQTT version {other:?}: write \"5.0\" or \"3.1.1\""
+        ))),
+    }
+}
+
+/// The MTP set-up of a profile: exactly one of `websocket`, `uds` and `mqtt`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MtpSetup {
     WebSocket(WebSocketSetup),
     Uds(UdsSetup),
+    Mqtt(MqttSetup),
 }
 
 /// Identity of one side.
@@ -107,6 +212,8 @@ pub struct Profile {
     pub websocket: Option<WebSocketSetup>,
     #[serde(default)]
     pub uds: Option<UdsSetup>,
+    #[serde(default)]
+    pub mqtt: Option<MqttSetup>,
     /// TP-469 feature IDs the EUT supports (see the plan's feature table).
     #[serde(default)]
     pub features: Vec<u32>,
@@ -124,10 +231,11 @@ pub struct Profile {
 impl Profile {
     /// The MTP the profile selects (validated at load: exactly one is given).
     pub fn mtp(&self) -> MtpSetup {
-        match (&self.websocket, &self.uds) {
-            (_, Some(u)) => MtpSetup::Uds(u.clone()),
-            (Some(w), None) => MtpSetup::WebSocket(w.clone()),
-            (None, None) => unreachable!("Profile::parse requires an MTP"),
+        match (&self.websocket, &self.uds, &self.mqtt) {
+            (_, _, Some(m)) => MtpSetup::Mqtt(m.clone()),
+            (_, Some(u), None) => MtpSetup::Uds(u.clone()),
+            (Some(w), None, None) => MtpSetup::WebSocket(w.clone()),
+            (None, None, None) => unreachable!("Profile::parse requires an MTP"),
         }
     }
 
@@ -141,13 +249,49 @@ impl Profile {
     pub fn parse(text: &str, file: &str) -> Result<Profile, LoadError> {
         let p: Profile =
             serde_saphyr::from_str(text).map_err(|e| LoadError::from_yaml(&e, file))?;
-        if p.websocket.is_some() == p.uds.is_some() {
+        let given = [p.websocket.is_some(), p.uds.is_some(), p.mqtt.is_some()];
+        if given.iter().filter(|g| **g).count() != 1 {
             return Err(LoadError {
                 file: file.into(),
                 line: 1,
                 column: 1,
-                message: "a profile selects exactly one MTP: `websocket:` or `uds:`".into(),
+                message: "a profile selects exactly one MTP: `websocket:`, `uds:` or `mqtt:`"
+                    .into(),
             });
+        }
+        if let Some(m) = &p.mqtt {
+            let problem = if m.controller_topic.is_empty()
+                || !crate::mtp::mqtt::valid_topic(&m.controller_topic)
+            {
+                Some(format!(
+                    "mqtt.controller_topic {:?} is not a Topic Name (no wildcards, not empty)",
+                    m.controller_topic
+                ))
+            } else if let Some(t) = m
+                .agent_topic
+                .as_ref()
+                .filter(|t| !crate::mtp::mqtt::valid_topic(t))
+            {
+                Some(format!(
+                    "mqtt.agent_topic {t:?} is not a Topic Name (no wildcards, not empty)"
+                ))
+            } else if m
+                .address
+                .rsplit_once(':')
+                .is_none_or(|(_, port)| port.parse::<u16>().is_err())
+            {
+                Some(format!("mqtt.address {:?} is not host:port", m.address))
+            } else {
+                None
+            };
+            if let Some(message) = problem {
+                return Err(LoadError {
+                    file: file.into(),
+                    line: 1,
+                    column: 1,
+                    message,
+                });
+            }
         }
         for (what, id) in [
             ("eut.endpoint_id", &p.eut.endpoint_id),
@@ -195,5 +339,30 @@ mod tests {
         );
         let e = Profile::parse("eut: {}\n", "p.yaml").unwrap_err();
         assert_eq!(e.file, "p.yaml");
+        let mqtt = "eut: { endpoint_id: 'proto::a' }\ncontroller: { endpoint_id: 'proto::c' }\nmqtt: { broker: external, address: '127.0.0.1:1883', version: 3.1.1, agent_topic: usp/agent, credentials: { username: u, password: p } }\n";
+        let p = Profile::parse(mqtt, "p").unwrap();
+        let MtpSetup::Mqtt(m) = p.mtp() else {
+            panic!("an mqtt profile")
+        };
+        assert_eq!(m.broker, BrokerMode::External);
+        assert_eq!(m.version, Version::V311);
+        assert_eq!(m.controller_topic, "usp/controller/uspcheck");
+        assert_eq!(m.credentials.unwrap().pair(), ("u".into(), "p".into()));
+        let v5 = "eut: { endpoint_id: 'proto::a' }\ncontroller: { endpoint_id: 'proto::c' }\nmqtt: { version: 5.0 }\n";
+        let MtpSetup::Mqtt(m) = Profile::parse(v5, "p").unwrap().mtp() else {
+            panic!("an mqtt profile")
+        };
+        assert_eq!((m.broker, m.version), (BrokerMode::Embedded, Version::V5));
+        let both = "eut: { endpoint_id: 'proto::a' }\ncontroller: { endpoint_id: 'proto::c' }\nmqtt: {}\nuds: { mode: listen, path: /tmp/x }\n";
+        assert!(Profile::parse(both, "p").is_err());
+        let wild = "eut: { endpoint_id: 'proto::a' }\ncontroller: { endpoint_id: 'proto::c' }\nmqtt: { agent_topic: 'usp/#' }\n";
+        assert!(
+            Profile::parse(wild, "p")
+                .unwrap_err()
+                .message
+                .contains("agent_topic")
+        );
+        let bad = "eut: { endpoint_id: 'proto::a' }\ncontroller: { endpoint_id: 'proto::c' }\nmqtt: { version: '4.0' }\n";
+        assert!(Profile::parse(bad, "p").is_err());
     }
 }

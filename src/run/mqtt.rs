@@ -1,0 +1,1015 @@
+//! The MQTT side of a run: the embedded broker and the harness's Controller in it (or the
+//! Controller as a plain client of the user's broker), the agent's presence as the broker
+//! sees it, MQTT-level universal checks, and the broker's packet log for the wire log.
+//!
+//! Over MQTT the Controller's link never drops when the agent reboots: only the agent's
+//! connection to the broker does. The [`present`] wrapper turns the broker's events into the
+//! shape the session knows from WebSocket: when the agent's last subscribed connection ends,
+//! the session's link reports `Closed`, and the session's relink resolves once the agent is
+//! connected and subscribed again. Records the session sends while the agent is away are
+//! held and published once it is back, so none is lost in the gap.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::controller::Relink;
+use crate::mtp::mqtt::{
+    self, Broker, BrokerEvent, BrokerHandle, ClientConfig, ControllerConfig, ControllerControl,
+    Dir, Script, Version,
+};
+use crate::mtp::{Link, LinkSender, MtpEvent, MtpEventKind, Outgoing, channels};
+use crate::report::model::LogLine;
+use crate::usp::checks::Violation;
+use crate::usp::{record, reflect};
+
+/// Topics the built-in agent and the harness use unless a profile says otherwise.
+pub const BUILTIN_AGENT_TOPIC: &str = "usp/agent/uspcheck-ref";
+pub const BUILTIN_CONTROLLER_TOPIC: &str = "usp/controller/uspcheck";
+pub const BUILTIN_AGENT_CLIENT_ID: &str = "uspcheck-ref-agent";
+pub const BUILTIN_CONTROLLER_CLIENT_ID: &str = "uspcheck-controller";
+/// The User Name and Password the built-in agent is configured with (TP-469 11.2 setup).
+pub const BUILTIN_CREDENTIALS: (&str, &str) = ("uspcheck-agent", "uspcheck-secret");
+
+/// What a case can do with MQTT: the broker (embedded only), the Controller's PUBLISH
+/// options (embedded only), and where the case's part of the broker log begins.
+pub struct CaseMqtt {
+    pub version: Version,
+    /// The embedded broker; `None` when the Controller is a client of an external broker.
+    pub broker: Option<BrokerHandle>,
+    pub control: Option<ControllerControl>,
+    pub controller_client_id: String,
+    pub controller_topic: String,
+    /// The broker script a case starts from (the profile's credentials, nothing else).
+    pub base_script: Script,
+    /// The agent Topic the Controller publishes to when a case has not changed it.
+    pub base_agent_topic: Option<String>,
+    /// The broker log index at which this case began.
+    pub log_from: usize,
+    /// The broker log index from which `await_packet` looks (the case's first step).
+    await_from: Mutex<usize>,
+    /// The broker log index up to which the universal checks have looked.
+    checked: Mutex<usize>,
+    /// Broker log indices `await_packet` steps have consumed.
+    consumed: Mutex<Vec<usize>>,
+    /// Keeps a per-case broker running (built-in agent); dropped with the case.
+    _owned: Option<Arc<Broker>>,
+}
+
+impl CaseMqtt {
+    fn new(
+        version: Version,
+        broker: Option<(BrokerHandle, ControllerControl)>,
+        controller_client_id: &str,
+        controller_topic: &str,
+        (base_script, base_agent_topic): (Script, Option<String>),
+        owned: Option<Arc<Broker>>,
+    ) -> CaseMqtt {
+        let log_from = broker.as_ref().map_or(0, |(b, _)| b.log_len());
+        CaseMqtt {
+            version,
+            control: broker.as_ref().map(|(_, c)| c.clone()),
+            broker: broker.map(|(b, _)| b),
+            controller_client_id: controller_client_id.into(),
+            controller_topic: controller_topic.into(),
+            base_script,
+            base_agent_topic,
+            log_from,
+            await_from: Mutex::new(log_from),
+            checked: Mutex::new(log_from),
+            consumed: Mutex::new(Vec::new()),
+            _owned: owned,
+        }
+    }
+
+    /// Whether an event concerns the agent (any client but the harness's Controller).
+    pub fn is_agent(&self, e: &BrokerEvent) -> bool {
+        e.client_id != self.controller_client_id && e.detail.get("in_process").is_none()
+    }
+
+    /// Restores the broker script and the Controller's PUBLISH options the case began
+    /// with (start and end of every case).
+    pub fn reset_script(&self) {
+        if let Some(b) = &self.broker {
+            b.set_script(self.base_script.clone());
+        }
+        if let Some(c) = &self.control {
+            c.set_content_type(Some(mqtt::CONTENT_TYPE));
+            c.set_agent_topic(self.base_agent_topic.as_deref());
+        }
+    }
+
+    /// The case's steps begin: `await_packet` looks at packets from here on.
+    pub fn begin(&self) {
+        if let Some(b) = &self.broker {
+            *lock(&self.await_from) = b.log_len();
+        }
+    }
+
+    /// Marks a broker log entry as matched by a step, so the next step looks past it.
+    pub fn consume(&self, seq: usize) {
+        lock(&self.consumed).push(seq);
+    }
+
+    pub fn is_consumed(&self, seq: usize) -> bool {
+        lock(&self.consumed).contains(&seq)
+    }
+
+    /// TR-369's MQTT rules every agent packet must keep, checked on every PUBLISH and
+    /// CONNECT from the agent logged since the last call (embedded broker only).
+    pub fn take_violations(&self, eut_id: &str) -> Vec<(Violation, BrokerEvent)> {
+        let Some(b) = &self.broker else {
+            return Vec::new();
+        };
+        let mut checked = lock(&self.checked);
+        let events = b.events_from(*checked);
+        *checked += events.len();
+        events
+            .into_iter()
+            .filter(|e| e.dir == Dir::In && self.is_agent(e))
+            .flat_map(|e| {
+                universal(&e, eut_id)
+                    .into_iter()
+                    .map(move |v| (v, e.clone()))
+            })
+            .collect()
+    }
+
+    /// The case's part of the broker log as wire-log lines, timed from `start`.
+    pub fn log_lines(&self, start: Instant) -> Vec<LogLine> {
+        let Some(b) = &self.broker else {
+            return Vec::new();
+        };
+        b.events_from(self.log_from)
+            .iter()
+            .map(|e| log_line(e, start))
+            .collect()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// One broker event as a wire-log line (`mqtt`): who, which way, the packet on one line,
+/// its decoded fields.
+pub fn log_line(e: &BrokerEvent, start: Instant) -> LogLine {
+    let arrow = match e.dir {
+        Dir::In => "→ broker",
+        Dir::Out => "broker →",
+        Dir::Conn => "conn",
+    };
+    let who = if e.client_id.is_empty() {
+        format!("#{}", e.conn)
+    } else {
+        format!("{:?} #{}", e.client_id, e.conn)
+    };
+    LogLine {
+        t: e.at.saturating_duration_since(start).as_secs_f64(),
+        dir: "mqtt".into(),
+        text: format!("[{}] {who} {arrow} {}", e.seq, e.packet),
+        decoded: Some(packet_tree(e).to_string()),
+        hex: None,
+        violations: vec![],
+    }
+}
+
+/// One broker event on one line, for failure texts.
+pub fn describe_event(e: &BrokerEvent) -> String {
+    let dir = match e.dir {
+        Dir::In => "from",
+        Dir::Out => "to",
+        Dir::Conn => "connection of",
+    };
+    format!(
+        "broker log [{}] {} {dir} {:?}: {}",
+        e.seq, e.kind, e.client_id, e.packet
+    )
+}
+
+/// The tree an `await_packet` step matches: the decoded fields, plus `kind`, `dir`,
+/// `client_id`, `version`, and for a PUBLISH whose payload is a USP Record, the Record
+/// decoded in the `.proto` field names under `record`.
+pub fn packet_tree(e: &BrokerEvent) -> Value {
+    let mut t = match &e.detail {
+        Value::Object(m) => m.clone(),
+        other => {
+            let mut m = serde_json::Map::new();
+            m.insert("detail".into(), other.clone());
+            m
+        }
+    };
+    t.insert("kind".into(), json!(e.kind));
+    t.insert(
+        "dir".into(),
+        json!(match e.dir {
+            Dir::In => "in",
+            Dir::Out => "out",
+            Dir::Conn => "conn",
+        }),
+    );
+    t.insert("client_id".into(), json!(e.client_id));
+    if let Some(v) = e.version {
+        t.insert("version".into(), json!(v.label()));
+    }
+    if e.kind == "PUBLISH"
+        && let Some(bytes) = e
+            .detail
+            .get("payload_hex")
+            .and_then(Value::as_str)
+            .and_then(|h| hex::decode(h).ok())
+        && let Ok(r) = record::decode(&bytes)
+    {
+        t.insert("record".into(), reflect::to_value(&r, "usp_record.Record"));
+    }
+    Value::Object(t)
+}
+
+/// The MQTT-level universal rules for one packet from the agent: a 5.0 PUBLISH carries the
+/// Content Type `usp.msg` (R-MQTT.27) and a Response Topic (R-MQTT.22, R-MQTT.23); a 3.1.1
+/// PUBLISH ends its Topic Name with `/reply-to=` and a Topic (R-MQTT.22, R-MQTT.24); a 5.0
+/// CONNECT carries the `usp-endpoint-id` User Property with the agent's Endpoint ID
+/// (R-MQTT.13).
+pub fn universal(e: &BrokerEvent, eut_id: &str) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let props = e.detail.get("properties");
+    let prop = |k: &str| props.and_then(|p| p.get(k)).and_then(Value::as_str);
+    match (e.kind.as_str(), e.version) {
+        ("PUBLISH", Some(Version::V5)) => {
+            let topic = e.detail.get("topic").and_then(Value::as_str).unwrap_or("");
+            match prop("content_type") {
+                Some(mqtt::CONTENT_TYPE) => {}
+                Some(other) => out.push(Violation {
+                    requirement: "R-MQTT.27",
+                    text: format!(
+                        "the agent's 5.0 PUBLISH on {topic:?} has Content Type {other:?}, not \"usp.msg\""
+                    ),
+                }),
+                None => out.push(Violation {
+                    requirement: "R-MQTT.27",
+                    text: format!("the agent's 5.0 PUBLISH on {topic:?} has no Content Type"),
+                }),
+            }
+            if prop("response_topic").is_none_or(str::is_empty) {
+                out.push(Violation {
+                    requirement: "R-MQTT.23",
+                    text: format!(
+                        "the agent's 5.0 PUBLISH on {topic:?} has no Response Topic (its \"reply to\" Topic, R-MQTT.22)"
+                    ),
+                });
+            }
+        }
+        ("PUBLISH", Some(Version::V311)) => {
+            let topic = e.detail.get("topic").and_then(Value::as_str).unwrap_or("");
+            match mqtt::split_reply_to(topic).1 {
+                Some(r) if !r.is_empty() => {}
+                _ => out.push(Violation {
+                    requirement: "R-MQTT.24",
+                    text: format!(
+                        "the agent's 3.1.1 PUBLISH Topic Name {topic:?} does not end with \"/reply-to=\" and its \"reply to\" Topic (R-MQTT.22)"
+                    ),
+                }),
+            }
+        }
+        ("CONNECT", Some(Version::V5)) => {
+            let users = props
+                .and_then(|p| p.get("user_properties"))
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let ids: Vec<&str> = users
+                .iter()
+                .filter(|kv| kv.get(0).and_then(Value::as_str) == Some("usp-endpoint-id"))
+                .filter_map(|kv| kv.get(1).and_then(Value::as_str))
+                .collect();
+            if ids != [eut_id] {
+                out.push(Violation {
+                    requirement: "R-MQTT.13",
+                    text: format!(
+                        "the agent's 5.0 CONNECT carries usp-endpoint-id User Propert{} {ids:?}, not exactly {eut_id:?}",
+                        if ids.len() == 1 { "y" } else { "ies" }
+                    ),
+                });
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// A request for the next link: answered once the agent is present.
+type LinkRequest = oneshot::Sender<Link>;
+
+/// Wraps the embedded Controller's link so the session sees the agent's comings and goings
+/// (see the module notes). Returns the relink that gives the session a link whenever the
+/// agent is connected and subscribed.
+pub fn present(
+    ctl: Link,
+    broker: BrokerHandle,
+    control: ControllerControl,
+    controller_client_id: &str,
+) -> Relink {
+    let (req_tx, req_rx) = mpsc::unbounded_channel::<LinkRequest>();
+    let (sender, out_rx, ev_tx, ev_rx) = channels();
+    // The first link the task hands out uses the channels made here.
+    let first = Link {
+        describe: ctl.describe.clone(),
+        mtp: ctl.mtp.clone(),
+        peer_eid: None,
+        sender: sender.clone(),
+        events: ev_rx,
+    };
+    let watch = broker.watch();
+    let task = Presence {
+        broker,
+        control,
+        controller: controller_client_id.into(),
+        ctl_sender: ctl.sender.clone(),
+        describe: ctl.describe.clone(),
+        mtp: ctl.mtp.clone(),
+        sender,
+        current: None,
+        spare: Some((first, ev_tx)),
+        buffer: VecDeque::new(),
+        held: VecDeque::new(),
+        waiting: Vec::new(),
+    };
+    tokio::spawn(task.run(ctl.events, out_rx, watch, req_rx));
+    Arc::new(move || {
+        let req_tx = req_tx.clone();
+        Box::pin(async move {
+            let (tx, rx) = oneshot::channel();
+            req_tx
+                .send(tx)
+                .map_err(|_| "the MQTT Controller's link has ended".to_string())?;
+            rx.await
+                .map_err(|_| "the MQTT Controller's link has ended".to_string())
+        })
+    })
+}
+
+struct Presence {
+    broker: BrokerHandle,
+    control: ControllerControl,
+    controller: String,
+    ctl_sender: LinkSender,
+    describe: String,
+    mtp: crate::mtp::MtpKind,
+    /// The sending half every link handed out shares (its receiver is `out_rx`).
+    sender: LinkSender,
+    /// Where events go while the session holds a live link.
+    current: Option<mpsc::UnboundedSender<MtpEvent>>,
+    /// A link made but not handed out yet (the first one).
+    spare: Option<(Link, mpsc::UnboundedSender<MtpEvent>)>,
+    /// Events that arrived while no link was live.
+    buffer: VecDeque<MtpEvent>,
+    /// Records the session sent while the agent was away.
+    held: VecDeque<Vec<u8>>,
+    waiting: Vec<LinkRequest>,
+}
+
+impl Presence {
+    /// Whether a client other than the Controller is subscribed to where records go now.
+    fn agent_present(&self) -> bool {
+        let dest = self.control.agent_topic();
+        self.broker.clients().iter().any(|c| {
+            c.client_id != self.controller
+                && c.peer != "in-process"
+                && match &dest {
+                    Some(t) => c
+                        .subscriptions
+                        .iter()
+                        .any(|(f, _)| mqtt::topic_matches(f, t)),
+                    None => !c.subscriptions.is_empty(),
+                }
+        })
+    }
+
+    fn emit(&mut self, ev: MtpEvent) {
+        match &self.current {
+            Some(tx) => {
+                if let Err(e) = tx.send(ev) {
+                    // The session dropped its link: keep what it did not read.
+                    self.current = None;
+                    self.buffer.push_back(e.0);
+                }
+            }
+            None => self.buffer.push_back(ev),
+        }
+    }
+
+    fn on_presence(&mut self) {
+        if !self.agent_present() {
+            return;
+        }
+        while let Some(bytes) = self.held.pop_front() {
+            self.ctl_sender.record(bytes);
+        }
+        for req in std::mem::take(&mut self.waiting) {
+            if req.is_closed() {
+                continue;
+            }
+            let link = self.new_link();
+            if let Err(mut l) = req.send(link) {
+                // Nobody is waiting any more: take back what the link did not deliver.
+                self.current = None;
+                let mut back = VecDeque::new();
+                while let Ok(ev) = l.events.try_recv() {
+                    back.push_back(ev);
+                }
+                back.append(&mut self.buffer);
+                self.buffer = back;
+            }
+        }
+    }
+
+    fn new_link(&mut self) -> Link {
+        let (link, tx) = match self.spare.take() {
+            Some(x) => x,
+            None => {
+                let (_, _, tx, rx) = channels();
+                (
+                    Link {
+                        describe: self.describe.clone(),
+                        mtp: self.mtp.clone(),
+                        peer_eid: None,
+                        sender: self.sender.clone(),
+                        events: rx,
+                    },
+                    tx,
+                )
+            }
+        };
+        while let Some(ev) = self.buffer.pop_front() {
+            let _ = tx.send(ev);
+        }
+        self.current = Some(tx);
+        link
+    }
+
+    async fn run(
+        mut self,
+        mut ctl_events: mpsc::UnboundedReceiver<MtpEvent>,
+        mut out_rx: mpsc::UnboundedReceiver<Outgoing>,
+        mut watch: mpsc::UnboundedReceiver<BrokerEvent>,
+        mut req_rx: mpsc::UnboundedReceiver<LinkRequest>,
+    ) {
+        loop {
+            tokio::select! {
+                ev = ctl_events.recv() => match ev {
+                    Some(ev) => {
+                        let end = matches!(ev.kind, MtpEventKind::Closed { .. });
+                        self.emit(ev);
+                        if end {
+                            return;
+                        }
+                    }
+                    None => return,
+                },
+                out = out_rx.recv() => match out {
+                    Some(Outgoing::Record(bytes)) => {
+                        if self.agent_present() {
+                            self.ctl_sender.record(bytes);
+                        } else {
+                            self.held.push_back(bytes);
+                            let n = self.held.len();
+                            self.emit(MtpEvent::now(MtpEventKind::Note(format!(
+                                "{n} record(s) held until the agent is connected and subscribed again"
+                            ))));
+                        }
+                    }
+                    Some(Outgoing::Close { code, reason }) => {
+                        // The session is done with this link; the Controller stays (an
+                        // external agent's next case uses it).
+                        let _ = (code, reason);
+                        self.current = None;
+                    }
+                    None => {
+                        self.ctl_sender.close(1000, "the run ended");
+                        return;
+                    }
+                },
+                bev = watch.recv() => match bev {
+                    Some(e) => {
+                        let agent_gone = e.dir == Dir::Conn
+                            && e.client_id != self.controller
+                            && matches!(e.kind.as_str(), "CLOSED" | "REFUSED" | "MALFORMED" | "KEEPALIVE");
+                        if agent_gone && self.current.is_some() && !self.agent_present() {
+                            self.emit(MtpEvent::now(MtpEventKind::Closed {
+                                code: None,
+                                reason: format!(
+                                    "the agent's MQTT connection ended ({})",
+                                    describe_event(&e)
+                                ),
+                            }));
+                            self.current = None;
+                        }
+                        self.on_presence();
+                    }
+                    None => return,
+                },
+                req = req_rx.recv() => match req {
+                    Some(r) => {
+                        self.waiting.push(r);
+                        self.on_presence();
+                    }
+                    None => return,
+                },
+            }
+        }
+    }
+}
+
+/// The built-in agent's MQTT set-up for one case: a fresh broker on 127.0.0.1, the
+/// Controller inside it, and the dial the agent uses.
+pub struct BuiltinMqtt {
+    pub relink: Relink,
+    pub case: CaseMqtt,
+    pub dial: crate::agent::run::MqttDial,
+}
+
+/// Starts a broker for one case of the built-in agent.
+pub async fn builtin(version: Version) -> Result<BuiltinMqtt, String> {
+    let broker = Broker::start("127.0.0.1:0")
+        .await
+        .map_err(|e| format!("cannot start the embedded MQTT broker on 127.0.0.1: {e}"))?;
+    let handle = broker.handle();
+    let script = Script {
+        credentials: Some((BUILTIN_CREDENTIALS.0.into(), BUILTIN_CREDENTIALS.1.into())),
+        ..Script::default()
+    };
+    handle.set_script(script.clone());
+    let mut cfg =
+        ControllerConfig::new(BUILTIN_CONTROLLER_TOPIC, Some(BUILTIN_AGENT_TOPIC), version);
+    cfg.client_id = BUILTIN_CONTROLLER_CLIENT_ID.into();
+    let (link, control) = handle.controller_link(cfg);
+    let relink = present(
+        link,
+        handle.clone(),
+        control.clone(),
+        BUILTIN_CONTROLLER_CLIENT_ID,
+    );
+    let dial = crate::agent::run::MqttDial {
+        broker: handle.addr().to_string(),
+        version,
+        agent_topic: BUILTIN_AGENT_TOPIC.into(),
+        controller_topic: BUILTIN_CONTROLLER_TOPIC.into(),
+        client_id: BUILTIN_AGENT_CLIENT_ID.into(),
+        credentials: Some((BUILTIN_CREDENTIALS.0.into(), BUILTIN_CREDENTIALS.1.into())),
+    };
+    let case = CaseMqtt::new(
+        version,
+        Some((handle, control)),
+        BUILTIN_CONTROLLER_CLIENT_ID,
+        BUILTIN_CONTROLLER_TOPIC,
+        (script, Some(BUILTIN_AGENT_TOPIC.into())),
+        Some(Arc::new(broker)),
+    );
+    Ok(BuiltinMqtt { relink, case, dial })
+}
+
+/// What an external agent's MQTT set-up keeps across cases.
+pub struct ExternalMqtt {
+    pub relink: Relink,
+    broker: Option<(Arc<Broker>, ControllerControl)>,
+    setup: crate::suite::profile::MqttSetup,
+    script: Script,
+}
+
+impl ExternalMqtt {
+    /// Starts the embedded broker on the profile's address with the Controller in it, or
+    /// prepares the Controller as a client of the profile's external broker.
+    pub async fn start(setup: &crate::suite::profile::MqttSetup) -> Result<ExternalMqtt, String> {
+        use crate::suite::profile::BrokerMode;
+        match setup.broker {
+            BrokerMode::Embedded => {
+                let broker = Broker::start(&setup.address).await.map_err(|e| {
+                    format!(
+                        "cannot start the embedded MQTT broker on {}: {e}",
+                        setup.address
+                    )
+                })?;
+                let handle = broker.handle();
+                let script = Script {
+                    credentials: setup.agent_credentials.as_ref().map(|c| c.pair()),
+                    ..Script::default()
+                };
+                handle.set_script(script.clone());
+                let mut cfg = ControllerConfig::new(
+                    &setup.controller_topic,
+                    setup.agent_topic.as_deref(),
+                    setup.version,
+                );
+                cfg.client_id = setup.client_id.clone();
+                let (link, control) = handle.controller_link(cfg);
+                let relink = present(link, handle, control.clone(), &setup.client_id);
+                Ok(ExternalMqtt {
+                    relink,
+                    broker: Some((Arc::new(broker), control)),
+                    setup: setup.clone(),
+                    script,
+                })
+            }
+            BrokerMode::External => Ok(ExternalMqtt {
+                relink: external_client(setup.clone()),
+                broker: None,
+                setup: setup.clone(),
+                script: Script::default(),
+            }),
+        }
+    }
+
+    /// The case's MQTT context, its broker log beginning now.
+    pub fn case(&self) -> CaseMqtt {
+        CaseMqtt::new(
+            self.setup.version,
+            self.broker.as_ref().map(|(b, c)| (b.handle(), c.clone())),
+            &self.setup.client_id,
+            &self.setup.controller_topic,
+            (self.script.clone(), self.setup.agent_topic.clone()),
+            None,
+        )
+    }
+
+    /// For reports.
+    pub fn describe(&self) -> String {
+        describe_setup(&self.setup)
+    }
+}
+
+/// For reports: over what.
+pub fn describe_setup(s: &crate::suite::profile::MqttSetup) -> String {
+    use crate::suite::profile::BrokerMode;
+    match s.broker {
+        BrokerMode::Embedded => format!(
+            "MQTT {} (embedded broker on {}; the agent connects)",
+            s.version, s.address
+        ),
+        BrokerMode::External => format!(
+            "MQTT {} (external broker {}; broker-control cases not applicable)",
+            s.version, s.address
+        ),
+    }
+}
+
+/// The Controller as a client of an external broker: each call connects (again) and
+/// subscribes to the Controller's Topic.
+fn external_client(setup: crate::suite::profile::MqttSetup) -> Relink {
+    Arc::new(move || {
+        let setup = setup.clone();
+        Box::pin(async move {
+            let mut cfg = ClientConfig::controller(
+                &setup.address,
+                setup.version,
+                &setup.client_id,
+                &setup.controller_topic,
+                setup.agent_topic.as_deref(),
+            );
+            cfg.credentials = setup.credentials.as_ref().map(|c| c.pair());
+            cfg.timeout = Duration::from_secs(10);
+            loop {
+                match mqtt::connect_with(cfg.clone()).await {
+                    Ok((link, _)) => return Ok(link),
+                    Err(e) if e.contains("refused the CONNECT") => return Err(e),
+                    Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
+                }
+            }
+        })
+    })
+}
+
+/// Sends a harmless GetSupportedProtocol and waits for its answer: the agent is reachable
+/// through the broker. Events read meanwhile are kept for the session, except the answer.
+pub async fn probe(
+    mut link: Link,
+    eut_id: &str,
+    controller_id: &str,
+    bound: Duration,
+) -> Result<Link, String> {
+    use crate::usp::{msg, pb};
+    let id = format!(
+        "uspcheck-probe-{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0)
+    );
+    let m = msg::request(
+        id.clone(),
+        pb::request::ReqType::GetSupportedProtocol(pb::GetSupportedProtocol {
+            controller_supported_protocol_versions: "1.3,1.4".into(),
+        }),
+    );
+    let bytes = record::encode(&record::no_session(eut_id, controller_id, &m));
+    let (_, _, tx, rx) = channels();
+    let deadline = tokio::time::Instant::now() + bound;
+    let mut next_send = tokio::time::Instant::now();
+    loop {
+        if tokio::time::Instant::now() >= next_send {
+            link.sender.record(bytes.clone());
+            next_send += Duration::from_secs(5);
+        }
+        let until = next_send.min(deadline);
+        match tokio::time::timeout_at(until, link.events.recv()).await {
+            Ok(Some(ev)) => {
+                let answered = match &ev.kind {
+                    MtpEventKind::Record(b) => record::decode(b)
+                        .ok()
+                        .and_then(|r| record::payload(&r).map(<[u8]>::to_vec))
+                        .and_then(|p| <pb::Msg as prost::Message>::decode(&p[..]).ok())
+                        .is_some_and(|m| msg::msg_id(&m) == id),
+                    MtpEventKind::Closed { reason, .. } => {
+                        return Err(format!("the MQTT Controller's link closed: {reason}"));
+                    }
+                    _ => false,
+                };
+                if answered {
+                    break;
+                }
+                let _ = tx.send(ev);
+            }
+            Ok(None) => return Err("the MQTT Controller's link ended".into()),
+            Err(_) if tokio::time::Instant::now() >= deadline => {
+                return Err(format!(
+                    "the agent did not answer a GetSupportedProtocol sent through the broker within {bound:?}"
+                ));
+            }
+            Err(_) => {}
+        }
+    }
+    // The rest of the link's events follow the ones read here.
+    let mut old = link.events;
+    let fwd = tx.clone();
+    tokio::spawn(async move {
+        while let Some(ev) = old.recv().await {
+            if fwd.send(ev).is_err() {
+                return;
+            }
+        }
+    });
+    link.events = rx;
+    Ok(link)
+}
+
+/// Why an MQTT step did not succeed.
+pub enum StepError {
+    /// The run cannot do what the step needs (an external broker).
+    NotApplicable(String),
+    /// The harness or the environment broke.
+    Error(String),
+    /// The agent broke a metric; `packet` is the one that did, when there is one.
+    Fail {
+        message: String,
+        expected: Option<String>,
+        actual: Option<String>,
+        packet: Option<Box<BrokerEvent>>,
+    },
+}
+
+fn fail(message: String, expected: Option<String>, actual: Option<String>) -> StepError {
+    StepError::Fail {
+        message,
+        expected,
+        actual,
+        packet: None,
+    }
+}
+
+/// The direction a packet kind is awaited in when a step does not say: what only the broker
+/// sends goes out, connection facts are `conn`, everything else comes in from the agent.
+fn default_dir(kind: &str) -> &'static str {
+    match kind {
+        "CONNACK" | "SUBACK" | "UNSUBACK" | "PINGRESP" => "out",
+        "ACCEPT" | "REFUSED" | "MALFORMED" | "KEEPALIVE" | "CLOSED" | "LISTEN" => "conn",
+        _ => "in",
+    }
+}
+
+fn dir_name(d: Dir) -> &'static str {
+    match d {
+        Dir::In => "in",
+        Dir::Out => "out",
+        Dir::Conn => "conn",
+    }
+}
+
+impl CaseMqtt {
+    fn embedded(&self, what: &str) -> Result<&BrokerHandle, StepError> {
+        self.broker.as_ref().ok_or_else(|| {
+            StepError::NotApplicable(format!(
+                "this case {what}, which needs uspcheck's embedded MQTT broker; the run goes \
+                 through an external broker"
+            ))
+        })
+    }
+
+    /// Carries out a `broker:` step.
+    pub fn broker_step(
+        &self,
+        b: &crate::suite::case::BrokerStep,
+        vars: &crate::suite::matcher::Vars,
+    ) -> Result<(), StepError> {
+        use crate::suite::case::Down;
+        let broker = self.embedded("scripts the MQTT broker")?;
+        let text = |t: &str| {
+            vars.interpolate(t)
+                .map_err(|e| StepError::Error(format!("a broker step value: {e}")))
+        };
+        if b.reset {
+            broker.set_script(self.base_script.clone());
+        }
+        let topics = match &b.subscribe_topics {
+            Some(t) => Some(t.iter().map(|x| text(x)).collect::<Result<Vec<_>, _>>()?),
+            None => None,
+        };
+        let info = b.response_information.as_deref().map(text).transpose()?;
+        let assigned = b.assigned_client_id.as_deref().map(text).transpose()?;
+        broker.update(|s| {
+            if let Some(t) = topics {
+                s.subscribe_topics = t;
+            }
+            if let Some(i) = info {
+                s.response_information = Some(i);
+            }
+            if let Some(a) = assigned {
+                s.assigned_client_id = Some(a);
+            }
+            if let Some(k) = b.server_keep_alive {
+                s.server_keep_alive = Some(k);
+            }
+            if let Some(c) = b.fail_subscriptions {
+                s.fail_all_subscriptions = Some(c);
+            }
+        });
+        if let Some(d) = b.down {
+            broker.go_down(match d {
+                Down::Connack => mqtt::Refusal::Connack(0x88),
+                Down::Close => mqtt::Refusal::Close,
+                Down::Unreachable => mqtt::Refusal::Unreachable,
+            });
+        }
+        if b.up {
+            broker.come_up();
+        }
+        if let Some(code) = b.disconnect {
+            let ctl = self.controller_client_id.clone();
+            let agents: Vec<String> = broker
+                .clients()
+                .into_iter()
+                .filter(|c| c.client_id != ctl && c.peer != "in-process")
+                .map(|c| c.client_id)
+                .collect();
+            let told: usize = agents.iter().map(|id| broker.disconnect(id, code)).sum();
+            if told == 0 {
+                return Err(StepError::Error(
+                    "the agent has no connection to the broker to disconnect".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Carries out a `controller:` step.
+    pub fn controller_step(
+        &self,
+        c: &crate::suite::case::ControllerStep,
+        vars: &crate::suite::matcher::Vars,
+    ) -> Result<(), StepError> {
+        self.embedded("changes how the Controller publishes")?;
+        let Some(control) = &self.control else {
+            return Err(StepError::Error("no embedded Controller".into()));
+        };
+        let text = |t: &str| {
+            vars.interpolate(t)
+                .map_err(|e| StepError::Error(format!("a controller step value: {e}")))
+        };
+        if c.reset {
+            control.set_content_type(Some(mqtt::CONTENT_TYPE));
+            control.set_agent_topic(self.base_agent_topic.as_deref());
+        }
+        if let Some(ct) = &c.content_type {
+            control.set_content_type(Some(&text(ct)?));
+        }
+        if let Some(t) = &c.topic {
+            let t = text(t)?;
+            if !mqtt::valid_topic(&t) {
+                return Err(StepError::Error(format!("{t:?} is not a Topic Name")));
+            }
+            control.set_agent_topic(Some(&t));
+        }
+        Ok(())
+    }
+
+    /// Whether `e` is in the stream an expectation names: the agent's, of its `kind`, in its
+    /// `dir` (see [`default_dir`]).
+    fn in_stream(&self, e: &BrokerEvent, expect: &Value) -> bool {
+        let kind = expect.get("kind").and_then(Value::as_str).unwrap_or("");
+        let dir = expect
+            .get("dir")
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| default_dir(kind));
+        self.is_agent(e) && e.kind == kind && dir_name(e.dir) == dir
+    }
+
+    /// The agent's packets since the case's steps began, on one line each (for failures).
+    fn seen_since(&self) -> String {
+        let Some(b) = &self.broker else {
+            return String::new();
+        };
+        let from = *lock(&self.await_from);
+        let seen: Vec<String> = b
+            .events_from(from)
+            .iter()
+            .filter(|e| self.is_agent(e))
+            .map(|e| format!("[{}] {} {}", e.seq, dir_name(e.dir), e.packet))
+            .collect();
+        let n = seen.len();
+        let shown: Vec<String> = seen.into_iter().skip(n.saturating_sub(12)).collect();
+        if shown.is_empty() {
+            "nothing from the agent".into()
+        } else {
+            shown.join("; ")
+        }
+    }
+
+    /// Waits for the agent's next unconsumed packet of the expectation's kind and judges it.
+    /// `deadline` bounds the wait; captures go into `vars`.
+    pub async fn await_packet(
+        &self,
+        expect: &Value,
+        vars: &mut crate::suite::matcher::Vars,
+        bound: Duration,
+    ) -> Result<BrokerEvent, StepError> {
+        use crate::suite::matcher;
+        let broker = self.embedded("inspects the agent's MQTT packets")?;
+        let from = *lock(&self.await_from);
+        let kind = expect.get("kind").and_then(Value::as_str).unwrap_or("");
+        let got = broker
+            .wait_for(from, bound, |e| {
+                self.in_stream(e, expect) && !self.is_consumed(e.seq)
+            })
+            .await;
+        let e = match got {
+            Ok(e) => e,
+            Err(_) => {
+                return Err(fail(
+                    format!("the agent sent no {kind} within {bound:?}"),
+                    Some(matcher::show(Some(expect))),
+                    Some(format!("broker log: {}", self.seen_since())),
+                ));
+            }
+        };
+        self.consume(e.seq);
+        matcher::check(expect, &packet_tree(&e), vars).map_err(|m| StepError::Fail {
+            message: format!(
+                "the agent's {kind} does not match at {} ({})",
+                m.at,
+                describe_event(&e)
+            ),
+            expected: Some(m.expected),
+            actual: Some(m.actual),
+            packet: Some(Box::new(e.clone())),
+        })?;
+        Ok(e)
+    }
+
+    /// Fails if a packet of the agent's matching `expect` arrives at or after `from`, until
+    /// `until`.
+    pub async fn expect_no_packet(
+        &self,
+        expect: &Value,
+        vars: &crate::suite::matcher::Vars,
+        from: Instant,
+        span: Duration,
+    ) -> Result<(), StepError> {
+        use crate::suite::matcher;
+        let broker = self.embedded("inspects the agent's MQTT packets")?;
+        let start = *lock(&self.await_from);
+        let kind = expect.get("kind").and_then(Value::as_str).unwrap_or("");
+        let got = broker
+            .wait_for(start, span, |e| {
+                e.at >= from
+                    && self.in_stream(e, expect)
+                    && matcher::matches(expect, &packet_tree(e), vars)
+            })
+            .await;
+        match got {
+            Err(_) => Ok(()),
+            Ok(e) => Err(StepError::Fail {
+                message: format!(
+                    "the agent sent a {kind} that must not be sent ({})",
+                    describe_event(&e)
+                ),
+                expected: Some(format!(
+                    "no {kind} matching {} for {span:?}",
+                    matcher::show(Some(expect))
+                )),
+                actual: Some(e.packet.clone()),
+                packet: Some(Box::new(e)),
+            }),
+        }
+    }
+}
