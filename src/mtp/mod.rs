@@ -8,6 +8,7 @@
 //! shape without any caller changing.
 
 pub mod mqtt;
+pub mod tls;
 pub mod uds;
 pub mod websocket;
 

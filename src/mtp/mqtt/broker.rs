@@ -10,6 +10,12 @@
 //!
 //! Every packet both ways, and every connection fact (accepted, refused, malformed, closed),
 //! becomes a [`BrokerEvent`] in one log that tests read from a cursor or wait on.
+//!
+//! Beside its TCP listener the broker can listen with TLS ([`BrokerHandle::listen_tls`];
+//! TP-469 11.3). There each connection's negotiated version and cipher are logged (`TLS`),
+//! a failed handshake too (`TLS_FAILED`: nothing older than TLS 1.2 is accepted, TR-369
+//! "Securing MTPs"), and a client that sends MQTT in plaintext to the TLS port is logged as
+//! `PLAINTEXT`, with its CONNECT decoded, and closed.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -26,6 +32,7 @@ use tokio::sync::{Notify, mpsc, watch};
 use super::describe::{self, Described};
 use super::wire::Packet;
 use super::{Version, session, topic_matches};
+use crate::mtp::tls::TlsInfo;
 
 /// Which way a packet went, or `Conn` for a fact about the connection itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -54,7 +61,8 @@ pub struct BrokerEvent {
     pub version: Option<Version>,
     pub dir: Dir,
     /// `CONNECT`, `PUBLISH`… for packets; `ACCEPT`, `REFUSED`, `MALFORMED`, `KEEPALIVE`,
-    /// `CLOSED`, `LISTEN` for connection facts.
+    /// `CLOSED`, `LISTEN`, and on the TLS listener `TLS`, `TLS_FAILED`, `PLAINTEXT`, for
+    /// connection facts.
     pub kind: String,
     /// The event on one line, for people.
     pub packet: String,
@@ -140,6 +148,8 @@ pub struct ClientInfo {
     pub version: Version,
     /// `127.0.0.1:41234`, or `in-process`.
     pub peer: String,
+    /// What the connection's TLS handshake negotiated; `None` for plain TCP.
+    pub tls: Option<TlsInfo>,
     /// Topic Filters with their granted QoS.
     pub subscriptions: Vec<(String, u8)>,
 }
@@ -173,6 +183,7 @@ struct Session {
     client_id: String,
     version: Version,
     peer: String,
+    tls: Option<TlsInfo>,
     tx: mpsc::UnboundedSender<ToConn>,
 }
 
@@ -192,6 +203,8 @@ struct State {
 
 pub(crate) struct Inner {
     addr: SocketAddr,
+    /// The TLS listener's address, once there is one.
+    tls_addr: Mutex<Option<SocketAddr>>,
     state: Mutex<State>,
     log: Mutex<Vec<BrokerEvent>>,
     watchers: Mutex<Vec<mpsc::UnboundedSender<BrokerEvent>>>,
@@ -228,6 +241,7 @@ impl Broker {
         let addr = listener.local_addr()?;
         let inner = Arc::new(Inner {
             addr,
+            tls_addr: Mutex::new(None),
             state: Mutex::new(State {
                 script: Script::default(),
                 sessions: BTreeMap::new(),
@@ -241,7 +255,7 @@ impl Broker {
             listening: watch::Sender::new(true),
             shutdown: watch::Sender::new(false),
         });
-        tokio::spawn(accept_loop(inner.clone(), listener));
+        spawn_accept_loop(&inner, listener, addr, None);
         Ok(Broker {
             handle: BrokerHandle(inner),
         })
@@ -279,15 +293,42 @@ fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     socket.listen(128)
 }
 
-async fn accept_loop(inner: Arc<Inner>, listener: TcpListener) {
+/// Starts accepting on one listener (plain TCP, or TLS with a server configuration) until
+/// the broker stops; while the broker is "unreachable" the listener is closed and bound
+/// again after. The task watches the broker's state from the moment of this call, so a
+/// change made before the task first runs is not missed.
+fn spawn_accept_loop(
+    inner: &Arc<Inner>,
+    listener: TcpListener,
+    addr: SocketAddr,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) {
+    let listening = inner.listening.subscribe();
+    let shutdown = inner.shutdown.subscribe();
+    tokio::spawn(accept_loop(
+        inner.clone(),
+        listener,
+        addr,
+        tls,
+        listening,
+        shutdown,
+    ));
+}
+
+async fn accept_loop(
+    inner: Arc<Inner>,
+    listener: TcpListener,
+    addr: SocketAddr,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    mut listening: watch::Receiver<bool>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     enum Next {
         Conn(tokio::net::TcpStream, SocketAddr),
         Listening(bool),
         Stop,
     }
     let mut listener = Some(listener);
-    let mut listening = inner.listening.subscribe();
-    let mut shutdown = inner.shutdown.subscribe();
     loop {
         let next = match &listener {
             Some(l) => tokio::select! {
@@ -309,7 +350,7 @@ async fn accept_loop(inner: Arc<Inner>, listener: TcpListener) {
         };
         match next {
             Next::Conn(tcp, peer) => {
-                tokio::spawn(session::serve(inner.clone(), tcp, peer));
+                tokio::spawn(session::serve(inner.clone(), tcp, peer, tls.clone()));
             }
             Next::Listening(false) if listener.is_some() => {
                 listener = None;
@@ -321,23 +362,17 @@ async fn accept_loop(inner: Arc<Inner>, listener: TcpListener) {
                     "stopped listening (broker down)".into(),
                 );
             }
-            Next::Listening(true) if listener.is_none() => match bind(inner.addr) {
+            Next::Listening(true) if listener.is_none() => match bind(addr) {
                 Ok(l) => {
                     listener = Some(l);
-                    inner.log_conn(
-                        0,
-                        "",
-                        None,
-                        "LISTEN",
-                        format!("listening again on {}", inner.addr),
-                    );
+                    inner.log_conn(0, "", None, "LISTEN", format!("listening again on {addr}"));
                 }
                 Err(e) => inner.log_conn(
                     0,
                     "",
                     None,
                     "LISTEN",
-                    format!("cannot listen on {} again: {e}", inner.addr),
+                    format!("cannot listen on {addr} again: {e}"),
                 ),
             },
             Next::Listening(_) => {}
@@ -375,6 +410,7 @@ impl Inner {
         client_id: &str,
         version: Version,
         peer: String,
+        tls: Option<TlsInfo>,
         tx: mpsc::UnboundedSender<ToConn>,
     ) {
         let mut s = lock(&self.state);
@@ -390,6 +426,7 @@ impl Inner {
                 client_id: client_id.into(),
                 version,
                 peer,
+                tls,
                 tx,
             },
         );
@@ -514,12 +551,27 @@ impl Inner {
         p: &Packet,
         extra: Option<(&str, Value)>,
     ) {
+        self.log_packet_with(conn, client_id, version, dir, p, extra.into_iter());
+    }
+
+    /// Logs a packet with any number of extra fields in its detail.
+    pub(crate) fn log_packet_with<'a>(
+        &self,
+        conn: u64,
+        client_id: &str,
+        version: Version,
+        dir: Dir,
+        p: &Packet,
+        extra: impl Iterator<Item = (&'a str, Value)>,
+    ) {
         let mut d = match p {
             Packet::V5(p) => describe::v5(p),
             Packet::V4(p) => describe::v4(p),
         };
-        if let (Some((k, v)), Value::Object(m)) = (extra, &mut d.detail) {
-            m.insert(k.into(), v);
+        if let Value::Object(m) = &mut d.detail {
+            for (k, v) in extra {
+                m.insert(k.into(), v);
+            }
         }
         self.log(conn, client_id, Some(version), dir, d);
     }
@@ -565,6 +617,37 @@ impl BrokerHandle {
     /// The address the broker listens on.
     pub fn addr(&self) -> SocketAddr {
         self.0.addr
+    }
+
+    /// Also listens with TLS on `addr` (`127.0.0.1:0` lets the OS pick a port), presenting
+    /// `config`'s certificate (see [`crate::pki::server_config`]: TLS 1.3 and 1.2 only).
+    /// Returns the address; the listener stops with the broker and, like the TCP one, while
+    /// the broker is down as [`Refusal::Unreachable`].
+    pub async fn listen_tls(
+        &self,
+        addr: &str,
+        config: Arc<rustls::ServerConfig>,
+    ) -> std::io::Result<SocketAddr> {
+        let want = tokio::net::lookup_host(addr).await?.next().ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "no address to bind")
+        })?;
+        let listener = bind(want)?;
+        let bound = listener.local_addr()?;
+        *lock(&self.0.tls_addr) = Some(bound);
+        self.0.log_conn(
+            0,
+            "",
+            None,
+            "LISTEN",
+            format!("listening with TLS on {bound}"),
+        );
+        spawn_accept_loop(&self.0, listener, bound, Some(config));
+        Ok(bound)
+    }
+
+    /// The TLS listener's address, when [`listen_tls`](Self::listen_tls) started one.
+    pub fn tls_addr(&self) -> Option<SocketAddr> {
+        *lock(&self.0.tls_addr)
     }
 
     /// The current script.
@@ -654,6 +737,7 @@ impl BrokerHandle {
                 client_id: x.client_id.clone(),
                 version: x.version,
                 peer: x.peer.clone(),
+                tls: x.tls.clone(),
                 subscriptions: s
                     .subs
                     .iter()
@@ -724,7 +808,7 @@ impl BrokerHandle {
         let conn = self.0.new_conn();
         let (tx, rx) = mpsc::unbounded_channel();
         self.0
-            .register(conn, client_id, version, IN_PROCESS.into(), tx);
+            .register(conn, client_id, version, IN_PROCESS.into(), None, tx);
         (conn, rx)
     }
 }

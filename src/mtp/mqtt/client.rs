@@ -4,6 +4,7 @@
 //! instead of silently reconnecting: retrying is the Endpoint's policy (R-MQTT.10,
 //! R-MQTT.33), not the transport's.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -26,6 +27,17 @@ pub(crate) struct Params {
     pub endpoint_id: Option<String>,
     /// Request Response Information = 1 (5.0; R-MQTT.12).
     pub request_response_info: bool,
+    /// TLS with this configuration; the broker's certificate is checked against `host`.
+    pub tls: Option<Arc<rustls::ClientConfig>>,
+}
+
+/// rumqttc's transport for the parameters: TLS through the given rustls configuration (its
+/// provider, its TLS 1.2+ versions, its trust anchors), or plain TCP.
+fn transport(p: &Params) -> rumqttc::Transport {
+    match &p.tls {
+        Some(c) => rumqttc::Transport::Tls(rumqttc::TlsConfiguration::Rustls(c.clone())),
+        None => rumqttc::Transport::Tcp,
+    }
 }
 
 /// What the client saw.
@@ -92,6 +104,7 @@ pub(crate) fn start(p: &Params) -> Result<(Cli, mpsc::UnboundedReceiver<CEvent>)
             }
             let mut o = c5::MqttOptions::new(p.client_id.clone(), p.host.clone(), p.port);
             o.set_keep_alive(p.keep_alive);
+            o.set_transport(transport(p));
             o.set_max_packet_size(Some(MAX_PACKET as u32));
             if let Some((u, pw)) = &p.credentials {
                 o.set_credentials(u.clone(), pw.clone());
@@ -112,6 +125,7 @@ pub(crate) fn start(p: &Params) -> Result<(Cli, mpsc::UnboundedReceiver<CEvent>)
                 return Err(format!("a keep alive of {:?} is below 1 s", p.keep_alive));
             }
             o.set_keep_alive(p.keep_alive);
+            o.set_transport(transport(p));
             o.set_max_packet_size(MAX_PACKET, MAX_PACKET);
             if let Some((u, pw)) = &p.credentials {
                 o.set_credentials(u.clone(), pw.clone());

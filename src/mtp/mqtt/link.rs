@@ -50,6 +50,9 @@ pub struct ClientConfig {
     pub prefer_learned: bool,
     /// Bound on CONNECT/CONNACK and SUBSCRIBE/SUBACK.
     pub timeout: Duration,
+    /// MQTT over TLS with this configuration (`Device.MQTT.Client.{i}.TransportProtocol`
+    /// `TLS`; see [`crate::pki::client_config`]); `None` is plain TCP (R-MQTT.3).
+    pub tls: Option<std::sync::Arc<rustls::ClientConfig>>,
 }
 
 impl ClientConfig {
@@ -77,6 +80,7 @@ impl ClientConfig {
             honour_connack: true,
             prefer_learned: true,
             timeout: Duration::from_secs(10),
+            tls: None,
         }
     }
 
@@ -178,6 +182,7 @@ pub async fn connect_with(cfg: ClientConfig) -> Result<(Link, ConnackInfo), Stri
         credentials: cfg.credentials.clone(),
         endpoint_id: cfg.endpoint_id.clone().filter(|_| v5),
         request_response_info: cfg.honour_connack && v5,
+        tls: cfg.tls.clone(),
     };
     let (cli, mut rx) = client::start(&params)?;
     let deadline = Instant::now() + cfg.timeout;

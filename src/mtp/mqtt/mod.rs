@@ -8,6 +8,10 @@
 //! - [`link`]: a plain MQTT client as a [`Link`](super::Link), for the reference agent and
 //!   for a Controller that tests through an external broker (mosquitto…).
 //!
+//! Each can run over TLS: the broker beside its TCP listener ([`BrokerHandle::listen_tls`]),
+//! the client link with [`ClientConfig::tls`] (TR-369 "Securing MTPs": TLS 1.2 or later;
+//! TP-469 11.3). Certificates and configurations come from [`crate::pki`].
+//!
 //! Topic rules shared by all of them live here: the 3.1.1 `/reply-to=` suffix (R-MQTT.24,
 //! R-MQTT.25), topic filter matching, and the USP content types (R-MQTT.27, R-MQTT.27a).
 
@@ -22,6 +26,8 @@ mod wire;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tls_tests;
 
 use serde::Serialize;
 

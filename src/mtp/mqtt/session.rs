@@ -2,6 +2,11 @@
 //! then packets both ways until either side ends it. Everything read or written is logged
 //! first; bytes that do not decode are logged in hex and end the connection (5.0: after
 //! DISCONNECT 0x81), never the broker.
+//!
+//! On the TLS listener the handshake comes first ([`secure`]): its outcome is logged (`TLS`
+//! with the version and cipher, or `TLS_FAILED`), and a client whose first byte is not a TLS
+//! handshake record is sending MQTT in plaintext: that is logged as `PLAINTEXT` with the
+//! CONNECT decoded, and the connection is closed (TP-469 11.3 metric 1).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -11,51 +16,90 @@ use bytes::{Bytes, BytesMut};
 use rumqttc::mqttbytes::{QoS, v4};
 use rumqttc::v5::mqttbytes::{QoS as V5QoS, v5};
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::broker::{Dir, Inner, Message, Refusal, Script, ToConn};
+use super::describe::Described;
 use super::wire::{self, Packet};
 use super::{MAX_PACKET, Version, codes, valid_filter, valid_topic};
+use crate::mtp::tls::{self, TlsInfo};
 
-/// Serves one TCP connection until it ends.
-pub(crate) async fn serve(inner: Arc<Inner>, tcp: TcpStream, peer: SocketAddr) {
+/// The read half of a connection, plain or TLS.
+type Rd = Box<dyn AsyncRead + Send + Unpin>;
+/// The write half of a connection, plain or TLS.
+type Wr = Box<dyn AsyncWrite + Send + Unpin>;
+
+/// Serves one TCP connection until it ends; with a TLS configuration, after a successful
+/// handshake only.
+pub(crate) async fn serve(
+    inner: Arc<Inner>,
+    tcp: TcpStream,
+    peer: SocketAddr,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) {
     let _ = tcp.set_nodelay(true);
     let conn = inner.new_conn();
-    let (rd, wr) = tcp.into_split();
-    let mut c = Conn {
-        inner,
-        conn,
-        peer,
-        client_id: String::new(),
-        version: None,
-        wr,
-        next_pkid: 0,
-        aliases: Default::default(),
-    };
-    c.inner.log_conn(
-        conn,
-        "",
-        None,
-        "ACCEPT",
-        format!("TCP connection from {peer}"),
-    );
-    let script = c.inner.script();
+    match tls {
+        None => inner.log_conn(
+            conn,
+            "",
+            None,
+            "ACCEPT",
+            format!("TCP connection from {peer}"),
+        ),
+        Some(_) => inner.log_conn_detail(
+            conn,
+            "",
+            None,
+            "ACCEPT",
+            json!({ "message": format!("TCP connection from {peer} to the TLS listener"), "listener": "tls" }),
+        ),
+    }
+    let script = inner.script();
     if script.down == Some(Refusal::Close) {
-        c.inner.log_conn(
+        inner.log_conn(
             conn,
             "",
             None,
             "REFUSED",
             "broker down: the TCP connection is closed at once".into(),
         );
-        let _ = c.wr.shutdown().await;
+        let mut tcp = tcp;
+        let _ = tcp.shutdown().await;
         return;
     }
-    let mut shutdown = c.inner.shutdown.subscribe();
+    let mut shutdown = inner.shutdown.subscribe();
+    let (rd, wr, tls): (Rd, Wr, Option<TlsInfo>) = match tls {
+        None => {
+            let (rd, wr) = tcp.into_split();
+            (Box::new(rd), Box::new(wr), None)
+        }
+        Some(config) => {
+            let secured = tokio::select! {
+                s = secure(&inner, conn, tcp, peer, config, script.connect_wait) => s,
+                _ = shutdown.changed() => return,
+            };
+            let Some((stream, info)) = secured else {
+                return;
+            };
+            let (rd, wr) = tokio::io::split(stream);
+            (Box::new(rd), Box::new(wr), Some(info))
+        }
+    };
+    let mut c = Conn {
+        inner,
+        conn,
+        peer,
+        client_id: String::new(),
+        version: None,
+        tls,
+        wr,
+        next_pkid: 0,
+        aliases: Default::default(),
+    };
     let mut buf = BytesMut::with_capacity(4096);
     let mut rd = rd;
     let first = tokio::select! {
@@ -78,8 +122,14 @@ pub(crate) async fn serve(inner: Arc<Inner>, tcp: TcpStream, peer: SocketAddr) {
         return;
     };
     let (tx, rx) = mpsc::unbounded_channel();
-    c.inner
-        .register(conn, &c.client_id, version, peer.to_string(), tx);
+    c.inner.register(
+        conn,
+        &c.client_id,
+        version,
+        peer.to_string(),
+        c.tls.clone(),
+        tx,
+    );
     let effective = match (version, script.server_keep_alive) {
         (Version::V5, Some(k)) => k,
         _ => keep_alive,
@@ -91,11 +141,154 @@ pub(crate) async fn serve(inner: Arc<Inner>, tcp: TcpStream, peer: SocketAddr) {
     let _ = c.wr.shutdown().await;
 }
 
+/// The TLS listener's side of a new connection: tells a TLS ClientHello from plaintext by
+/// the first byte, runs the handshake, and logs what happened. `None` when the connection
+/// is over (plaintext, a failed handshake, silence for `wait`).
+async fn secure(
+    inner: &Inner,
+    conn: u64,
+    tcp: TcpStream,
+    peer: SocketAddr,
+    config: Arc<rustls::ServerConfig>,
+    wait: Duration,
+) -> Option<(tls::BoxStream, TlsInfo)> {
+    let closed = |why: String| inner.log_conn(conn, "", None, "CLOSED", why);
+    let mut first = [0u8; 1];
+    match tokio::time::timeout(wait, tcp.peek(&mut first)).await {
+        Err(_) => {
+            closed(format!("no TLS ClientHello within {wait:?}"));
+            return None;
+        }
+        Ok(Err(e)) => {
+            closed(format!("read failed: {e}"));
+            return None;
+        }
+        Ok(Ok(0)) => {
+            closed("the client closed the TCP connection before any TLS ClientHello".into());
+            return None;
+        }
+        Ok(Ok(_)) if !tls::looks_like_tls(first[0]) => {
+            plaintext(inner, conn, tcp, peer, wait).await;
+            return None;
+        }
+        Ok(Ok(_)) => {}
+    }
+    match tokio::time::timeout(wait, tls::accept(tcp, config)).await {
+        Ok(Ok((stream, info))) => {
+            let detail = serde_json::to_value(&info).unwrap_or_default();
+            inner.log(
+                conn,
+                "",
+                None,
+                Dir::Conn,
+                Described {
+                    kind: "TLS",
+                    detail,
+                },
+            );
+            Some((stream, info))
+        }
+        Ok(Err(e)) => {
+            inner.log_conn(
+                conn,
+                "",
+                None,
+                "TLS_FAILED",
+                format!("TLS handshake failed: {e}"),
+            );
+            None
+        }
+        Err(_) => {
+            inner.log_conn(
+                conn,
+                "",
+                None,
+                "TLS_FAILED",
+                format!("the TLS handshake did not finish within {wait:?}"),
+            );
+            None
+        }
+    }
+}
+
+/// How many of a plaintext client's bytes the log keeps.
+const PLAINTEXT_KEPT: usize = 4096;
+
+/// A client sent something other than a TLS handshake to the TLS listener: reads what it
+/// sends (up to one whole packet, at most `wait`), logs it as `PLAINTEXT` with the CONNECT
+/// decoded when it is one, and closes the connection without answering.
+async fn plaintext(inner: &Inner, conn: u64, tcp: TcpStream, peer: SocketAddr, wait: Duration) {
+    let (mut rd, mut wr) = tcp.into_split();
+    let mut buf = BytesMut::with_capacity(1024);
+    let deadline = Instant::now() + wait;
+    let frame = loop {
+        match wire::next_frame(&mut buf) {
+            Ok(Some(f)) => break Some(f),
+            Ok(None) if buf.len() < PLAINTEXT_KEPT => {}
+            _ => break None,
+        }
+        match tokio::time::timeout_at(deadline, rd.read_buf(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => {}
+            _ => break None,
+        }
+    };
+    let bytes = frame.as_deref().unwrap_or(&buf[..]);
+    let kept = &bytes[..bytes.len().min(PLAINTEXT_KEPT)];
+    let decoded = frame.as_ref().and_then(|f| {
+        let v = wire::connect_version(f).ok()?;
+        Some((v, wire::decode(v, f).ok()?))
+    });
+    let mut detail = json!({
+        "bytes_hex": hex::encode(kept),
+        "len": bytes.len(),
+        "peer": peer.to_string(),
+    });
+    let (client_id, version) = match &decoded {
+        Some((v, p)) => {
+            let d = match p {
+                Packet::V5(p) => super::describe::v5(p),
+                Packet::V4(p) => super::describe::v4(p),
+            };
+            let id = match p {
+                Packet::V5(rumqttc::v5::mqttbytes::v5::Packet::Connect(c, ..)) => {
+                    c.client_id.clone()
+                }
+                Packet::V4(v4::Packet::Connect(c)) => c.client_id.clone(),
+                _ => String::new(),
+            };
+            detail["message"] = json!(format!(
+                "plaintext MQTT {} {} (ClientId {id:?}) sent to the TLS listener; the connection is closed unanswered",
+                v.label(),
+                d.kind
+            ));
+            detail["packet"] = json!(d.kind);
+            detail["fields"] = d.detail;
+            (id, Some(*v))
+        }
+        None => {
+            detail["message"] = json!(format!(
+                "{} bytes that are not a TLS handshake sent to the TLS listener (first byte {:#04x}); the connection is closed unanswered",
+                bytes.len(),
+                bytes.first().copied().unwrap_or_default()
+            ));
+            (String::new(), None)
+        }
+    };
+    inner.log(
+        conn,
+        &client_id,
+        version,
+        Dir::Conn,
+        Described {
+            kind: "PLAINTEXT",
+            detail,
+        },
+    );
+    let _ = wr.shutdown().await;
+}
+
 /// Reads until one whole packet is buffered. The error carries a message and the bytes.
-async fn first_frame(
-    rd: &mut OwnedReadHalf,
-    buf: &mut BytesMut,
-) -> Result<Bytes, (String, Vec<u8>)> {
+async fn first_frame(rd: &mut Rd, buf: &mut BytesMut) -> Result<Bytes, (String, Vec<u8>)> {
     loop {
         match wire::next_frame(buf) {
             Ok(Some(f)) => return Ok(f),
@@ -127,7 +320,9 @@ struct Conn {
     peer: SocketAddr,
     client_id: String,
     version: Option<Version>,
-    wr: OwnedWriteHalf,
+    /// What the TLS handshake negotiated; `None` on the plain TCP listener.
+    tls: Option<TlsInfo>,
+    wr: Wr,
     next_pkid: u16,
     /// 5.0 Topic Aliases the client set.
     aliases: std::collections::HashMap<u16, String>,
@@ -242,13 +437,16 @@ impl Conn {
             _ => return None,
         };
         self.client_id = client_id.clone();
-        self.inner.log_packet(
+        let tls = self.tls.as_ref().map(|t| ("tls", json!(t)));
+        self.inner.log_packet_with(
             self.conn,
             &client_id,
             version,
             Dir::In,
             &packet,
-            Some(("peer", json!(self.peer.to_string()))),
+            [("peer", json!(self.peer.to_string()))]
+                .into_iter()
+                .chain(tls),
         );
         let mut refuse: Option<u8> = match script.down {
             Some(Refusal::Connack(code)) => Some(code),
@@ -332,7 +530,7 @@ impl Conn {
 
     async fn run(
         &mut self,
-        mut rd: OwnedReadHalf,
+        mut rd: Rd,
         mut buf: BytesMut,
         mut rx: mpsc::UnboundedReceiver<ToConn>,
         mut shutdown: tokio::sync::watch::Receiver<bool>,
