@@ -1,15 +1,19 @@
 //! Every TP-469 case is proven twice: it passes against the reference agent, and it fails
 //! against the reference agent with the fault its file names. A case that cannot be made to
-//! fail is not a test. Each trial gets its own agent on its own port, so they run in parallel.
+//! fail is not a test. Each trial gets its own agent on its own port (and, over MQTT, its
+//! own embedded broker), so they run in parallel. MTP-independent cases pass over WebSocket,
+//! UDS and MQTT 5.0 and 3.1.1; the MQTT cases (section 11) over MQTT.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use uspcheck::agent::Fault;
+use uspcheck::mtp::mqtt::Version;
 use uspcheck::report::Verdict;
 use uspcheck::run::target::BuiltinMtp;
 use uspcheck::run::{Target, run_one};
+use uspcheck::suite::case::MtpNeed;
 use uspcheck::suite::{self, Case};
 
 fn main() {
@@ -32,16 +36,30 @@ fn main() {
     );
     let mut trials = Vec::new();
     for case in cases.into_iter().map(Arc::new) {
-        let (c, r) = (case.clone(), rt.clone());
-        trials.push(Trial::test(format!("{}::passes", case.id), move || {
-            expect(&c, &r, vec![], BuiltinMtp::WebSocket, Verdict::Pass)
-        }));
-        // The UDS MTP carries the same cases (an extended suite: TP-469 has no UDS section).
-        let (c, r) = (case.clone(), rt.clone());
-        trials.push(Trial::test(
-            format!("{}::passes_over_uds", case.id),
-            move || expect(&c, &r, vec![], BuiltinMtp::Uds, Verdict::Pass),
-        ));
+        let mqtt_only = case.mtp == MtpNeed::Mqtt;
+        // Where the case is proven: MTP-independent cases over WebSocket, UDS and MQTT (both
+        // versions); MQTT cases over MQTT 5.0 and, unless 5.0-only, 3.1.1.
+        let mut passes: Vec<(&str, BuiltinMtp)> = Vec::new();
+        if !mqtt_only {
+            passes.push(("passes", BuiltinMtp::WebSocket));
+            // The UDS MTP carries the same cases (an extended suite: TP-469 has no UDS section).
+            passes.push(("passes_over_uds", BuiltinMtp::Uds));
+        }
+        passes.push(("passes_over_mqtt", BuiltinMtp::Mqtt(Version::V5)));
+        if !case.features.contains(&36) {
+            passes.push(("passes_over_mqtt311", BuiltinMtp::Mqtt(Version::V311)));
+        }
+        for (label, mtp) in passes {
+            let (c, r) = (case.clone(), rt.clone());
+            trials.push(Trial::test(format!("{}::{label}", case.id), move || {
+                expect(&c, &r, vec![], mtp, Verdict::Pass)
+            }));
+        }
+        let fails_over = if mqtt_only {
+            BuiltinMtp::Mqtt(Version::V5)
+        } else {
+            BuiltinMtp::WebSocket
+        };
         let (c, r) = (case.clone(), rt.clone());
         let fault_name = case.fault.clone().unwrap_or_default();
         trials.push(Trial::test(
@@ -53,7 +71,7 @@ fn main() {
                         c.file, c.fault
                     ))
                 })?;
-                expect(&c, &r, vec![fault], BuiltinMtp::WebSocket, Verdict::Fail)
+                expect(&c, &r, vec![fault], fails_over, Verdict::Fail)
             },
         ));
     }
