@@ -294,6 +294,45 @@ fn write(dir: &Path, file: &str, text: &str) -> Result<PathBuf, String> {
     Ok(path)
 }
 
+/// The run's certificates: one CA per process, made on first use, and what the embedded
+/// servers and the reference agent need from it. Every embedded broker and server of the run
+/// presents the same certificate, so an external agent installs the CA once per run.
+pub struct RunPki {
+    pub ca: Ca,
+    /// The embedded servers' certificate ([`LOCAL_NAMES`]).
+    pub server: Identity,
+    /// A server configuration with it; client certificates from the CA are asked for but
+    /// not required (agents may authenticate with a User Name and Password, R-MQTT.7).
+    pub server_config: Arc<rustls::ServerConfig>,
+    /// What the reference agent trusts: the CA only (R-MTP.1, R-SEC.4a).
+    pub agent_trust: Arc<rustls::ClientConfig>,
+}
+
+impl std::fmt::Debug for RunPki {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunPki").field("ca", &self.ca).finish()
+    }
+}
+
+/// The run's certificates (see [`RunPki`]); made once, on first use.
+pub fn run_pki() -> Result<&'static RunPki, String> {
+    static PKI: std::sync::OnceLock<Result<RunPki, String>> = std::sync::OnceLock::new();
+    PKI.get_or_init(|| {
+        let ca = Ca::new("uspcheck run CA")?;
+        let server = ca.local_server()?;
+        let server_config = server_config(&server, &ca, ClientAuth::Optional)?;
+        let agent_trust = client_config(&ca, None)?;
+        Ok(RunPki {
+            ca,
+            server,
+            server_config,
+            agent_trust,
+        })
+    })
+    .as_ref()
+    .map_err(Clone::clone)
+}
+
 /// Whether and how a server asks its clients for certificates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClientAuth {

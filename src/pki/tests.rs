@@ -222,3 +222,13 @@ fn pem_files_round_trip_into_a_trust_store() {
     assert!(roots_from_pem("not pem").is_err());
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test]
+async fn the_run_pki_is_made_once_and_its_agent_trusts_its_servers() {
+    let a = run_pki().unwrap();
+    let b = run_pki().unwrap();
+    assert!(std::ptr::eq(a, b));
+    let (c, s) = handshake(a.server_config.clone(), a.agent_trust.clone(), "127.0.0.1").await;
+    assert_eq!(c, Ok(rustls::ProtocolVersion::TLSv1_3));
+    assert_eq!(s, Ok(None));
+}

@@ -137,7 +137,11 @@ pub async fn run_one(case: &Case, target: &Target) -> CaseOutcome {
         secondary: target.parallel(),
         mqtt: guard.mqtt(),
     };
-    let ended = exec::run_case(case, &mut session, profile_vars(target), env).await;
+    let mut vars = profile_vars(target);
+    if let Some(m) = guard.mqtt() {
+        m.add_vars(&mut vars);
+    }
+    let ended = exec::run_case(case, &mut session, vars, env).await;
     let start = session.start();
     let mut log: Vec<LogLine> = session.log().iter().map(|e| log_line(e, start)).collect();
     // The broker's packet log joins the case's wire log, in time order.

@@ -138,6 +138,14 @@ impl CaseMqtt {
             .collect()
     }
 
+    /// The case's MQTT variables: `mqtt.tls_port`, the port of the embedded broker's TLS
+    /// listener (TP-469 11.3 points the agent's `BrokerPort` at it).
+    pub fn add_vars(&self, vars: &mut crate::suite::matcher::Vars) {
+        if let Some(a) = self.broker.as_ref().and_then(BrokerHandle::tls_addr) {
+            vars.set("mqtt.tls_port", a.port().to_string());
+        }
+    }
+
     /// The case's part of the broker log as wire-log lines, timed from `start`.
     pub fn log_lines(&self, start: Instant) -> Vec<LogLine> {
         let Some(b) = &self.broker else {
@@ -542,6 +550,12 @@ pub async fn builtin(version: Version) -> Result<BuiltinMqtt, String> {
         ..Script::default()
     };
     handle.set_script(script.clone());
+    // Beside TCP, TLS with the run's certificates (TP-469 11.3), which the agent trusts.
+    let pki = crate::pki::run_pki()?;
+    handle
+        .listen_tls("127.0.0.1:0", pki.server_config.clone())
+        .await
+        .map_err(|e| format!("cannot start the embedded MQTT broker's TLS listener: {e}"))?;
     let mut cfg =
         ControllerConfig::new(BUILTIN_CONTROLLER_TOPIC, Some(BUILTIN_AGENT_TOPIC), version);
     cfg.client_id = BUILTIN_CONTROLLER_CLIENT_ID.into();
@@ -783,7 +797,8 @@ fn fail(message: String, expected: Option<String>, actual: Option<String>) -> St
 fn default_dir(kind: &str) -> &'static str {
     match kind {
         "CONNACK" | "SUBACK" | "UNSUBACK" | "PINGRESP" => "out",
-        "ACCEPT" | "REFUSED" | "MALFORMED" | "KEEPALIVE" | "CLOSED" | "LISTEN" => "conn",
+        "ACCEPT" | "REFUSED" | "MALFORMED" | "KEEPALIVE" | "CLOSED" | "LISTEN" | "TLS"
+        | "TLS_FAILED" | "PLAINTEXT" => "conn",
         _ => "in",
     }
 }

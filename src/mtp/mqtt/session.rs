@@ -175,7 +175,11 @@ async fn secure(
     }
     match tokio::time::timeout(wait, tls::accept(tcp, config)).await {
         Ok(Ok((stream, info))) => {
-            let detail = serde_json::to_value(&info).unwrap_or_default();
+            // `tls` as on the CONNECT that follows, so a case matches both the same way.
+            let detail = json!({
+                "message": format!("{} with {peer}", info.label()),
+                "tls": info,
+            });
             inner.log(
                 conn,
                 "",
@@ -224,7 +228,9 @@ async fn plaintext(inner: &Inner, conn: u64, tcp: TcpStream, peer: SocketAddr, w
     let frame = loop {
         match wire::next_frame(&mut buf) {
             Ok(Some(f)) => break Some(f),
-            Ok(None) if buf.len() < PLAINTEXT_KEPT => {}
+            // Only a CONNECT (0x10) is worth waiting for whole; other bytes are shown as
+            // they came.
+            Ok(None) if buf.first().is_none_or(|b| *b == 0x10) && buf.len() < PLAINTEXT_KEPT => {}
             _ => break None,
         }
         match tokio::time::timeout_at(deadline, rd.read_buf(&mut buf)).await {

@@ -109,18 +109,18 @@ async fn agent_over_tls(
     };
     let hs = event(&b, "TLS event", |e| e.kind == "TLS").await;
     assert_eq!(hs.dir, Dir::Conn);
-    assert_eq!(hs.detail["version"], expect, "{hs:#?}");
+    assert_eq!(hs.detail["tls"]["version"], expect, "{hs:#?}");
     assert!(
-        hs.detail["cipher"]
+        hs.detail["tls"]["cipher"]
             .as_str()
             .is_some_and(|c| c.starts_with("TLS"))
     );
     assert_eq!(
-        hs.detail["peer_certificate"]["endpoint_ids"],
+        hs.detail["tls"]["peer_certificate"]["endpoint_ids"],
         serde_json::json!([AGENT_EID])
     );
     assert!(
-        hs.packet.contains(&format!("version={expect:?}")),
+        hs.packet.contains(&format!("TLS {expect} TLS")),
         "{}",
         hs.packet
     );
@@ -349,8 +349,11 @@ async fn the_dial_helper_speaks_mqtt_over_tls_to_the_broker() {
     .unwrap();
     assert_eq!(wire::packet_type(&frame), 2, "a CONNACK");
     let hs = event(&b, "TLS", |e| e.kind == "TLS").await;
-    assert_eq!(hs.detail["sni"], "localhost");
-    assert_eq!(hs.detail["peer_certificate"], serde_json::Value::Null);
+    assert_eq!(hs.detail["tls"]["sni"], "localhost");
+    assert_eq!(
+        hs.detail["tls"]["peer_certificate"],
+        serde_json::Value::Null
+    );
 }
 
 #[tokio::test]
