@@ -360,6 +360,10 @@ impl Dm {
 
     /// The current value of parameter `p` of `node` (stored or computed).
     pub fn value(&self, node: &Node, p: &ParamDef) -> String {
+        if p.syntax == Syntax::Secured {
+            // TR-106: a secured parameter reads as an empty string whatever it holds.
+            return String::new();
+        }
         match p.source {
             Source::Stored => node.get(p.name).to_string(),
             Source::UpTime => self

@@ -60,6 +60,8 @@ pub enum Syntax {
     /// Each list item is `<Parameter Path>=<value>` (`Subscription.TriggerConfigSettings`),
     /// at most 16 items.
     ConfigSettings,
+    /// TR-106 `secured` (`Device.MQTT.Client.{i}.Password`): writable, but read as "".
+    Secured,
 }
 
 /// One parameter (or command input argument) definition.

@@ -462,6 +462,7 @@ fn get_parameters_objects_and_errors() {
             "Device.LocalAgent.Controller.1.",
             "Device.LocalAgent.Controller.1.MTP.1.",
             "Device.LocalAgent.Controller.1.MTP.1.WebSocket.",
+            "Device.LocalAgent.Controller.1.MTP.1.MQTT.",
         ]
     );
     let out = call(

@@ -3,8 +3,12 @@
 //! with MTP and BootParameter, Subscription, Request, ControllerTrust.Role), the commands
 //! Reboot(), ScheduleTimer(), SendOnBoardRequest(), Request.{i}.Cancel() and
 //! IP.Diagnostics.TraceRoute() (simulated), and the Boot! and LocalAgent.Periodic! events.
-//! Only what TP-469 section 1 exercises is here, so that unsupported features are honestly
-//! absent from GetSupportedDM rather than present and broken.
+//! Device.MQTT. (Capabilities, Client.{i}. with Stats and Subscription.{i}.) and the MQTT
+//! objects of LocalAgent.MTP.{i}. and LocalAgent.Controller.{i}.MTP.{i}. cover the MQTT
+//! profiles TP-469 11.1 names (MQTTClientCon:1, MQTTClientSubscribe:1, MQTTAgent:1,
+//! MQTTController:1 as MQTTController:2, its 2.16+ replacement; R-MQTT.4).
+//! Only what TP-469 exercises is here, so that unsupported features are honestly absent from
+//! GetSupportedDM rather than present and broken.
 
 use std::sync::LazyLock;
 
@@ -90,7 +94,7 @@ fn device() -> ObjDef {
     )];
     ObjDef {
         params: vec![param("RootDataModelVersion", Str, RO).default("2.19")],
-        objects: vec![device_info(), local_agent(), ip()],
+        objects: vec![device_info(), local_agent(), ip(), mqtt()],
         commands: vec![reboot, timer],
         events: vec![EventDef {
             name: "Boot!",
@@ -185,6 +189,7 @@ fn local_agent() -> ObjDef {
     ObjDef {
         params: vec![
             param("EndpointID", Str, RO),
+            param("AdvertisedDeviceSubtypes", List, RW),
             param("SoftwareVersion", Str, RO).len(0, 64),
             param("UpTime", UInt, RO).source(Source::UpTime),
             param("SupportedProtocols", List, RO)
@@ -223,18 +228,29 @@ fn mtp() -> ObjDef {
                 .default("WebSocket"),
             param("EnableMDNS", Bool, RW).default("true"),
         ],
-        objects: vec![ObjDef {
-            params: vec![
-                param("Interfaces", List, RW),
-                param("Port", UInt, RW).range(1, 65535).default("8443"),
-                param("Path", Str, RW),
-                param("EnableEncryption", Bool, RW).default("true"),
-                param("KeepAliveInterval", UInt, RW)
-                    .range(1, u32::MAX as i64)
-                    .default("60"),
-            ],
-            ..obj("WebSocket")
-        }],
+        objects: vec![
+            ObjDef {
+                params: vec![
+                    param("Interfaces", List, RW),
+                    param("Port", UInt, RW).range(1, 65535).default("8443"),
+                    param("Path", Str, RW),
+                    param("EnableEncryption", Bool, RW).default("true"),
+                    param("KeepAliveInterval", UInt, RW)
+                        .range(1, u32::MAX as i64)
+                        .default("60"),
+                ],
+                ..obj("WebSocket")
+            },
+            ObjDef {
+                // MQTTAgent:1. Reference points at the Device.MQTT.Client.{i}. the MTP uses.
+                params: vec![
+                    param("Reference", Str, RW),
+                    param("ResponseTopicConfigured", Str, RW).len(0, 65535),
+                    param("ResponseTopicDiscovered", Str, RO).len(0, 65535),
+                ],
+                ..obj("MQTT")
+            },
+        ],
         ..table("MTP", true, vec![key(&["Alias"], false)])
     }
 }
@@ -248,18 +264,29 @@ fn controller() -> ObjDef {
                 .enums(PROTOCOLS)
                 .default("WebSocket"),
         ],
-        objects: vec![ObjDef {
-            params: vec![
-                param("Host", Str, RW).len(0, 256),
-                param("Port", UInt, RW).range(1, 65535).default("443"),
-                param("Path", Str, RW),
-                param("EnableEncryption", Bool, RW).default("true"),
-                param("KeepAliveInterval", UInt, RW)
-                    .range(1, u32::MAX as i64)
-                    .default("60"),
-            ],
-            ..obj("WebSocket")
-        }],
+        objects: vec![
+            ObjDef {
+                params: vec![
+                    param("Host", Str, RW).len(0, 256),
+                    param("Port", UInt, RW).range(1, 65535).default("443"),
+                    param("Path", Str, RW),
+                    param("EnableEncryption", Bool, RW).default("true"),
+                    param("KeepAliveInterval", UInt, RW)
+                        .range(1, u32::MAX as i64)
+                        .default("60"),
+                ],
+                ..obj("WebSocket")
+            },
+            ObjDef {
+                // MQTTController:2 (TP-469 11.1 names MQTTController:1, deleted in TR-181 2.18
+                // along with its Reference; AgentMTPReference replaces it).
+                params: vec![
+                    param("Topic", Str, RW).len(0, 65535),
+                    param("AgentMTPReference", Str, RW),
+                ],
+                ..obj("MQTT")
+            },
+        ],
         ..table(
             "MTP",
             true,
@@ -400,6 +427,117 @@ fn controller_trust() -> ObjDef {
         ],
         objects: vec![role],
         ..obj("ControllerTrust")
+    }
+}
+
+/// `Device.MQTT.`: the MQTT client the agent's MQTT MTP uses (MQTTClientCon:1,
+/// MQTTClientSubscribe:1). The values are read at each connection (R-MQTT.7, R-MQTT.8,
+/// R-MQTT.10, R-MQTT.14); Subscription changes act at once (R-MQTT.15, R-MQTT.34).
+fn mqtt() -> ObjDef {
+    let capabilities = ObjDef {
+        params: vec![
+            param("ProtocolVersionsSupported", List, RO)
+                .enums(&["3.1", "3.1.1", "5.0"])
+                .default("3.1.1,5.0"),
+            param("TransportProtocolSupported", List, RO)
+                .enums(&["TCP/IP", "TLS", "WebSocket", "WebSocketTLS"])
+                .default("TCP/IP"),
+        ],
+        ..obj("Capabilities")
+    };
+    let stats = ObjDef {
+        params: vec![
+            param("BrokerConnectionEstablished", DateTime, RO).default("0001-01-01T00:00:00Z"),
+            param("MQTTMessagesSent", UInt, RO).default("0"),
+            param("MQTTMessagesReceived", UInt, RO).default("0"),
+            param("ConnectionErrors", UInt, RO).default("0"),
+        ],
+        ..obj("Stats")
+    };
+    let subscription = ObjDef {
+        params: vec![
+            alias(),
+            param("Enable", Bool, RW).default("false"),
+            param("Status", Str, RO)
+                .enums(&[
+                    "Unsubscribed",
+                    "Subscribed",
+                    "Subscribing",
+                    "Unsubscribing",
+                    "Error",
+                ])
+                .default("Unsubscribed"),
+            param("Topic", Str, RW).len(0, 65535),
+            param("QoS", UInt, RW).range(0, 2).default("1"),
+        ],
+        ..table(
+            "Subscription",
+            true,
+            vec![key(&["Alias"], false), key(&["Topic"], true)],
+        )
+    };
+    let client = ObjDef {
+        params: vec![
+            alias(),
+            param("Name", Str, RW).len(0, 64),
+            param("Enable", Bool, RW).default("false"),
+            param("Status", Str, RO)
+                .enums(&[
+                    "Disabled",
+                    "Connecting",
+                    "Connected",
+                    "Error_Misconfigured",
+                    "Error_BrokerUnreachable",
+                    "Error",
+                ])
+                .default("Disabled"),
+            // Only the versions the agent speaks (enumerationRef to the Capabilities).
+            param("ProtocolVersion", Str, RW)
+                .enums(&["3.1.1", "5.0"])
+                .default("5.0"),
+            param("BrokerAddress", Str, RW).len(0, 256),
+            param("BrokerPort", UInt, RW)
+                .range(1, 65535)
+                .default("1883"),
+            param("TransportProtocol", Str, RW)
+                .enums(&["TCP/IP"])
+                .default("TCP/IP"),
+            param("CleanSession", Bool, RW).default("true"),
+            param("CleanStart", Bool, RW).default("true"),
+            param("KeepAliveTime", UInt, RW)
+                .range(0, 65535)
+                .default("60"),
+            param("ClientID", Str, RW).len(0, 65535),
+            param("Username", Str, RW).len(0, 256),
+            param("Password", Str, RW)
+                .len(0, 256)
+                .syntax(Syntax::Secured),
+            param("MessageRetryTime", UInt, RW)
+                .range(1, u32::MAX as i64)
+                .default("5"),
+            param("ConnectRetryTime", UInt, RW)
+                .range(1, u32::MAX as i64)
+                .default("5"),
+            param("ConnectRetryIntervalMultiplier", UInt, RW)
+                .range(1000, 65535)
+                .default("2000"),
+            param("ConnectRetryMaxInterval", UInt, RW)
+                .range(1, u32::MAX as i64)
+                .default("30720"),
+            param("ResponseInformation", Str, RO).len(0, 65535),
+            count("SubscriptionNumberOfEntries", "Subscription"),
+        ],
+        objects: vec![stats, subscription],
+        ..table(
+            "Client",
+            true,
+            vec![key(&["Alias"], false), key(&["Name"], false)],
+        )
+    };
+    ObjDef {
+        params: vec![count("ClientNumberOfEntries", "Client")],
+        objects: vec![capabilities, client],
+        ..obj("MQTT")
     }
 }
 

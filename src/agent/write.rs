@@ -394,8 +394,14 @@ impl Agent {
         if self.has_fault(Fault::NoAutoUniqueKeys) {
             return;
         }
-        for (name, prefix) in [("Alias", "cpe-"), ("ID", "cpe-sub-")] {
-            if def.param(name).is_none() || !def.is_key_param(name) {
+        for (name, prefix) in [("Alias", "cpe-"), ("ID", "cpe-sub-"), ("Name", "cpe-")] {
+            // A Name is the agent's to choose only where it is a non-functional key
+            // (Device.MQTT.Client.{i}.), not where it is the functional one (Role).
+            let ours = match name {
+                "Name" => def.is_nonfunctional_key(name),
+                _ => def.is_key_param(name),
+            };
+            if def.param(name).is_none() || !ours {
                 continue;
             }
             if self
