@@ -110,14 +110,66 @@ pub enum Fault {
     MalformedRecord,
     /// (I/O loop) records are addressed to the wrong `to_id`.
     WrongToId,
+    /// (MQTT) The 5.0 CONNECT carries no usp-endpoint-id User Property.
+    MqttNoEndpointIdProperty,
+    /// (MQTT) CONNECT leaves out the configured User Name and Password.
+    MqttNoCredentials,
+    /// (MQTT) A 5.0 Assigned Client Identifier is not stored in ClientID.
+    MqttIgnoreAssignedClientId,
+    /// (MQTT) An empty configured ClientID is replaced by a made-up one.
+    MqttMadeUpClientId,
+    /// (MQTT) Every reboot picks a new ClientID.
+    MqttNewClientIdEachBoot,
+    /// (MQTT) CONNECT Keep Alive is always 120, whatever KeepAliveTime says.
+    MqttIgnoreKeepAliveTime,
+    /// (MQTT) Never sends PINGREQ.
+    MqttNoPingreq,
+    /// (MQTT) Pings per KeepAliveTime, ignoring the CONNACK Server Keep Alive.
+    MqttIgnoreServerKeepAlive,
+    /// (MQTT) The 5.0 CONNECT does not set Request Response Information to 1.
+    MqttNoRequestResponseInfo,
+    /// (MQTT) CONNACK subscribe-topic User Properties are not subscribed to.
+    MqttIgnoreSubscribeTopic,
+    /// (MQTT) CONNACK Response Information is neither subscribed to nor used as reply-to.
+    MqttIgnoreResponseInformation,
+    /// (MQTT) A new or enabled Subscription sends no SUBSCRIBE until reconnection.
+    MqttNoSubscribeOnAdd,
+    /// (MQTT) A disabled or deleted Subscription sends no UNSUBSCRIBE.
+    MqttNoUnsubscribe,
+    /// (MQTT) Stays connected with no subscribe-topic and no configured Subscription.
+    MqttStayConnectedWithoutTopic,
+    /// (MQTT) Stays connected and publishes after every subscription failed.
+    MqttIgnoreSubackFailure,
+    /// (MQTT) 5.0 PUBLISHes carry Content Type application/octet-stream.
+    MqttWrongContentType,
+    /// (MQTT) PUBLISHes carry no reply-to Topic.
+    MqttNoReplyTo,
+    /// (MQTT) The 3.1.1 reply-to suffix keeps its '/' unencoded.
+    MqttReplyToNotEncoded,
+    /// (MQTT) Answers go to the configured Controller Topic, not the request's reply-to.
+    MqttAnswerConfiguredTopic,
+    /// (MQTT) PUBLISHes with Content Type application/vnd.bbf.usp.msg are dropped.
+    MqttRejectMimeContentType,
+    /// (MQTT) QoS 1 PUBLISHes outside its own Topic are dropped without PUBACK.
+    MqttDropQos1,
+    /// (MQTT) Reconnects after half a second, whatever ConnectRetryTime says.
+    MqttRetryAtOnce,
+    /// (MQTT) Never reconnects after the broker ends the connection.
+    MqttNoReconnect,
+    /// (MQTT) No MQTTConnectRecord after subscribing.
+    MqttNoConnectRecord,
+    /// (MQTT) The MQTTConnectRecord names the other MQTT version.
+    MqttConnectRecordWrongVersion,
+    /// (MQTT) The MQTTConnectRecord's subscribed_topic is one it is not subscribed to.
+    MqttConnectRecordWrongTopic,
 }
 
 /// Every fault, in a stable order (for listings and tests); also [`Fault::ALL`].
-pub const ALL: [Fault; 50] = Fault::ALL;
+pub const ALL: [Fault; 76] = Fault::ALL;
 
 impl Fault {
     /// Every fault, in a stable order (for listings and tests).
-    pub const ALL: [Fault; 50] = [
+    pub const ALL: [Fault; 76] = [
         Fault::IgnoreAllowPartial,
         Fault::CreateDespiteRequiredFailure,
         Fault::NoUniqueKeys,
@@ -168,6 +220,32 @@ impl Fault {
         Fault::LateResponse,
         Fault::MalformedRecord,
         Fault::WrongToId,
+        Fault::MqttNoEndpointIdProperty,
+        Fault::MqttNoCredentials,
+        Fault::MqttIgnoreAssignedClientId,
+        Fault::MqttMadeUpClientId,
+        Fault::MqttNewClientIdEachBoot,
+        Fault::MqttIgnoreKeepAliveTime,
+        Fault::MqttNoPingreq,
+        Fault::MqttIgnoreServerKeepAlive,
+        Fault::MqttNoRequestResponseInfo,
+        Fault::MqttIgnoreSubscribeTopic,
+        Fault::MqttIgnoreResponseInformation,
+        Fault::MqttNoSubscribeOnAdd,
+        Fault::MqttNoUnsubscribe,
+        Fault::MqttStayConnectedWithoutTopic,
+        Fault::MqttIgnoreSubackFailure,
+        Fault::MqttWrongContentType,
+        Fault::MqttNoReplyTo,
+        Fault::MqttReplyToNotEncoded,
+        Fault::MqttAnswerConfiguredTopic,
+        Fault::MqttRejectMimeContentType,
+        Fault::MqttDropQos1,
+        Fault::MqttRetryAtOnce,
+        Fault::MqttNoReconnect,
+        Fault::MqttNoConnectRecord,
+        Fault::MqttConnectRecordWrongVersion,
+        Fault::MqttConnectRecordWrongTopic,
     ];
 
     /// The kebab-case name used on the command line and in test files.
@@ -223,6 +301,32 @@ impl Fault {
             Fault::LateResponse => "late-response",
             Fault::MalformedRecord => "malformed-record",
             Fault::WrongToId => "wrong-to-id",
+            Fault::MqttNoEndpointIdProperty => "mqtt-no-endpoint-id-property",
+            Fault::MqttNoCredentials => "mqtt-no-credentials",
+            Fault::MqttIgnoreAssignedClientId => "mqtt-ignore-assigned-client-id",
+            Fault::MqttMadeUpClientId => "mqtt-made-up-client-id",
+            Fault::MqttNewClientIdEachBoot => "mqtt-new-client-id-each-boot",
+            Fault::MqttIgnoreKeepAliveTime => "mqtt-ignore-keep-alive-time",
+            Fault::MqttNoPingreq => "mqtt-no-pingreq",
+            Fault::MqttIgnoreServerKeepAlive => "mqtt-ignore-server-keep-alive",
+            Fault::MqttNoRequestResponseInfo => "mqtt-no-request-response-info",
+            Fault::MqttIgnoreSubscribeTopic => "mqtt-ignore-subscribe-topic",
+            Fault::MqttIgnoreResponseInformation => "mqtt-ignore-response-information",
+            Fault::MqttNoSubscribeOnAdd => "mqtt-no-subscribe-on-add",
+            Fault::MqttNoUnsubscribe => "mqtt-no-unsubscribe",
+            Fault::MqttStayConnectedWithoutTopic => "mqtt-stay-connected-without-topic",
+            Fault::MqttIgnoreSubackFailure => "mqtt-ignore-suback-failure",
+            Fault::MqttWrongContentType => "mqtt-wrong-content-type",
+            Fault::MqttNoReplyTo => "mqtt-no-reply-to",
+            Fault::MqttReplyToNotEncoded => "mqtt-reply-to-not-encoded",
+            Fault::MqttAnswerConfiguredTopic => "mqtt-answer-configured-topic",
+            Fault::MqttRejectMimeContentType => "mqtt-reject-mime-content-type",
+            Fault::MqttDropQos1 => "mqtt-drop-qos1",
+            Fault::MqttRetryAtOnce => "mqtt-retry-at-once",
+            Fault::MqttNoReconnect => "mqtt-no-reconnect",
+            Fault::MqttNoConnectRecord => "mqtt-no-connect-record",
+            Fault::MqttConnectRecordWrongVersion => "mqtt-connect-record-wrong-version",
+            Fault::MqttConnectRecordWrongTopic => "mqtt-connect-record-wrong-topic",
         }
     }
 
@@ -466,15 +570,100 @@ impl Fault {
                 "(I/O loop) Records are addressed to a to_id other than the Controller's \
                  Endpoint ID, so the Controller must ignore them (R-E2E.1)."
             }
+            Fault::MqttNoEndpointIdProperty => {
+                "(MQTT I/O) The MQTT 5.0 CONNECT carries no \"usp-endpoint-id\" User Property (violates R-MQTT.13; TP-469 11.2 metric 3)."
+            }
+            Fault::MqttNoCredentials => {
+                "(MQTT I/O) CONNECT leaves out the User Name and Password configured in Device.MQTT.Client.{i}.Username/Password (violates R-MQTT.7; TP-469 11.2 metric 4)."
+            }
+            Fault::MqttIgnoreAssignedClientId => {
+                "(MQTT I/O) A 5.0 CONNACK Assigned Client Identifier is used for the session but not saved in Device.MQTT.Client.{i}.ClientID, so the next CONNECT asks for a new one (violates R-MQTT.9 and R-MQTT.11; TP-469 11.4 metric 2, 11.5)."
+            }
+            Fault::MqttMadeUpClientId => {
+                "(MQTT I/O) With Device.MQTT.Client.{i}.ClientID empty, a 5.0 CONNECT carries a ClientId the agent made up instead of an empty one (violates R-MQTT.8; TP-469 11.4 metric 1)."
+            }
+            Fault::MqttNewClientIdEachBoot => {
+                "(MQTT I/O) Every reboot replaces Device.MQTT.Client.{i}.ClientID with a new value, so the CONNECT after a reboot carries another ClientId (violates R-MQTT.11; TP-469 11.5)."
+            }
+            Fault::MqttIgnoreKeepAliveTime => {
+                "(MQTT I/O) The CONNECT Keep Alive is always 120 seconds instead of Device.MQTT.Client.{i}.KeepAliveTime (violates R-MQTT.14; TP-469 11.7 metric 1)."
+            }
+            Fault::MqttNoPingreq => {
+                "(MQTT I/O) The agent never sends PINGREQ, so an idle connection outlives no Keep Alive (violates MQTT's Keep Alive rules required by R-MQTT.1/R-MQTT.2; TP-469 11.7 metric 2)."
+            }
+            Fault::MqttIgnoreServerKeepAlive => {
+                "(MQTT I/O) PINGREQs follow Device.MQTT.Client.{i}.KeepAliveTime even when the 5.0 CONNACK carries a shorter Server Keep Alive (violates MQTT 5.0 3.2.2.3.14 as required by R-MQTT.1; TP-469 11.7 metric 2)."
+            }
+            Fault::MqttNoRequestResponseInfo => {
+                "(MQTT I/O) The 5.0 CONNECT leaves out Request Response Information = 1, so the broker sends no Response Information (violates R-MQTT.12; TP-469 11.8 metrics 1 and 3, 11.12 metric 2)."
+            }
+            Fault::MqttIgnoreSubscribeTopic => {
+                "(MQTT I/O) The Topics in CONNACK \"subscribe-topic\" User Properties are left out of the SUBSCRIBE, and do not count as something to subscribe to (violates R-MQTT.15; TP-469 11.8 metric 2)."
+            }
+            Fault::MqttIgnoreResponseInformation => {
+                "(MQTT I/O) A 5.0 CONNACK Response Information is not subscribed to and not used as the \"reply to\" Topic; ResponseTopicConfigured is used instead (violates R-MQTT.15 and R-MQTT.21; TP-469 11.8 metric 3, 11.12 metric 2)."
+            }
+            Fault::MqttNoSubscribeOnAdd => {
+                "(MQTT I/O) Adding or enabling a Device.MQTT.Client.{i}.Subscription.{i}. while connected sends no SUBSCRIBE; only the next connection would subscribe (violates R-MQTT.15; TP-469 11.9 metric 1, 11.13)."
+            }
+            Fault::MqttNoUnsubscribe => {
+                "(MQTT I/O) Disabling or deleting a Device.MQTT.Client.{i}.Subscription.{i}. while connected sends no UNSUBSCRIBE (violates R-MQTT.34 and the MQTT binding's UNSUBSCRIBE note; TP-469 11.9 metric 3)."
+            }
+            Fault::MqttStayConnectedWithoutTopic => {
+                "(MQTT I/O) With no CONNACK subscribe-topic and no enabled Device.MQTT.Client.{i}.Subscription.{i}.Topic the agent subscribes to its own Topic and stays connected instead of sending DISCONNECT (violates R-MQTT.16; TP-469 11.10)."
+            }
+            Fault::MqttIgnoreSubackFailure => {
+                "(MQTT I/O) When the SUBACK fails every Topic Filter the agent stays connected and publishes its Connect Record and notifications anyway (violates R-MQTT.17; TP-469 11.11 metrics 1 and 2)."
+            }
+            Fault::MqttWrongContentType => {
+                "(MQTT I/O) 5.0 PUBLISHes carrying USP Records have Content Type \"application/octet-stream\" instead of \"usp.msg\" (violates R-MQTT.27; TP-469 11.12 metric 4)."
+            }
+            Fault::MqttNoReplyTo => {
+                "(MQTT I/O) PUBLISHes carry no \"reply to\" Topic: no Response Topic on 5.0, no /reply-to= suffix on 3.1.1 (violates R-MQTT.22, R-MQTT.23, R-MQTT.24; TP-469 11.12 metrics 2 and 3, 11.14)."
+            }
+            Fault::MqttReplyToNotEncoded => {
+                "(MQTT I/O) On 3.1.1 the \"reply to\" Topic after /reply-to= keeps its '/' characters instead of writing them %2F (violates R-MQTT.24; TP-469 11.12 metric 3, 11.14 metric 2)."
+            }
+            Fault::MqttAnswerConfiguredTopic => {
+                "(MQTT I/O) Responses are published to Device.LocalAgent.Controller.{i}.MTP.{i}.MQTT.Topic instead of the \"reply to\" Topic of the request they answer (violates R-MQTT.25 and R-MQTT.26; TP-469 11.14)."
+            }
+            Fault::MqttRejectMimeContentType => {
+                "(MQTT I/O) A 5.0 PUBLISH whose Content Type is \"application/vnd.bbf.usp.msg\" is dropped instead of being processed as a USP Record (violates R-MQTT.27a; TP-469 11.15)."
+            }
+            Fault::MqttDropQos1 => {
+                "(MQTT I/O) QoS 1 PUBLISHes arriving on any Topic other than the agent's \"reply to\" Topic (e.g. through a Device.MQTT.Client.{i}.Subscription.{i}. with QoS 1) get no PUBACK and are not processed (violates R-MQTT.20; TP-469 11.13 metric 2)."
+            }
+            Fault::MqttRetryAtOnce => {
+                "(MQTT I/O) After a failed or lost connection the agent tries again after 0.5 s instead of waiting ConnectRetryTime*(ConnectRetryIntervalMultiplier/1000)^(n-1) to ConnectRetryTime*(ConnectRetryIntervalMultiplier/1000)^n seconds (violates R-MQTT.10 and R-MQTT.33; TP-469 11.6, 11.16)."
+            }
+            Fault::MqttNoReconnect => {
+                "(MQTT I/O) Once the broker refuses or ends the connection (DISCONNECT, closed socket) the agent never tries again until rebooted (violates R-MQTT.10 and R-MQTT.33; TP-469 11.6, 11.16)."
+            }
+            Fault::MqttNoConnectRecord => {
+                "(MQTT I/O) The agent sends no MQTTConnectRecord once subscribed (violates R-MTP.6 and R-MQTT's Connect Record use; TP-469 11.17)."
+            }
+            Fault::MqttConnectRecordWrongVersion => {
+                "(MQTT I/O) The MQTTConnectRecord's version names the MQTT version the agent is not using (violates the MQTTConnectRecord definition and R-MQTT.26a; TP-469 11.17)."
+            }
+            Fault::MqttConnectRecordWrongTopic => {
+                "(MQTT I/O) The MQTTConnectRecord's subscribed_topic is a Topic the agent did not subscribe to (violates the MQTTConnectRecord subscribed_topic definition; TP-469 11.17)."
+            }
         }
     }
 
     /// True for the faults the I/O loop implements (records and transport, not messages).
     pub fn is_io_fault(self) -> bool {
-        matches!(
-            self,
-            Fault::WrongMsgId | Fault::LateResponse | Fault::MalformedRecord | Fault::WrongToId
-        )
+        self.is_mqtt_fault()
+            || matches!(
+                self,
+                Fault::WrongMsgId | Fault::LateResponse | Fault::MalformedRecord | Fault::WrongToId
+            )
+    }
+
+    /// True for the faults of the agent's MQTT client (`mqtt-…`, TP-469 section 11); they
+    /// only act when the agent runs over MQTT.
+    pub fn is_mqtt_fault(self) -> bool {
+        self.name().starts_with("mqtt-")
     }
 }
 
@@ -526,7 +715,8 @@ mod tests {
             assert!(seen.insert(f.name()), "duplicate {}", f.name());
             assert!(f.description().len() > 40);
         }
-        assert_eq!(ALL.iter().filter(|f| f.is_io_fault()).count(), 4);
+        assert_eq!(ALL.iter().filter(|f| f.is_mqtt_fault()).count(), 26);
+        assert_eq!(ALL.iter().filter(|f| f.is_io_fault()).count(), 30);
     }
 
     #[test]
