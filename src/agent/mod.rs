@@ -21,6 +21,7 @@ pub mod codes;
 pub mod dm;
 pub mod fault;
 mod handler;
+mod mqtt;
 mod notify;
 mod onboard;
 mod operate;

@@ -88,6 +88,10 @@ impl Dial {
 /// The agent as client: connects, serves, and reconnects after every disconnect with a
 /// growing back-off, until the task is stopped.
 pub async fn client(dial: Dial, cfg: AgentConfig) {
+    // The MQTT MTP has its own client, driven by the data model (TP-469 section 11).
+    if let Dial::Mqtt(d) = dial {
+        return super::mqtt::client(d, cfg).await;
+    }
     let agent = Arc::new(Mutex::new(Agent::new(cfg.clone())));
     let (initial, cap) = dial.backoff();
     let mut backoff = initial;
@@ -223,22 +227,48 @@ async fn handle_record(
     bytes: &[u8],
     peers: &mut BTreeSet<String>,
 ) -> Vec<Outgoing> {
-    let Ok(rec) = record::decode(bytes) else {
-        return vec![];
-    };
-    if rec.to_id != cfg.endpoint_id {
-        return vec![];
-    }
-    let Some(payload) = record::payload(&rec) else {
-        return vec![];
-    };
-    match pb::Msg::decode(payload) {
-        Ok(m) => {
-            peers.insert(rec.from_id.clone());
-            agent.lock().await.handle(&rec.from_id, m)
+    match decode_request(cfg, bytes) {
+        Some((from, m)) => {
+            peers.insert(from.clone());
+            agent.lock().await.handle(&from, m)
         }
-        Err(_) => vec![],
+        None => vec![],
     }
+}
+
+/// The sender's Endpoint ID and the message of a record addressed to this agent (R-E2E.1);
+/// `None` for anything else (another `to_id`, no payload, bytes that do not decode).
+pub(super) fn decode_request(cfg: &AgentConfig, bytes: &[u8]) -> Option<(String, pb::Msg)> {
+    let rec = record::decode(bytes).ok()?;
+    if rec.to_id != cfg.endpoint_id {
+        return None;
+    }
+    let payload = record::payload(&rec)?;
+    let m = pb::Msg::decode(payload).ok()?;
+    Some((rec.from_id, m))
+}
+
+/// The record bytes carrying `m` to `to`, with the record-level faults applied (every MTP
+/// sends through this): `wrong-msg-id`, `malformed-record`, `wrong-to-id`.
+pub(super) fn encode_msg(cfg: &AgentConfig, to: &str, mut m: pb::Msg) -> Vec<u8> {
+    let has = |f: Fault| cfg.faults.contains(&f);
+    if msg::is_answer(&m) {
+        if has(Fault::WrongMsgId)
+            && let Some(h) = m.header.as_mut()
+        {
+            h.msg_id.push_str("-wrong");
+        }
+        if has(Fault::MalformedRecord) {
+            // Bytes that are no protobuf at all: a varint that never ends.
+            return vec![0x0a, 0xff, 0xff, 0xff, 0xff, 0xff];
+        }
+    }
+    let to = if has(Fault::WrongToId) {
+        "proto::somebody-else"
+    } else {
+        to
+    };
+    record::encode(&record::no_session(to, &cfg.endpoint_id, &m))
 }
 
 /// Sends messages to the controllers on this link, applying the transport-level faults.
@@ -277,29 +307,13 @@ impl Sender {
         None
     }
 
-    fn send(&self, to: &str, mut m: pb::Msg) {
-        if msg::is_answer(&m) {
-            if self.has(Fault::WrongMsgId)
-                && let Some(h) = m.header.as_mut()
-            {
-                h.msg_id.push_str("-wrong");
-            }
-            if self.has(Fault::MalformedRecord) {
-                // Bytes that are no protobuf at all: a varint that never ends.
-                self.link.record(vec![0x0a, 0xff, 0xff, 0xff, 0xff, 0xff]);
-                return;
-            }
-        }
-        let to = if self.has(Fault::WrongToId) {
-            "proto::somebody-else"
-        } else {
-            to
-        };
-        self.raw(record::no_session(to, &self.cfg.endpoint_id, &m));
+    fn send(&self, to: &str, m: pb::Msg) {
+        self.link.record(encode_msg(&self.cfg, to, m));
     }
 }
 
-fn later(d: Duration, what: Due, due: mpsc::UnboundedSender<Due>) {
+/// Hands `what` to `due` once `d` has elapsed.
+pub(super) fn later<T: Send + 'static>(d: Duration, what: T, due: mpsc::UnboundedSender<T>) {
     tokio::spawn(async move {
         tokio::time::sleep(d).await;
         let _ = due.send(what);

@@ -1,0 +1,529 @@
+//! The agent's MQTT connection at the packet level, on rumqttc's codecs for both versions
+//! behind one face: the agent's loop decides every packet (when to PINGREQ, what to
+//! SUBSCRIBE or UNSUBSCRIBE, when to DISCONNECT), which a client library's event loop would
+//! hide, and which the faults need to bend one at a time.
+
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use rumqttc::mqttbytes::{self, QoS as Q4, v4};
+use rumqttc::v5::mqttbytes::{QoS as Q5, v5};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+
+use crate::mtp::mqtt::{MAX_PACKET, Version};
+
+/// What goes into CONNECT.
+#[derive(Debug, Clone)]
+pub(super) struct ConnectParams {
+    pub client_id: String,
+    pub keep_alive: u16,
+    pub clean: bool,
+    /// User Name and Password (R-MQTT.7).
+    pub login: Option<(String, String)>,
+    /// The `usp-endpoint-id` User Property (5.0, R-MQTT.13).
+    pub endpoint_id: Option<String>,
+    /// Request Response Information = 1 (5.0, R-MQTT.12).
+    pub request_response_info: bool,
+}
+
+/// A packet from the broker, the same for both versions.
+#[derive(Debug, Clone)]
+pub(super) enum In {
+    ConnAck {
+        /// 0 for success; otherwise the 5.0 reason code or the 3.1.1 return code.
+        code: u8,
+        assigned_client_id: Option<String>,
+        response_information: Option<String>,
+        server_keep_alive: Option<u16>,
+        /// Values of the `subscribe-topic` User Properties (R-MQTT.15).
+        subscribe_topics: Vec<String>,
+    },
+    Publish {
+        topic: String,
+        qos: u8,
+        pkid: u16,
+        payload: Vec<u8>,
+        response_topic: Option<String>,
+        content_type: Option<String>,
+    },
+    /// One code per filter: 0–2 granted QoS, 0x80 and up a failure.
+    SubAck {
+        pkid: u16,
+        codes: Vec<u8>,
+    },
+    UnsubAck,
+    PubRel {
+        pkid: u16,
+    },
+    /// PUBACK, PUBREC, PUBCOMP, PINGRESP: nothing to do.
+    Ack,
+    /// The server's DISCONNECT (5.0) with its reason code.
+    Disconnect {
+        code: u8,
+        reason: Option<String>,
+    },
+}
+
+/// One TCP connection speaking one MQTT version.
+pub(super) struct Conn {
+    pub version: Version,
+    tcp: TcpStream,
+    buf: BytesMut,
+    next_pkid: u16,
+    /// When the agent last sent a packet (the Keep Alive clock, MQTT 3.1.2.10).
+    pub last_sent: Instant,
+    /// Packets sent and received, for `Stats.MQTTMessagesSent/Received`.
+    pub sent: u64,
+    pub received: u64,
+}
+
+fn q4(q: u8) -> Q4 {
+    match q {
+        0 => Q4::AtMostOnce,
+        1 => Q4::AtLeastOnce,
+        _ => Q4::ExactlyOnce,
+    }
+}
+
+fn q5(q: u8) -> Q5 {
+    match q {
+        0 => Q5::AtMostOnce,
+        1 => Q5::AtLeastOnce,
+        _ => Q5::ExactlyOnce,
+    }
+}
+
+/// The 5.0 SUBACK reason code's number.
+fn suback5(c: &v5::SubscribeReasonCode) -> u8 {
+    use v5::SubscribeReasonCode as R;
+    match c {
+        R::Success(q) => *q as u8,
+        R::Failure | R::Unspecified => 0x80,
+        R::ImplementationSpecific => 0x83,
+        R::NotAuthorized => 0x87,
+        R::TopicFilterInvalid => 0x8F,
+        R::PkidInUse => 0x91,
+        R::QuotaExceeded => 0x97,
+        R::SharedSubscriptionsNotSupported => 0x9E,
+        R::SubscriptionIdNotSupported => 0xA1,
+        R::WildcardSubscriptionsNotSupported => 0xA2,
+    }
+}
+
+impl Conn {
+    /// Opens the TCP connection, bounded by `bound`.
+    pub async fn open(broker: &str, version: Version, bound: Duration) -> Result<Conn, String> {
+        let tcp = tokio::time::timeout(bound, TcpStream::connect(broker))
+            .await
+            .map_err(|_| format!("no TCP connection to {broker} within {bound:?}"))?
+            .map_err(|e| format!("cannot reach the MQTT broker {broker}: {e}"))?;
+        let _ = tcp.set_nodelay(true);
+        Ok(Conn {
+            version,
+            tcp,
+            buf: BytesMut::with_capacity(4096),
+            next_pkid: 0,
+            last_sent: Instant::now(),
+            sent: 0,
+            received: 0,
+        })
+    }
+
+    fn pkid(&mut self) -> u16 {
+        self.next_pkid = self.next_pkid % u16::MAX + 1;
+        self.next_pkid
+    }
+
+    async fn write_v5(&mut self, p: v5::Packet) -> Result<(), String> {
+        let mut b = BytesMut::new();
+        p.write(&mut b, Some(MAX_PACKET as u32))
+            .map_err(|e| format!("cannot encode an MQTT packet: {e}"))?;
+        self.write(&b).await
+    }
+
+    async fn write_v4(&mut self, p: v4::Packet) -> Result<(), String> {
+        let mut b = BytesMut::new();
+        p.write(&mut b, MAX_PACKET)
+            .map_err(|e| format!("cannot encode an MQTT packet: {e}"))?;
+        self.write(&b).await
+    }
+
+    async fn write(&mut self, b: &[u8]) -> Result<(), String> {
+        self.tcp
+            .write_all(b)
+            .await
+            .map_err(|e| format!("MQTT write failed: {e}"))?;
+        self.last_sent = Instant::now();
+        self.sent += 1;
+        Ok(())
+    }
+
+    /// Sends CONNECT (R-MQTT.6).
+    pub async fn connect(&mut self, p: &ConnectParams) -> Result<(), String> {
+        match self.version {
+            Version::V5 => {
+                let mut props = v5::ConnectProperties::new();
+                props.max_packet_size = Some(MAX_PACKET as u32);
+                if p.request_response_info {
+                    props.request_response_info = Some(1);
+                }
+                if let Some(eid) = &p.endpoint_id {
+                    props
+                        .user_properties
+                        .push(("usp-endpoint-id".into(), eid.clone()));
+                }
+                let c = v5::Connect {
+                    keep_alive: p.keep_alive,
+                    client_id: p.client_id.clone(),
+                    clean_start: p.clean,
+                    properties: Some(props),
+                };
+                let login = p.login.as_ref().map(|(u, pw)| v5::Login::new(u, pw));
+                self.write_v5(v5::Packet::Connect(c, None, login)).await
+            }
+            Version::V311 => {
+                let mut c = v4::Connect::new(p.client_id.clone());
+                c.keep_alive = p.keep_alive;
+                c.clean_session = p.clean;
+                c.login = p.login.as_ref().map(|(u, pw)| v4::Login::new(u, pw));
+                self.write_v4(v4::Packet::Connect(c)).await
+            }
+        }
+    }
+
+    /// One SUBSCRIBE with every filter at its QoS; returns its packet identifier.
+    pub async fn subscribe(&mut self, filters: &[(String, u8)]) -> Result<u16, String> {
+        let pkid = self.pkid();
+        match self.version {
+            Version::V5 => {
+                let fs = filters
+                    .iter()
+                    .map(|(f, q)| v5::Filter::new(f.clone(), q5(*q)));
+                let mut s = v5::Subscribe::new_many(fs, None);
+                s.pkid = pkid;
+                self.write_v5(v5::Packet::Subscribe(s)).await?;
+            }
+            Version::V311 => {
+                let fs = filters
+                    .iter()
+                    .map(|(f, q)| v4::SubscribeFilter::new(f.clone(), q4(*q)));
+                let mut s = v4::Subscribe::new_many(fs);
+                s.pkid = pkid;
+                self.write_v4(v4::Packet::Subscribe(s)).await?;
+            }
+        }
+        Ok(pkid)
+    }
+
+    /// One UNSUBSCRIBE with every filter (R-MQTT.34).
+    pub async fn unsubscribe(&mut self, filters: &[String]) -> Result<(), String> {
+        let pkid = self.pkid();
+        match self.version {
+            Version::V5 => {
+                let u = v5::Unsubscribe {
+                    pkid,
+                    filters: filters.to_vec(),
+                    properties: None,
+                };
+                self.write_v5(v5::Packet::Unsubscribe(u)).await
+            }
+            Version::V311 => {
+                let u = v4::Unsubscribe {
+                    pkid,
+                    topics: filters.to_vec(),
+                };
+                self.write_v4(v4::Packet::Unsubscribe(u)).await
+            }
+        }
+    }
+
+    /// PUBLISH of a USP Record (R-MQTT.18); 5.0 properties when given (R-MQTT.23, R-MQTT.27).
+    pub async fn publish(
+        &mut self,
+        topic: &str,
+        payload: Vec<u8>,
+        qos: u8,
+        response_topic: Option<String>,
+        content_type: Option<String>,
+    ) -> Result<(), String> {
+        let pkid = if qos > 0 { self.pkid() } else { 0 };
+        match self.version {
+            Version::V5 => {
+                let props = v5::PublishProperties {
+                    response_topic,
+                    content_type,
+                    ..Default::default()
+                };
+                let p = v5::Publish {
+                    dup: false,
+                    qos: q5(qos),
+                    retain: false,
+                    topic: Bytes::from(topic.as_bytes().to_vec()),
+                    pkid,
+                    payload: Bytes::from(payload),
+                    properties: Some(props),
+                };
+                self.write_v5(v5::Packet::Publish(p)).await
+            }
+            Version::V311 => {
+                let mut p = v4::Publish::new(topic, q4(qos), payload);
+                p.pkid = pkid;
+                self.write_v4(v4::Packet::Publish(p)).await
+            }
+        }
+    }
+
+    /// PUBACK for a QoS 1 PUBLISH.
+    pub async fn puback(&mut self, pkid: u16) -> Result<(), String> {
+        match self.version {
+            Version::V5 => {
+                self.write_v5(v5::Packet::PubAck(v5::PubAck::new(pkid, None)))
+                    .await
+            }
+            Version::V311 => {
+                self.write_v4(v4::Packet::PubAck(v4::PubAck::new(pkid)))
+                    .await
+            }
+        }
+    }
+
+    /// PUBREC for a QoS 2 PUBLISH.
+    pub async fn pubrec(&mut self, pkid: u16) -> Result<(), String> {
+        match self.version {
+            Version::V5 => {
+                self.write_v5(v5::Packet::PubRec(v5::PubRec::new(pkid, None)))
+                    .await
+            }
+            Version::V311 => {
+                self.write_v4(v4::Packet::PubRec(v4::PubRec::new(pkid)))
+                    .await
+            }
+        }
+    }
+
+    /// PUBCOMP after a PUBREL.
+    pub async fn pubcomp(&mut self, pkid: u16) -> Result<(), String> {
+        match self.version {
+            Version::V5 => {
+                self.write_v5(v5::Packet::PubComp(v5::PubComp::new(pkid, None)))
+                    .await
+            }
+            Version::V311 => {
+                self.write_v4(v4::Packet::PubComp(v4::PubComp::new(pkid)))
+                    .await
+            }
+        }
+    }
+
+    /// PINGREQ.
+    pub async fn ping(&mut self) -> Result<(), String> {
+        match self.version {
+            Version::V5 => self.write_v5(v5::Packet::PingReq(v5::PingReq)).await,
+            Version::V311 => self.write_v4(v4::Packet::PingReq).await,
+        }
+    }
+
+    /// DISCONNECT (R-MQTT.35), then the socket is shut down. On 5.0 the packet always carries
+    /// a Reason String: rumqttc 0.25 encodes a DISCONNECT without properties wrongly.
+    pub async fn disconnect(&mut self, reason: &str) {
+        let r = match self.version {
+            Version::V5 => {
+                let d = v5::Disconnect {
+                    reason_code: v5::DisconnectReasonCode::NormalDisconnection,
+                    properties: Some(v5::DisconnectProperties {
+                        session_expiry_interval: None,
+                        reason_string: Some(reason.to_string()),
+                        user_properties: Vec::new(),
+                        server_reference: None,
+                    }),
+                };
+                self.write_v5(v5::Packet::Disconnect(d)).await
+            }
+            Version::V311 => self.write_v4(v4::Packet::Disconnect).await,
+        };
+        if r.is_err() {
+            return;
+        }
+        let _ = self.tcp.flush().await;
+        let _ = self.tcp.shutdown().await;
+        // Read until the broker closes its side (bounded): dropping a socket with unread
+        // bytes (a PUBACK in flight) resets it, and a broker may then lose the DISCONNECT.
+        let _ = tokio::time::timeout(Duration::from_secs(1), async {
+            let mut sink = [0u8; 1024];
+            while matches!(self.tcp.read(&mut sink).await, Ok(n) if n > 0) {}
+        })
+        .await;
+    }
+
+    /// The next packet from the broker. Cancel-safe: bytes read stay buffered.
+    pub async fn read(&mut self) -> Result<In, String> {
+        loop {
+            if let Some(p) = self.parse()? {
+                self.received += 1;
+                return Ok(p);
+            }
+            match self.tcp.read_buf(&mut self.buf).await {
+                Ok(0) => return Err("the broker closed the connection".into()),
+                Ok(_) => {}
+                Err(e) => return Err(format!("MQTT read failed: {e}")),
+            }
+        }
+    }
+
+    /// One whole packet off the buffer, if there is one.
+    fn parse(&mut self) -> Result<Option<In>, String> {
+        let header = match mqttbytes::check(self.buf.iter(), MAX_PACKET) {
+            Ok(h) => h,
+            Err(mqttbytes::Error::InsufficientBytes(_)) => return Ok(None),
+            Err(e) => return Err(format!("cannot frame an MQTT packet: {e}")),
+        };
+        let frame = self.buf.split_to(header.frame_length());
+        let kind = frame.first().map_or(0, |b| b >> 4);
+        // A 5.0 DISCONNECT may leave out its reason code and properties; rumqttc wants both.
+        if self.version == Version::V5 && kind == 14 && frame.len() <= 3 {
+            return Ok(Some(In::Disconnect {
+                code: if frame.len() == 3 { frame[2] } else { 0 },
+                reason: None,
+            }));
+        }
+        let mut b = frame;
+        match self.version {
+            Version::V5 => {
+                let p = v5::Packet::read(&mut b, Some(MAX_PACKET as u32))
+                    .map_err(|e| format!("a malformed MQTT packet: {e}"))?;
+                Ok(Some(from_v5(p)))
+            }
+            Version::V311 => {
+                let p = v4::Packet::read(&mut b, MAX_PACKET)
+                    .map_err(|e| format!("a malformed MQTT packet: {e}"))?;
+                Ok(Some(from_v4(p)))
+            }
+        }
+    }
+}
+
+fn from_v5(p: v5::Packet) -> In {
+    use v5::Packet as P;
+    match p {
+        P::ConnAck(a) => {
+            let props = a.properties;
+            let code = connack5(a.code);
+            In::ConnAck {
+                code,
+                assigned_client_id: props
+                    .as_ref()
+                    .and_then(|p| p.assigned_client_identifier.clone()),
+                response_information: props.as_ref().and_then(|p| p.response_information.clone()),
+                server_keep_alive: props.as_ref().and_then(|p| p.server_keep_alive),
+                subscribe_topics: props
+                    .map(|p| {
+                        p.user_properties
+                            .into_iter()
+                            .filter(|(k, _)| k == "subscribe-topic")
+                            .map(|(_, v)| v)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            }
+        }
+        P::Publish(m) => {
+            let props = m.properties.unwrap_or_default();
+            In::Publish {
+                topic: String::from_utf8_lossy(&m.topic).into_owned(),
+                qos: m.qos as u8,
+                pkid: m.pkid,
+                payload: m.payload.to_vec(),
+                response_topic: props.response_topic,
+                content_type: props.content_type,
+            }
+        }
+        P::SubAck(s) => In::SubAck {
+            pkid: s.pkid,
+            codes: s.return_codes.iter().map(suback5).collect(),
+        },
+        P::UnsubAck(_) => In::UnsubAck,
+        P::PubRel(r) => In::PubRel { pkid: r.pkid },
+        P::Disconnect(d) => In::Disconnect {
+            code: d.reason_code as u8,
+            reason: d.properties.and_then(|p| p.reason_string),
+        },
+        _ => In::Ack,
+    }
+}
+
+fn from_v4(p: v4::Packet) -> In {
+    use v4::Packet as P;
+    match p {
+        P::ConnAck(a) => In::ConnAck {
+            code: match a.code {
+                v4::ConnectReturnCode::Success => 0,
+                v4::ConnectReturnCode::RefusedProtocolVersion => 1,
+                v4::ConnectReturnCode::BadClientId => 2,
+                v4::ConnectReturnCode::ServiceUnavailable => 3,
+                v4::ConnectReturnCode::BadUserNamePassword => 4,
+                v4::ConnectReturnCode::NotAuthorized => 5,
+            },
+            assigned_client_id: None,
+            response_information: None,
+            server_keep_alive: None,
+            subscribe_topics: Vec::new(),
+        },
+        P::Publish(m) => In::Publish {
+            topic: m.topic,
+            qos: m.qos as u8,
+            pkid: m.pkid,
+            payload: m.payload.to_vec(),
+            response_topic: None,
+            content_type: None,
+        },
+        P::SubAck(s) => In::SubAck {
+            pkid: s.pkid,
+            codes: s
+                .return_codes
+                .iter()
+                .map(|c| match c {
+                    v4::SubscribeReasonCode::Success(q) => *q as u8,
+                    v4::SubscribeReasonCode::Failure => 0x80,
+                })
+                .collect(),
+        },
+        P::UnsubAck(_) => In::UnsubAck,
+        P::PubRel(r) => In::PubRel { pkid: r.pkid },
+        P::Disconnect => In::Disconnect {
+            code: 0,
+            reason: None,
+        },
+        _ => In::Ack,
+    }
+}
+
+/// A 5.0 CONNACK reason code's number (0 success).
+fn connack5(c: v5::ConnectReturnCode) -> u8 {
+    use v5::ConnectReturnCode as C;
+    match c {
+        C::Success => 0,
+        C::RefusedProtocolVersion | C::UnsupportedProtocolVersion => 0x84,
+        C::BadClientId | C::ClientIdentifierNotValid => 0x85,
+        C::ServiceUnavailable | C::ServerUnavailable => 0x88,
+        C::UnspecifiedError => 0x80,
+        C::MalformedPacket => 0x81,
+        C::ProtocolError => 0x82,
+        C::ImplementationSpecificError => 0x83,
+        C::BadUserNamePassword => 0x86,
+        C::NotAuthorized => 0x87,
+        C::ServerBusy => 0x89,
+        C::Banned => 0x8A,
+        C::BadAuthenticationMethod => 0x8C,
+        C::TopicNameInvalid => 0x90,
+        C::PacketTooLarge => 0x95,
+        C::QuotaExceeded => 0x97,
+        C::PayloadFormatInvalid => 0x99,
+        C::RetainNotSupported => 0x9A,
+        C::QoSNotSupported => 0x9B,
+        C::UseAnotherServer => 0x9C,
+        C::ServerMoved => 0x9D,
+        C::ConnectionRateExceeded => 0x9F,
+    }
+}
