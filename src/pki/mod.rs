@@ -116,18 +116,24 @@ enum Role<'a> {
     Client(&'a str),
 }
 
+/// The parameters of a CA certificate named `common_name` (dates aside).
+fn ca_params(common_name: &str) -> CertificateParams {
+    let mut params = CertificateParams::default();
+    params.distinguished_name = dn(common_name);
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    params
+}
+
 impl Ca {
     /// A new CA with a fresh ECDSA P-256 key, valid from an hour ago for ten years.
     pub fn new(common_name: &str) -> Result<Ca, String> {
         let key = KeyPair::generate().map_err(|e| format!("cannot make a CA key: {e}"))?;
-        let mut params = CertificateParams::default();
-        params.distinguished_name = dn(common_name);
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
+        let mut params = ca_params(common_name);
         let now = SystemTime::now();
         params.not_before = (now - HOUR).into();
         params.not_after = (now + 3650 * DAY).into();
@@ -139,6 +145,64 @@ impl Ca {
             der: cert.der().clone(),
             pem: cert.pem(),
             issuer: Issuer::new(params, key),
+        })
+    }
+
+    /// The CA kept in `dir` (`ca.pem`, `ca.key`), made and written there the first time: an
+    /// external agent installs `ca.pem` once, not once per run. A kept CA is only reused
+    /// when its files are ours (`common_name` matches) and valid.
+    pub fn load_or_create(dir: &Path, common_name: &str) -> Result<Ca, String> {
+        let (cert_path, key_path) = (dir.join("ca.pem"), dir.join("ca.key"));
+        if cert_path.exists() || key_path.exists() {
+            let read = |p: &Path| {
+                std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
+            };
+            let (pem, key_pem) = (read(&cert_path)?, read(&key_path)?);
+            return Ca::from_pem(&pem, &key_pem, common_name)
+                .map_err(|e| format!("{} and {}: {e}", cert_path.display(), key_path.display()));
+        }
+        let ca = Ca::new(common_name)?;
+        ca.write_pem(dir)?;
+        let key = ca.issuer.key().serialize_pem();
+        write(dir, "ca.key", &key)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600));
+        }
+        Ok(ca)
+    }
+
+    /// A CA from its certificate and key in PEM, as [`load_or_create`](Self::load_or_create)
+    /// wrote them.
+    pub fn from_pem(cert_pem: &str, key_pem: &str, common_name: &str) -> Result<Ca, String> {
+        use rustls::pki_types::pem::PemObject;
+        let der = CertificateDer::from_pem_slice(cert_pem.as_bytes())
+            .map_err(|e| format!("not a PEM certificate: {e}"))?;
+        let key = KeyPair::from_pem(key_pem).map_err(|e| format!("not a PEM key: {e}"))?;
+        let info = describe(&der)?;
+        if !info.subject.contains(&format!("CN={common_name}")) {
+            return Err(format!(
+                "the CA certificate is for {:?}, not {common_name:?}",
+                info.subject
+            ));
+        }
+        let (_, x) = x509_parser::parse_x509_certificate(der.as_ref())
+            .map_err(|e| format!("the certificate does not parse: {e}"))?;
+        if !x.validity().is_valid() {
+            return Err(format!(
+                "the CA certificate is not valid now ({} to {})",
+                info.not_before, info.not_after
+            ));
+        }
+        if x.public_key().raw != rcgen::PublicKeyData::subject_public_key_info(&key).as_slice() {
+            return Err("the key does not belong to the CA certificate".into());
+        }
+        Ok(Ca {
+            name: common_name.into(),
+            pem: cert_pem.to_string(),
+            der: der.into_owned(),
+            issuer: Issuer::new(ca_params(common_name), key),
         })
     }
 
@@ -314,12 +378,13 @@ impl std::fmt::Debug for RunPki {
     }
 }
 
-/// The run's certificates (see [`RunPki`]); made once, on first use.
-pub fn run_pki() -> Result<&'static RunPki, String> {
-    static PKI: std::sync::OnceLock<Result<RunPki, String>> = std::sync::OnceLock::new();
-    PKI.get_or_init(|| {
-        let ca = Ca::new("uspcheck run CA")?;
-        let server = ca.local_server()?;
+/// The CA name of the run's certificates.
+pub const RUN_CA_NAME: &str = "uspcheck CA";
+
+impl RunPki {
+    /// The certificates around `ca`, the server's valid for `names`.
+    pub fn new(ca: Ca, names: &[&str]) -> Result<RunPki, String> {
+        let server = ca.server(names)?;
         let server_config = server_config(&server, &ca, ClientAuth::Optional)?;
         let agent_trust = client_config(&ca, None)?;
         Ok(RunPki {
@@ -328,9 +393,27 @@ pub fn run_pki() -> Result<&'static RunPki, String> {
             server_config,
             agent_trust,
         })
-    })
-    .as_ref()
-    .map_err(Clone::clone)
+    }
+
+    /// For an external agent: the CA kept in `dir` (made there the first time, see
+    /// [`Ca::load_or_create`]) and a server certificate for [`LOCAL_NAMES`] and `names`
+    /// (the address the agent is configured with), also written there as `server.pem`.
+    pub fn kept(dir: &Path, names: &[&str]) -> Result<RunPki, String> {
+        let ca = Ca::load_or_create(dir, RUN_CA_NAME)?;
+        let mut all: Vec<&str> = LOCAL_NAMES.to_vec();
+        all.extend(names.iter().filter(|n| !LOCAL_NAMES.contains(n)));
+        let pki = RunPki::new(ca, &all)?;
+        pki.server.write_pem(dir, "server")?;
+        Ok(pki)
+    }
+}
+
+/// The built-in agent's run: one fresh CA per process, made on first use.
+pub fn run_pki() -> Result<&'static RunPki, String> {
+    static PKI: std::sync::OnceLock<Result<RunPki, String>> = std::sync::OnceLock::new();
+    PKI.get_or_init(|| RunPki::new(Ca::new(RUN_CA_NAME)?, LOCAL_NAMES))
+        .as_ref()
+        .map_err(Clone::clone)
 }
 
 /// Whether and how a server asks its clients for certificates.

@@ -232,3 +232,34 @@ async fn the_run_pki_is_made_once_and_its_agent_trusts_its_servers() {
     assert_eq!(c, Ok(rustls::ProtocolVersion::TLSv1_3));
     assert_eq!(s, Ok(None));
 }
+
+#[tokio::test]
+async fn a_kept_ca_is_reused_and_still_issues_trusted_certificates() {
+    let dir = std::env::temp_dir().join(format!("uspcheck-pki-kept-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let first = Ca::load_or_create(&dir, RUN_CA_NAME).unwrap();
+    let again = Ca::load_or_create(&dir, RUN_CA_NAME).unwrap();
+    assert_eq!(first.cert_der(), again.cert_der());
+    // A server certificate from the reloaded CA is trusted by a client of the first.
+    let srv = server_config(&again.local_server().unwrap(), &again, ClientAuth::None).unwrap();
+    let (c, _) = handshake(srv, client_config(&first, None).unwrap(), "127.0.0.1").await;
+    assert_eq!(c, Ok(rustls::ProtocolVersion::TLSv1_3));
+    // The kept run certificates: the server's also names the agent-facing address.
+    let run = RunPki::kept(&dir, &["192.0.2.7", "localhost"]).unwrap();
+    assert_eq!(run.ca.cert_der(), first.cert_der());
+    let san = describe(&run.server.chain[0]).unwrap().san;
+    assert_eq!(
+        san,
+        vec!["IP:127.0.0.1", "DNS:localhost", "IP:::1", "IP:192.0.2.7"]
+    );
+    assert!(dir.join("server.pem").exists() && dir.join("server.key").exists());
+    // Files that are not ours are refused, not overwritten.
+    let dir2 = dir.join("other");
+    Ca::load_or_create(&dir2, "another CA").unwrap();
+    assert!(Ca::load_or_create(&dir2, RUN_CA_NAME).is_err());
+    let other = Ca::new(RUN_CA_NAME).unwrap();
+    std::fs::write(dir.join("ca.pem"), other.cert_pem()).unwrap();
+    let err = Ca::load_or_create(&dir, RUN_CA_NAME).unwrap_err();
+    assert!(err.contains("does not belong"), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
+}
