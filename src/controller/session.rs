@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::log::{Dir, LogEntry, Logged, summarize};
-use crate::mtp::{Link, MtpEventKind};
+use crate::mtp::{Link, MtpEvent, MtpEventKind};
 use crate::usp::checks::{self, Violation};
 use crate::usp::pb::{self, header::MsgType, request::ReqType, response::RespType};
 use crate::usp::{msg, record};
@@ -64,9 +64,17 @@ impl std::fmt::Display for WaitError {
 pub type Relink =
     Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<Link, String>> + Send>> + Send + Sync>;
 
+/// A second Controller's own connection with the EUT (TP-469 1.78): what that Controller
+/// sends goes over it, and what arrives on it joins the one log.
+struct SecondLink {
+    endpoint_id: String,
+    link: Link,
+}
+
 /// A session with the EUT over one link (replaced by a new one when the EUT reconnects).
 pub struct Session {
     link: Link,
+    second: Option<SecondLink>,
     relink: Option<Relink>,
     relink_bound: Duration,
     /// The Controller identities the harness plays: the primary first, then a secondary.
@@ -90,6 +98,7 @@ impl Session {
     pub fn new(link: Link, controller_id: &str, eut_id: &str, msg_prefix: &str) -> Session {
         Session {
             link,
+            second: None,
             relink: None,
             relink_bound: Duration::ZERO,
             identities: vec![controller_id.into()],
@@ -139,6 +148,28 @@ impl Session {
         }
     }
 
+    /// Gives the Controller identity `endpoint_id` its own connection with the EUT: from now
+    /// on it sends over `link`, and what the EUT sends there is read like the main link's.
+    /// Its closing is logged but does not end the session.
+    pub fn attach_second_link(&mut self, endpoint_id: &str, link: Link) {
+        self.add_identity(endpoint_id);
+        self.push(Logged::Mtp(format!(
+            "{endpoint_id} has its own session: {}",
+            link.describe
+        )));
+        self.second = Some(SecondLink {
+            endpoint_id: endpoint_id.into(),
+            link,
+        });
+    }
+
+    /// Whether `endpoint_id` speaks over a connection of its own.
+    pub fn has_own_link(&self, endpoint_id: &str) -> bool {
+        self.second
+            .as_ref()
+            .is_some_and(|s| s.endpoint_id == endpoint_id)
+    }
+
     /// How to get a new link when the EUT reconnects (after a reboot), and how long the
     /// reconnection may take.
     pub fn set_relink(&mut self, relink: Relink, bound: Duration) {
@@ -147,7 +178,8 @@ impl Session {
     }
 
     /// Gives the link back (for EUTs that keep one connection across cases).
-    pub fn into_link(self) -> Option<Link> {
+    pub fn into_link(mut self) -> Option<Link> {
+        self.close_second();
         self.closed.is_none().then_some(self.link)
     }
 
@@ -187,7 +219,10 @@ impl Session {
     fn send_from(&mut self, m: pb::Msg, from: &str) -> usize {
         let rec = record::no_session(&self.eut_id, from, &m);
         let bytes = record::encode(&rec);
-        self.link.sender.record(bytes.clone());
+        match &self.second {
+            Some(s) if s.endpoint_id == from => s.link.sender.record(bytes.clone()),
+            _ => self.link.sender.record(bytes.clone()),
+        };
         self.push(Logged::Record {
             dir: Dir::Out,
             summary: summarize(&bytes, Some(&m)),
@@ -396,14 +431,24 @@ impl Session {
 
     /// Takes one event from the link and logs it; false when the deadline passed first.
     async fn pump_until(&mut self, deadline: tokio::time::Instant) -> bool {
-        let ev = match tokio::time::timeout_at(deadline, self.link.events.recv()).await {
+        let next = async {
+            match &mut self.second {
+                Some(s) => tokio::select! {
+                    ev = self.link.events.recv() => (ev, false),
+                    ev = s.link.events.recv() => (ev, true),
+                },
+                None => (self.link.events.recv().await, false),
+            }
+        };
+        let ev = match tokio::time::timeout_at(deadline, next).await {
             Err(_) => return false,
-            Ok(None) => {
+            Ok((ev, true)) => return self.second_event(ev),
+            Ok((None, false)) => {
                 self.closed
                     .get_or_insert_with(|| "the link's task ended".into());
                 return true;
             }
-            Ok(Some(ev)) => ev,
+            Ok((Some(ev), false)) => ev,
         };
         let at = ev.at;
         let wall = ev.wall;
@@ -422,6 +467,40 @@ impl Session {
             }
         };
         self.log.push(LogEntry { at, wall, what });
+        true
+    }
+
+    /// An event of the second Controller's connection: records are read as any other; its
+    /// end is logged and the connection forgotten.
+    fn second_event(&mut self, ev: Option<MtpEvent>) -> bool {
+        let who = self
+            .second
+            .as_ref()
+            .map(|s| s.endpoint_id.clone())
+            .unwrap_or_default();
+        let Some(ev) = ev else {
+            self.second = None;
+            self.push(Logged::Mtp(format!("{who}'s session ended")));
+            return true;
+        };
+        let what = match ev.kind {
+            MtpEventKind::Record(bytes) => return self.inbound(bytes, ev.at, ev.wall),
+            MtpEventKind::Sent(_) => return true,
+            MtpEventKind::Connected { detail } => format!("{who}: {detail}"),
+            MtpEventKind::Note(n) => format!("{who}: {n}"),
+            MtpEventKind::Closed { code, reason } => {
+                self.second = None;
+                match code {
+                    Some(c) => format!("{who}'s session closed with code {c}: {reason}"),
+                    None => format!("{who}'s session closed: {reason}"),
+                }
+            }
+        };
+        self.log.push(LogEntry {
+            at: ev.at,
+            wall: ev.wall,
+            what: Logged::Mtp(what),
+        });
         true
     }
 
@@ -473,6 +552,14 @@ impl Session {
     pub async fn close(&mut self) {
         if self.closed.is_none() {
             self.link.sender.close(1000, "case finished");
+        }
+        self.close_second();
+    }
+
+    /// Ends the second Controller's connection, if any: it lives for one case.
+    fn close_second(&mut self) {
+        if let Some(s) = self.second.take() {
+            s.link.sender.close(1000, "case finished");
         }
     }
 }

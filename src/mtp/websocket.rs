@@ -40,6 +40,10 @@ pub struct Server {
     listener: TcpListener,
     /// The Endpoint ID this side announces in the `bbf-usp-protocol` extension.
     own_eid: String,
+    /// Other Endpoint IDs this server answers as, by request path: a second Controller the
+    /// agent reaches on its own path. An agent checks the announced eid against the
+    /// Controller it meant to reach, and drops the connection otherwise.
+    by_path: Vec<(String, String)>,
 }
 
 impl Server {
@@ -48,7 +52,14 @@ impl Server {
         Ok(Server {
             listener: TcpListener::bind(addr).await?,
             own_eid: own_eid.into(),
+            by_path: Vec::new(),
         })
+    }
+
+    /// Also answers as `eid` to clients that connect on `path`.
+    pub fn serve_as(mut self, path: &str, eid: &str) -> Server {
+        self.by_path.push((path.into(), eid.into()));
+        self
     }
 
     /// The address actually bound.
@@ -69,11 +80,16 @@ impl Server {
             .map_err(|e| format!("accept failed: {e}"))?;
         let _ = tcp.set_nodelay(true);
         let own = self.own_eid.clone();
+        let by_path = self.by_path.clone();
         let (hs_tx, hs_rx) = std::sync::mpsc::channel();
         let ws = tokio_tungstenite::accept_hdr_async(tcp, move |req: &Request, resp: Response| {
             let hs = read_handshake(req);
             let _ = hs_tx.send(hs.clone());
-            answer_handshake(&hs, &own, resp)
+            let eid = by_path
+                .iter()
+                .find(|(p, _)| *p == hs.path)
+                .map_or(own.as_str(), |(_, e)| e.as_str());
+            answer_handshake(&hs, eid, resp)
         })
         .await;
         let hs = hs_rx.try_recv().unwrap_or_default();
@@ -380,6 +396,24 @@ mod tests {
         }
     }
 
+    /// A second Controller reached on its own path announces its own Endpoint ID.
+    #[tokio::test]
+    async fn the_server_answers_as_the_endpoint_of_the_path() {
+        let server = Server::bind("127.0.0.1:0", "proto::ctrl")
+            .await
+            .unwrap()
+            .serve_as("/second", "proto::ctrl2");
+        let addr = server.local_addr().unwrap();
+        for (path, eid) in [("/usp", "proto::ctrl"), ("/second", "proto::ctrl2")] {
+            let url = format!("ws://{addr}{path}");
+            let (srv, cli) = tokio::join!(
+                server.accept(),
+                connect(&url, "proto::agent", Duration::from_secs(5))
+            );
+            assert!(srv.is_ok());
+            assert_eq!(cli.unwrap().peer_eid.as_deref(), Some(eid), "path {path}");
+        }
+    }
     /// R-WS.14b: a record split over several frames arrives whole; a text frame is reported.
     #[tokio::test]
     async fn fragmented_records_are_reassembled_and_text_frames_noted() {

@@ -25,9 +25,10 @@ pub enum WebSocketSetup {
     Connect { url: String },
 }
 
-fn default_secondary() -> Identity {
-    Identity {
+fn default_secondary() -> SecondaryController {
+    SecondaryController {
         endpoint_id: DEFAULT_SECONDARY_ID.into(),
+        mtp: BTreeMap::new(),
     }
 }
 
@@ -166,6 +167,30 @@ pub struct Identity {
     pub endpoint_id: String,
 }
 
+/// The second Controller the harness plays (TP-469 1.78). It gets its own session with the
+/// agent: R-WS.4 ties a WebSocket connection (and a UDS connection, by its handshake) to one
+/// pair of Endpoints, so a real agent rightly ignores another Controller's Records on it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecondaryController {
+    pub endpoint_id: String,
+    /// When the agent connects to the harness (`mode: listen`): the parameters of the
+    /// `Device.LocalAgent.Controller.{i}.MTP.` instance that tells the agent how to reach
+    /// this Controller (`Protocol`, `Enable`, `WebSocket.Port`, `WebSocket.Path`…). The
+    /// harness adds it when a case first speaks as this Controller, then accepts the agent's
+    /// connection; a WebSocket connection on `WebSocket.Path` is told this Controller's
+    /// Endpoint ID in the handshake.
+    #[serde(default)]
+    pub mtp: BTreeMap<String, String>,
+}
+
+impl SecondaryController {
+    /// The WebSocket path the agent is told to connect to for this Controller, if any.
+    pub fn websocket_path(&self) -> Option<&str> {
+        self.mtp.get("WebSocket.Path").map(String::as_str)
+    }
+}
+
 /// Bounds on waiting.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -207,7 +232,7 @@ pub struct Profile {
     /// A second Controller identity the harness can play (TP-469 1.78); the agent must
     /// accept it once a case has added it to `Device.LocalAgent.Controller.{i}.`.
     #[serde(default = "default_secondary")]
-    pub secondary_controller: Identity,
+    pub secondary_controller: SecondaryController,
     #[serde(default)]
     pub websocket: Option<WebSocketSetup>,
     #[serde(default)]
