@@ -268,7 +268,7 @@ async fn plaintext(inner: &Inner, conn: u64, tcp: TcpStream, peer: SocketAddr, w
                 d.kind
             ));
             detail["packet"] = json!(d.kind);
-            detail["fields"] = d.detail;
+            detail["packet_fields"] = d.detail;
             (id, Some(*v))
         }
         None => {

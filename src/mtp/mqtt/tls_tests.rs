@@ -224,7 +224,7 @@ async fn plaintext_mqtt_on_the_tls_port_is_logged_with_its_connect_and_closed() 
     assert_eq!(ev.client_id, "plain-agent");
     assert_eq!(ev.version, Some(Version::V5));
     assert_eq!(
-        ev.detail["fields"]["properties"]["user_properties"][0][1], AGENT_EID,
+        ev.detail["packet_fields"]["properties"]["user_properties"][0][1], AGENT_EID,
         "{ev:#?}"
     );
     assert!(
