@@ -8,8 +8,8 @@
 //! themselves live in [`crate::mtp::tls`].
 //!
 //! TR-369 rules this follows:
-//! - MTPs over TCP use at least TLS 1.2 (TR-369 "Securing MTPs"; TP-469 11.3 metric 1):
-//!   every configuration here offers TLS 1.3 and 1.2 and nothing older.
+//! - MTPs over TCP use at least TLS 1.2 (TR-369 "Securing MTPs"; for MQTT R-MQTT.48;
+//!   TP-469 11.3 metric 1): every configuration here offers TLS 1.3 and 1.2, nothing older.
 //! - A certificate that authenticates a USP Endpoint carries its Endpoint ID in the
 //!   `subjectAltName` as a `uniformResourceIdentifier` in URN form (R-SEC.0a, R-SEC.10);
 //!   for an `fqdn` Endpoint ID also its instance-id as a `dNSName`.
@@ -38,7 +38,7 @@ pub const EID_URN_PREFIX: &str = "urn:bbf:usp:id:";
 pub const LOCAL_NAMES: &[&str] = &["127.0.0.1", "localhost", "::1"];
 
 /// The protocol versions every configuration offers: TLS 1.3 and 1.2, never older
-/// (TR-369 "Securing MTPs": at least TLS 1.2).
+/// (TR-369 "Securing MTPs": at least TLS 1.2; R-MQTT.48).
 pub static VERSIONS: &[&rustls::SupportedProtocolVersion] =
     &[&rustls::version::TLS13, &rustls::version::TLS12];
 

@@ -13,8 +13,8 @@
 //!
 //! Beside its TCP listener the broker can listen with TLS ([`BrokerHandle::listen_tls`];
 //! TP-469 11.3). There each connection's negotiated version and cipher are logged (`TLS`),
-//! a failed handshake too (`TLS_FAILED`: nothing older than TLS 1.2 is accepted, TR-369
-//! "Securing MTPs"), and a client that sends MQTT in plaintext to the TLS port is logged as
+//! a failed handshake too (`TLS_FAILED`: nothing older than TLS 1.2 is accepted, R-MQTT.48,
+//! TR-369 "Securing MTPs"), and a client that sends MQTT in plaintext to the TLS port is logged as
 //! `PLAINTEXT`, with its CONNECT decoded, and closed.
 
 use std::collections::BTreeMap;

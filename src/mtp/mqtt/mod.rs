@@ -9,7 +9,7 @@
 //!   for a Controller that tests through an external broker (mosquitto…).
 //!
 //! Each can run over TLS: the broker beside its TCP listener ([`BrokerHandle::listen_tls`]),
-//! the client link with [`ClientConfig::tls`] (TR-369 "Securing MTPs": TLS 1.2 or later;
+//! the client link with [`ClientConfig::tls`] (R-MQTT.48: TLS 1.2 or later;
 //! TP-469 11.3). Certificates and configurations come from [`crate::pki`].
 //!
 //! Topic rules shared by all of them live here: the 3.1.1 `/reply-to=` suffix (R-MQTT.24,
