@@ -1,8 +1,9 @@
 //! Named fault injections: each makes the reference agent break one TR-369 requirement on
 //! purpose, so the project can prove that the TP-469 case guarding that requirement fails.
 //! The message-level faults are implemented by the agent's handlers; the record/transport
-//! faults (`wrong-msg-id`, `late-response`, `malformed-record`, `wrong-to-id`) are only named
-//! here and implemented by the I/O loop that wraps the agent.
+//! faults (`wrong-msg-id`, `late-response`, `malformed-record`, `wrong-to-id`) and the MQTT
+//! client's `mqtt-…` faults (TP-469 section 11) are only named here and implemented by the
+//! I/O loops that wrap the agent (`run`, `mqtt`).
 
 use std::fmt;
 use std::str::FromStr;
@@ -162,14 +163,16 @@ pub enum Fault {
     MqttConnectRecordWrongVersion,
     /// (MQTT) The MQTTConnectRecord's subscribed_topic is one it is not subscribed to.
     MqttConnectRecordWrongTopic,
+    /// (MQTT) TransportProtocol TLS is ignored: the agent speaks plain MQTT.
+    MqttNoTls,
 }
 
 /// Every fault, in a stable order (for listings and tests); also [`Fault::ALL`].
-pub const ALL: [Fault; 76] = Fault::ALL;
+pub const ALL: [Fault; 77] = Fault::ALL;
 
 impl Fault {
     /// Every fault, in a stable order (for listings and tests).
-    pub const ALL: [Fault; 76] = [
+    pub const ALL: [Fault; 77] = [
         Fault::IgnoreAllowPartial,
         Fault::CreateDespiteRequiredFailure,
         Fault::NoUniqueKeys,
@@ -246,6 +249,7 @@ impl Fault {
         Fault::MqttNoConnectRecord,
         Fault::MqttConnectRecordWrongVersion,
         Fault::MqttConnectRecordWrongTopic,
+        Fault::MqttNoTls,
     ];
 
     /// The kebab-case name used on the command line and in test files.
@@ -327,6 +331,7 @@ impl Fault {
             Fault::MqttNoConnectRecord => "mqtt-no-connect-record",
             Fault::MqttConnectRecordWrongVersion => "mqtt-connect-record-wrong-version",
             Fault::MqttConnectRecordWrongTopic => "mqtt-connect-record-wrong-topic",
+            Fault::MqttNoTls => "mqtt-no-tls",
         }
     }
 
@@ -648,6 +653,11 @@ impl Fault {
             Fault::MqttConnectRecordWrongTopic => {
                 "(MQTT I/O) The MQTTConnectRecord's subscribed_topic is a Topic the agent did not subscribe to (violates the MQTTConnectRecord subscribed_topic definition; TP-469 11.17)."
             }
+            Fault::MqttNoTls => {
+                "(MQTT I/O) With Device.MQTT.Client.{i}.TransportProtocol TLS the agent still speaks \
+                 plain MQTT over TCP, to whatever port is configured (violates R-MQTT.48 and \
+                 R-MTP.1; TP-469 11.3)."
+            }
         }
     }
 
@@ -715,8 +725,8 @@ mod tests {
             assert!(seen.insert(f.name()), "duplicate {}", f.name());
             assert!(f.description().len() > 40);
         }
-        assert_eq!(ALL.iter().filter(|f| f.is_mqtt_fault()).count(), 26);
-        assert_eq!(ALL.iter().filter(|f| f.is_io_fault()).count(), 30);
+        assert_eq!(ALL.iter().filter(|f| f.is_mqtt_fault()).count(), 27);
+        assert_eq!(ALL.iter().filter(|f| f.is_io_fault()).count(), 31);
     }
 
     #[test]

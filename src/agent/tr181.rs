@@ -441,7 +441,7 @@ fn mqtt() -> ObjDef {
                 .default("3.1.1,5.0"),
             param("TransportProtocolSupported", List, RO)
                 .enums(&["TCP/IP", "TLS", "WebSocket", "WebSocketTLS"])
-                .default("TCP/IP"),
+                .default("TCP/IP,TLS"),
         ],
         ..obj("Capabilities")
     };
@@ -500,7 +500,7 @@ fn mqtt() -> ObjDef {
                 .range(1, 65535)
                 .default("1883"),
             param("TransportProtocol", Str, RW)
-                .enums(&["TCP/IP"])
+                .enums(&["TCP/IP", "TLS"])
                 .default("TCP/IP"),
             param("CleanSession", Bool, RW).default("true"),
             param("CleanStart", Bool, RW).default("true"),

@@ -9,10 +9,10 @@ use bytes::{Bytes, BytesMut};
 use rumqttc::mqttbytes::{self, QoS as Q4, v4};
 use rumqttc::v5::mqttbytes::{QoS as Q5, v5};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 use crate::mtp::mqtt::{MAX_PACKET, Version};
+use crate::mtp::tls::{self, BoxStream};
 
 /// What goes into CONNECT.
 #[derive(Debug, Clone)]
@@ -66,10 +66,10 @@ pub(super) enum In {
     },
 }
 
-/// One TCP connection speaking one MQTT version.
+/// One TCP (or TLS) connection speaking one MQTT version.
 pub(super) struct Conn {
     pub version: Version,
-    tcp: TcpStream,
+    tcp: BoxStream,
     buf: BytesMut,
     next_pkid: u16,
     /// When the agent last sent a packet (the Keep Alive clock, MQTT 3.1.2.10).
@@ -113,13 +113,17 @@ fn suback5(c: &v5::SubscribeReasonCode) -> u8 {
 }
 
 impl Conn {
-    /// Opens the TCP connection, bounded by `bound`.
-    pub async fn open(broker: &str, version: Version, bound: Duration) -> Result<Conn, String> {
-        let tcp = tokio::time::timeout(bound, TcpStream::connect(broker))
+    /// Opens the TCP connection, with TLS when `tls` is given (R-MQTT.48: 1.2 or later),
+    /// bounded by `bound`.
+    pub async fn open(
+        broker: &str,
+        version: Version,
+        tls: Option<&std::sync::Arc<rustls::ClientConfig>>,
+        bound: Duration,
+    ) -> Result<Conn, String> {
+        let (tcp, _) = tls::dial(broker, tls, bound)
             .await
-            .map_err(|_| format!("no TCP connection to {broker} within {bound:?}"))?
-            .map_err(|e| format!("cannot reach the MQTT broker {broker}: {e}"))?;
-        let _ = tcp.set_nodelay(true);
+            .map_err(|e| format!("cannot reach the MQTT broker: {e}"))?;
         Ok(Conn {
             version,
             tcp,

@@ -1,7 +1,8 @@
 //! The reference agent's MQTT MTP (TR-369 "MQTT Binding", TP-469 section 11): a small MQTT
 //! 5.0 / 3.1.1 client of its own ([`conn`]) driven by the agent's data model ([`model`]).
 //!
-//! One connection goes: CONNECT with the configured ClientID, User Name/Password, Keep Alive,
+//! One connection goes: TCP, or TLS when the Client's TransportProtocol says so (R-MQTT.48,
+//! trusting the run's CA, `pki::run_pki`); CONNECT with the configured ClientID, User Name/Password, Keep Alive,
 //! and on 5.0 the `usp-endpoint-id` User Property and Request Response Information = 1
 //! (R-MQTT.6–14); CONNACK, whose Assigned Client Identifier is saved (R-MQTT.9), whose
 //! Response Information becomes the "reply to" Topic (R-MQTT.21), whose Server Keep Alive sets
@@ -182,19 +183,29 @@ impl Session {
     }
 
     async fn run(&mut self, due_rx: &mut mpsc::UnboundedReceiver<Due>, boot: &mut bool) -> End {
-        let mut conn = match Conn::open(&self.s.broker, self.s.version, BOUND).await {
+        // R-MQTT.48: TLS trusting the run's CA only (R-MTP.1), unless `mqtt-no-tls`.
+        let trust = if self.s.tls && !self.has(Fault::MqttNoTls) {
+            match crate::pki::run_pki() {
+                Ok(p) => Some(p.agent_trust.clone()),
+                Err(e) => return End::Failed(format!("no certificates for TLS: {e}")),
+            }
+        } else {
+            None
+        };
+        let mut conn = match Conn::open(&self.s.broker, self.s.version, trust.as_ref(), BOUND).await
+        {
             Ok(c) => c,
             Err(e) => return End::Failed(e),
         };
         let end = self.serve(&mut conn, due_rx, boot).await;
-        self.count(&conn).await;
+        self.count((conn.sent, conn.received)).await;
         end
     }
 
     /// Adds the connection's packet counters to the Stats.
-    async fn count(&mut self, conn: &Conn) {
-        let (s, r) = (conn.sent - self.counted.0, conn.received - self.counted.1);
-        self.counted = (conn.sent, conn.received);
+    async fn count(&mut self, (sent, received): (u64, u64)) {
+        let (s, r) = (sent - self.counted.0, received - self.counted.1);
+        self.counted = (sent, received);
         self.agent.lock().await.mqtt_count(&self.s.client, s, r);
     }
 
@@ -396,7 +407,7 @@ impl Session {
                 Err(e) => return End::Lost(e),
             }
             if conn.sent + conn.received > self.counted.0 + self.counted.1 + 16 {
-                self.count(conn).await;
+                self.count((conn.sent, conn.received)).await;
             }
         }
     }
@@ -539,7 +550,7 @@ impl Session {
                 if let Some(r) = &reply {
                     self.learned.insert(from.clone(), r.clone());
                 }
-                self.count(conn).await;
+                self.count((conn.sent, conn.received)).await;
                 let out = self.agent.lock().await.handle(&from, m);
                 self.dispatch(conn, out, Some((from, reply))).await
             }

@@ -15,6 +15,8 @@ pub(super) struct Settings {
     pub client: Loc,
     /// `host:port`.
     pub broker: String,
+    /// TransportProtocol TLS (R-MQTT.48).
+    pub tls: bool,
     pub version: Version,
     pub client_id: String,
     pub keep_alive: u16,
@@ -163,6 +165,7 @@ impl Agent {
             .unwrap_or_default();
         Ok(Settings {
             broker: format!("{}:{}", n.get("BrokerAddress"), n.get("BrokerPort")),
+            tls: n.get("TransportProtocol") == "TLS",
             version,
             client_id: n.get("ClientID").to_string(),
             keep_alive,

@@ -51,6 +51,8 @@ struct Setup {
     ctl_topic: &'static str,
     script: Script,
     tweak: fn(&mut Agent),
+    /// Also listen with TLS and point the agent's Client at it (TransportProtocol TLS).
+    tls: bool,
 }
 
 impl Setup {
@@ -62,6 +64,7 @@ impl Setup {
             ctl_topic: CTRL_TOPIC,
             script: Script::default(),
             tweak: |_| {},
+            tls: false,
         }
     }
 
@@ -90,6 +93,16 @@ impl Setup {
         let mut a = Agent::new(cfg.clone());
         a.seed_mqtt(&d);
         (self.tweak)(&mut a);
+        if self.tls {
+            let pki = crate::pki::run_pki().unwrap();
+            let at = broker
+                .listen_tls("127.0.0.1:0", pki.server_config.clone())
+                .await
+                .unwrap();
+            let c = client_loc();
+            a.dm.store(&c, &[], "TransportProtocol", "TLS".into());
+            a.dm.store(&c, &[], "BrokerPort", at.port().to_string());
+        }
         let agent = Arc::new(Mutex::new(a));
         let task = tokio::spawn(run(agent.clone(), cfg));
         Bench {
@@ -101,6 +114,13 @@ impl Setup {
             next: 0,
         }
     }
+}
+
+fn client_loc() -> super::super::dm::Loc {
+    super::super::dm::Loc::root()
+        .child("MQTT")
+        .child("Client")
+        .inst(1)
 }
 
 fn from_agent(e: &BrokerEvent) -> bool {
@@ -703,6 +723,27 @@ async fn connect_retry_back_off() {
         &[Fault::MqttRetryAtOnce, Fault::MqttNoReconnect],
     )
     .await;
+}
+
+/// TP-469 11.3: TransportProtocol TLS: a TLS 1.2+ handshake, then MQTT inside it.
+async fn check_tls(faults: Vec<Fault>) -> Result<(), String> {
+    let mut s = Setup::new(Version::V5, &faults);
+    s.tls = true;
+    let mut b = s.start().await;
+    let c = b.next_from_agent(0, "CONNECT").await?;
+    let v = c.detail["tls"]["version"].as_str().unwrap_or("none");
+    expect(
+        v == "1.2" || v == "1.3",
+        &format!("11.3: CONNECT over TLS 1.2+, not {v}"),
+    )?;
+    b.up(0).await?;
+    b.ask(get(&["Device.DeviceInfo."], 0)).await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn tls_when_configured() {
+    proven(check_tls, &[Fault::MqttNoTls]).await;
 }
 
 #[test]
