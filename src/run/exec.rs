@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::mqtt::{self as run_mqtt, CaseMqtt};
+use super::target::Target;
 use crate::controller::{Received, Session, WaitError};
 use crate::report::{Failure, Verdict};
 use crate::suite::case::{Identity, Window};
@@ -37,12 +38,21 @@ struct Stop {
 pub struct Env<'a> {
     /// The bound on every answer unless a step says otherwise.
     pub response_timeout: Duration,
-    /// Whether the secondary Controller identity can be used (TP-469 1.78). With the
-    /// built-in agent it shares the connection; a real agent rightly ignores Records from
-    /// another Endpoint on a session (R-WS.4), and uspcheck cannot yet open a second one.
-    pub secondary: bool,
+    /// How the secondary Controller identity speaks (TP-469 1.78).
+    pub secondary: Secondary<'a>,
     /// The case's MQTT context (broker, Controller options, broker log), over MQTT.
     pub mqtt: Option<&'a CaseMqtt>,
+}
+
+/// How the secondary Controller reaches the EUT.
+#[derive(Clone, Copy)]
+pub enum Secondary<'a> {
+    /// Over the case's one connection: the built-in agent answers any Controller it knows
+    /// there.
+    SharedLink,
+    /// Over a session of its own, opened through the target when a step first speaks as it:
+    /// a real agent rightly ignores Records from another Endpoint on a session (R-WS.4).
+    OwnSession(&'a Target),
 }
 
 /// Runs setup, steps and clean-up. `vars` holds the profile's values.
@@ -60,7 +70,7 @@ pub async fn run_case(case: &Case, session: &mut Session, mut vars: Vars, env: E
                 response_timeout,
                 mqtt: env.mqtt,
             };
-            if !env.secondary
+            if let Secondary::OwnSession(target) = env.secondary
                 && matches!(
                     step.action,
                     Action::Send {
@@ -68,13 +78,20 @@ pub async fn run_case(case: &Case, session: &mut Session, mut vars: Vars, env: E
                         ..
                     }
                 )
+                && !session.has_own_link(&target.secondary_controller_id())
             {
-                stop = Some(ctx.error(
-                    "this step speaks as a second Controller, which needs its own session with \
-                     the EUT (R-WS.4); uspcheck cannot open one to this EUT yet, so the case \
-                     cannot judge it",
-                ));
-                break 'phases;
+                let bound = target.connect_timeout();
+                match target.open_secondary(session, response_timeout).await {
+                    Ok(link) => session.attach_second_link(&target.secondary_controller_id(), link),
+                    Err(why) => {
+                        stop = Some(ctx.error(format!(
+                            "this step speaks as a second Controller, which needs its own \
+                             session with the EUT (R-WS.4), and none could be opened within \
+                             {bound:?}: {why}"
+                        )));
+                        break 'phases;
+                    }
+                }
             }
             if let Err(s) = ctx.run(session, &mut vars, &mut marks).await {
                 stop = Some(s);

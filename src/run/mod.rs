@@ -134,7 +134,11 @@ pub async fn run_one(case: &Case, target: &Target) -> CaseOutcome {
     }
     let env = exec::Env {
         response_timeout: target.response_timeout(),
-        secondary: target.parallel(),
+        secondary: if target.parallel() {
+            exec::Secondary::SharedLink
+        } else {
+            exec::Secondary::OwnSession(target)
+        },
         mqtt: guard.mqtt(),
     };
     let mut vars = profile_vars(target);

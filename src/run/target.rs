@@ -14,12 +14,13 @@ use tokio::task::JoinHandle;
 
 use super::mqtt::{self as run_mqtt, CaseMqtt, ExternalMqtt};
 use crate::agent::{self, Fault, run::Dial};
-use crate::controller::Relink;
+use crate::controller::{Relink, Session};
 use crate::mtp::mqtt::Version;
 use crate::mtp::{Link, uds, websocket};
 use crate::suite::profile::{
     BrokerMode, DEFAULT_SECONDARY_ID, MtpSetup, Profile, UdsSetup, WebSocketSetup,
 };
+use crate::usp::{msg, pb};
 
 /// Endpoint ID of the built-in reference agent.
 pub const BUILTIN_AGENT_ID: &str = "os::012345-uspcheck-ref";
@@ -362,6 +363,87 @@ impl Target {
         }
     }
 
+    /// Opens the secondary Controller's own session with an external agent (TP-469 1.78),
+    /// once the case has added that Controller to the agent's Controller table. When the
+    /// harness connects, it opens a second connection as that Controller. When the agent
+    /// connects, the primary Controller first gives the agent the profile's
+    /// `secondary_controller.mtp` (an Add of `Controller.{i}.MTP.`), then the harness
+    /// accepts the agent's connection to it.
+    pub async fn open_secondary(
+        &self,
+        session: &mut Session,
+        response_timeout: Duration,
+    ) -> Result<Link, String> {
+        let Target::External { profile, state } = self else {
+            return Err("the built-in agent shares the case's connection".into());
+        };
+        let second = &profile.secondary_controller;
+        let me = second.endpoint_id.clone();
+        let bound = self.connect_timeout();
+        let (dial, server) = match profile.mtp() {
+            MtpSetup::WebSocket(WebSocketSetup::Connect { url }) => {
+                (Some(Dial::WebSocket(url)), None)
+            }
+            MtpSetup::Uds(UdsSetup::Connect { path }) => {
+                (Some(Dial::Uds(PathBuf::from(path))), None)
+            }
+            MtpSetup::WebSocket(WebSocketSetup::Listen { .. })
+            | MtpSetup::Uds(UdsSetup::Listen { .. }) => (None, state.lock().await.server.clone()),
+            MtpSetup::Mqtt(_) => {
+                return Err("over MQTT uspcheck plays one Controller per run; a second \
+                            Controller topic is not supported yet"
+                    .into());
+            }
+        };
+        if let Some(dial) = dial {
+            return dial.connect(&me, bound).await;
+        }
+        let server = server.ok_or("the harness is not listening")?;
+        if second.mtp.is_empty() {
+            return Err(
+                "the agent connects to the harness, so it must be told how to reach \
+                        the second Controller: give `secondary_controller.mtp` (the \
+                        Device.LocalAgent.Controller.{i}.MTP. parameters) in the EUT profile"
+                    .into(),
+            );
+        }
+        // The agent learns where the second Controller is: an Add of its MTP instance, by
+        // the primary Controller, addressed by the EndpointID the case gave it.
+        let obj_path = format!("Device.LocalAgent.Controller.[EndpointID==\"{me}\"].MTP.");
+        let add = pb::Add {
+            allow_partial: false,
+            create_objs: vec![pb::add::CreateObject {
+                obj_path: obj_path.clone(),
+                param_settings: second
+                    .mtp
+                    .iter()
+                    .map(|(param, value)| pb::add::CreateParamSetting {
+                        param: param.clone(),
+                        value: value.clone(),
+                        required: true,
+                    })
+                    .collect(),
+            }],
+        };
+        let sent = session.send(pb::request::ReqType::Add(add));
+        let answer = session
+            .await_answer(&sent, response_timeout)
+            .await
+            .map_err(|e| format!("adding {obj_path}: {e}"))?;
+        if msg::body_name(&answer.msg) != "add_resp" {
+            return Err(format!(
+                "adding {obj_path} was answered with {}: {}",
+                msg::body_name(&answer.msg),
+                msg::body_tree(&answer.msg)
+            ));
+        }
+        tokio::time::timeout(bound, server.accept())
+            .await
+            .map_err(|_| {
+                format!("the agent did not connect to the second Controller within {bound:?}")
+            })?
+    }
+
     async fn open_builtin(
         &self,
         faults: &[Fault],
@@ -488,11 +570,16 @@ async fn relink_plain(profile: &Profile, st: &mut External) -> Result<Relink, St
         && let Some(on) = listen
     {
         let server = match on {
-            ListenOn::Tcp(addr) => Listening::WebSocket(
-                websocket::Server::bind(&addr, &me)
+            ListenOn::Tcp(addr) => {
+                let server = websocket::Server::bind(&addr, &me)
                     .await
-                    .map_err(|e| format!("cannot listen on {addr}: {e}"))?,
-            ),
+                    .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+                let second = &profile.secondary_controller;
+                Listening::WebSocket(match second.websocket_path() {
+                    Some(path) => server.serve_as(path, &second.endpoint_id),
+                    None => server,
+                })
+            }
             ListenOn::Unix(path) => Listening::Uds(
                 uds::Server::bind(&path, &me)
                     .map_err(|e| format!("cannot listen on {}: {e}", path.display()))?,
