@@ -612,6 +612,9 @@ impl ExternalMqtt {
                     ..Script::default()
                 };
                 handle.set_script(script.clone());
+                if let Some(tls) = &setup.tls {
+                    listen_tls(&handle, tls).await?;
+                }
                 let mut cfg = ControllerConfig::new(
                     &setup.controller_topic,
                     setup.agent_topic.as_deref(),
@@ -654,14 +657,45 @@ impl ExternalMqtt {
     }
 }
 
+/// The embedded broker's TLS listener for an external agent (TP-469 11.3): a certificate
+/// from the CA kept in `certs` (which the agent must trust), naming `address`'s host and
+/// `names` besides 127.0.0.1/localhost.
+async fn listen_tls(
+    handle: &BrokerHandle,
+    tls: &crate::suite::profile::MqttTls,
+) -> Result<(), String> {
+    let at = &tls.address;
+    let host = at.rsplit_once(':').map_or(at.as_str(), |(h, _)| h);
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let mut names: Vec<&str> = tls.names.iter().map(String::as_str).collect();
+    if !matches!(host, "0.0.0.0" | "::") {
+        names.push(host);
+    }
+    let pki = crate::pki::RunPki::kept(&tls.certs, &names)?;
+    handle
+        .listen_tls(at, pki.server_config.clone())
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("cannot listen with TLS on {at}: {e}"))
+}
+
 /// For reports: over what.
 pub fn describe_setup(s: &crate::suite::profile::MqttSetup) -> String {
     use crate::suite::profile::BrokerMode;
     match s.broker {
-        BrokerMode::Embedded => format!(
-            "MQTT {} (embedded broker on {}; the agent connects)",
-            s.version, s.address
-        ),
+        BrokerMode::Embedded => match &s.tls {
+            None => format!(
+                "MQTT {} (embedded broker on {}; the agent connects)",
+                s.version, s.address
+            ),
+            Some(t) => format!(
+                "MQTT {} (embedded broker on {}, with TLS on {} under {}; the agent connects)",
+                s.version,
+                s.address,
+                t.address,
+                t.certs.join("ca.pem").display()
+            ),
+        },
         BrokerMode::External => format!(
             "MQTT {} (external broker {}; broker-control cases not applicable)",
             s.version, s.address
@@ -1028,3 +1062,7 @@ impl CaseMqtt {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "mqtt_tls_tests.rs"]
+mod tls_tests;

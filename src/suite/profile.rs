@@ -113,6 +113,30 @@ pub struct MqttSetup {
     /// CONNACK 0x86); absent: any.
     #[serde(default)]
     pub agent_credentials: Option<Credentials>,
+    /// Embedded broker: also listen with TLS (TP-469 11.3 points the agent's BrokerPort at
+    /// it). Boxed: most profiles have none.
+    #[serde(default)]
+    pub tls: Option<Box<MqttTls>>,
+}
+
+/// The embedded broker's TLS listener.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct MqttTls {
+    /// Where it listens, `host:port`.
+    pub address: String,
+    /// The names or addresses the agent reaches it by (its BrokerAddress), put in the
+    /// broker's certificate beside 127.0.0.1/localhost and `address`'s host.
+    #[serde(default)]
+    pub names: Vec<String>,
+    /// Where uspcheck keeps its CA (`ca.pem`, to install in the agent as trusted, and
+    /// `ca.key`) and the broker's certificate; made on first use, reused by later runs.
+    #[serde(default = "default_certs")]
+    pub certs: std::path::PathBuf,
+}
+
+fn default_certs() -> std::path::PathBuf {
+    "certs".into()
 }
 
 fn default_mqtt_address() -> String {
@@ -307,7 +331,14 @@ impl Profile {
             {
                 Some(format!("mqtt.address {:?} is not host:port", m.address))
             } else {
-                None
+                m.tls
+                    .as_ref()
+                    .filter(|t| {
+                        t.address
+                            .rsplit_once(':')
+                            .is_none_or(|(_, port)| port.parse::<u16>().is_err())
+                    })
+                    .map(|t| format!("mqtt.tls.address {:?} is not host:port", t.address))
             };
             if let Some(message) = problem {
                 return Err(LoadError {
