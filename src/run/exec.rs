@@ -665,8 +665,9 @@ impl Ctx<'_> {
             }
             _ => within.map_or(self.response_timeout, |d| d.0),
         };
+        // With a window, only what came after its origin counts.
         let e = m
-            .await_packet(expect, vars, bound)
+            .await_packet(expect, vars, bound, origin)
             .await
             .map_err(|e| self.mqtt_stop(e))?;
         if let Some(n) = &self.step.name {

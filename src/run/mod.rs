@@ -144,6 +144,7 @@ pub async fn run_one(case: &Case, target: &Target) -> CaseOutcome {
     let mut vars = profile_vars(target);
     if let Some(m) = guard.mqtt() {
         m.add_vars(&mut vars);
+        m.mqtt_vars(&mut vars);
     }
     let ended = exec::run_case(case, &mut session, vars, env).await;
     let start = session.start();

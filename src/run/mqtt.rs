@@ -99,6 +99,7 @@ impl CaseMqtt {
         if let Some(c) = &self.control {
             c.set_content_type(Some(mqtt::CONTENT_TYPE));
             c.set_agent_topic(self.base_agent_topic.as_deref());
+            c.set_reply_to(None);
         }
     }
 
@@ -231,6 +232,11 @@ pub fn packet_tree(e: &BrokerEvent) -> Value {
             .and_then(|h| hex::decode(h).ok())
         && let Ok(r) = record::decode(&bytes)
     {
+        if let Some(m) = record::payload(&r)
+            .and_then(|p| <crate::usp::pb::Msg as prost::Message>::decode(p).ok())
+        {
+            t.insert("msg".into(), reflect::to_value(&m, "usp.Msg"));
+        }
         t.insert("record".into(), reflect::to_value(&r, "usp_record.Record"));
     }
     Value::Object(t)
@@ -344,6 +350,9 @@ pub fn present(
         buffer: VecDeque::new(),
         held: VecDeque::new(),
         waiting: Vec::new(),
+        published: 0,
+        forwarded: 0,
+        pending_close: None,
     };
     tokio::spawn(task.run(ctl.events, out_rx, watch, req_rx));
     Arc::new(move || {
@@ -377,6 +386,14 @@ struct Presence {
     /// Records the session sent while the agent was away.
     held: VecDeque<Vec<u8>>,
     waiting: Vec<LinkRequest>,
+    /// Records the agent published to the Controller (by the broker's log), and records the
+    /// Controller's link handed on: the agent's "gone" waits until the second catches up
+    /// with the first, so its last answers reach the session before the Closed.
+    published: u64,
+    forwarded: u64,
+    /// The Closed to report once the agent's last records are through, and until when to
+    /// wait for them.
+    pending_close: Option<(String, tokio::time::Instant)>,
 }
 
 impl Presence {
@@ -406,6 +423,27 @@ impl Presence {
                 }
             }
             None => self.buffer.push_back(ev),
+        }
+    }
+
+    /// Reports the agent gone once its records are through (or the grace has passed), unless
+    /// it is back meanwhile.
+    fn settle_close(&mut self, force: bool) {
+        let Some((reason, _)) = &self.pending_close else {
+            return;
+        };
+        if self.agent_present() {
+            self.pending_close = None;
+            return;
+        }
+        if self.forwarded < self.published && !force {
+            return;
+        }
+        let reason = reason.clone();
+        self.pending_close = None;
+        if self.current.is_some() {
+            self.emit(MtpEvent::now(MtpEventKind::Closed { code: None, reason }));
+            self.current = None;
         }
     }
 
@@ -466,14 +504,20 @@ impl Presence {
         mut req_rx: mpsc::UnboundedReceiver<LinkRequest>,
     ) {
         loop {
+            let grace = self.pending_close.as_ref().map(|(_, until)| *until);
             tokio::select! {
+                _ = sleep_until(grace) => self.settle_close(true),
                 ev = ctl_events.recv() => match ev {
                     Some(ev) => {
                         let end = matches!(ev.kind, MtpEventKind::Closed { .. });
+                        if matches!(ev.kind, MtpEventKind::Record(_)) {
+                            self.forwarded += 1;
+                        }
                         self.emit(ev);
                         if end {
                             return;
                         }
+                        self.settle_close(false);
                     }
                     None => return,
                 },
@@ -502,19 +546,29 @@ impl Presence {
                 },
                 bev = watch.recv() => match bev {
                     Some(e) => {
+                        if e.kind == "PUBLISH"
+                            && e.dir == Dir::In
+                            && e.client_id != self.controller
+                            && e.detail["delivered_to"]
+                                .as_array()
+                                .is_some_and(|d| d.iter().any(|x| x.as_str() == Some(&self.controller)))
+                        {
+                            self.published += 1;
+                        }
                         let agent_gone = e.dir == Dir::Conn
                             && e.client_id != self.controller
                             && matches!(e.kind.as_str(), "CLOSED" | "REFUSED" | "MALFORMED" | "KEEPALIVE");
-                        if agent_gone && self.current.is_some() && !self.agent_present() {
-                            self.emit(MtpEvent::now(MtpEventKind::Closed {
-                                code: None,
-                                reason: format!(
-                                    "the agent's MQTT connection ended ({})",
-                                    describe_event(&e)
-                                ),
-                            }));
-                            self.current = None;
+                        if agent_gone
+                            && self.current.is_some()
+                            && self.pending_close.is_none()
+                            && !self.agent_present()
+                        {
+                            self.pending_close = Some((
+                                format!("the agent's MQTT connection ended ({})", describe_event(&e)),
+                                tokio::time::Instant::now() + Duration::from_secs(1),
+                            ));
                         }
+                        self.settle_close(false);
                         self.on_presence();
                     }
                     None => return,
@@ -938,6 +992,18 @@ impl CaseMqtt {
         if c.reset {
             control.set_content_type(Some(mqtt::CONTENT_TYPE));
             control.set_agent_topic(self.base_agent_topic.as_deref());
+            control.set_reply_to(None);
+        }
+        if let Some(r) = &c.reply_to {
+            let r = text(r)?;
+            if !r.starts_with(&format!("{}/", self.controller_topic)) || !mqtt::valid_topic(&r) {
+                return Err(StepError::Error(format!(
+                    "controller.reply_to {r:?} must be a Topic below the Controller's own \
+                     {:?}, which it is subscribed to",
+                    self.controller_topic
+                )));
+            }
+            control.set_reply_to(Some(&r));
         }
         if let Some(ct) = &c.content_type {
             control.set_content_type(Some(&text(ct)?));
@@ -950,6 +1016,122 @@ impl CaseMqtt {
             control.set_agent_topic(Some(&t));
         }
         Ok(())
+    }
+
+    /// The expectation for a packet of MQTT `version`: `if_5_0:` and `if_3_1_1:` hold what
+    /// TP-469 asks of one version only; the one for the packet's version joins the rest.
+    pub fn for_version(expect: &Value, version: Option<Version>) -> Value {
+        let Value::Object(m) = expect else {
+            return expect.clone();
+        };
+        let mut out = m.clone();
+        let own = match version {
+            Some(Version::V5) => out.remove("if_5_0"),
+            Some(Version::V311) => out.remove("if_3_1_1"),
+            None => None,
+        };
+        out.remove("if_5_0");
+        out.remove("if_3_1_1");
+        let mut v = Value::Object(out);
+        if let Some(o) = own {
+            merge(&mut v, &o);
+        }
+        v
+    }
+
+    /// The Topic Filters `conn` holds just before log entry `seq`: granted SUBSCRIBEs minus
+    /// UNSUBSCRIBEs of that connection.
+    fn subscriptions_at(&self, conn: u64, seq: usize) -> Vec<String> {
+        let Some(b) = &self.broker else {
+            return Vec::new();
+        };
+        let mut asked: Vec<(u64, Vec<String>)> = Vec::new();
+        let mut held: Vec<String> = Vec::new();
+        for e in b.events_from(0).iter().take(seq).filter(|e| e.conn == conn) {
+            let pkid = e
+                .detail
+                .get("packet_id")
+                .and_then(Value::as_u64)
+                .unwrap_or(0);
+            match (e.kind.as_str(), e.dir) {
+                ("SUBSCRIBE", Dir::In) => {
+                    let fs = e.detail["filters"]
+                        .as_array()
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|f| f.get("filter").and_then(Value::as_str))
+                                .map(str::to_string)
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    asked.push((pkid, fs));
+                }
+                ("SUBACK", Dir::Out) => {
+                    if let Some(i) = asked.iter().position(|(p, _)| *p == pkid) {
+                        let (_, fs) = asked.remove(i);
+                        let codes = e.detail["reason_codes"]
+                            .as_array()
+                            .cloned()
+                            .unwrap_or_default();
+                        for (f, c) in fs.into_iter().zip(codes) {
+                            if c.get("code").and_then(Value::as_u64).unwrap_or(0x80) < 0x80
+                                && !held.contains(&f)
+                            {
+                                held.push(f);
+                            }
+                        }
+                    }
+                }
+                ("UNSUBSCRIBE", Dir::In) => {
+                    let gone: Vec<String> = e.detail["filters"]
+                        .as_array()
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(Value::as_str)
+                                .map(str::to_string)
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    held.retain(|f| !gone.contains(f));
+                }
+                _ => {}
+            }
+        }
+        held
+    }
+
+    /// The tree a packet step matches ([`packet_tree`]), plus, for a PUBLISH carrying an
+    /// MQTTConnectRecord, `connect_record_topic_subscribed`: whether its subscribed_topic is
+    /// covered by a Topic Filter the sending connection held then.
+    fn tree(&self, e: &BrokerEvent) -> Value {
+        let mut t = packet_tree(e);
+        let topic = t
+            .pointer("/record/mqtt_connect/subscribed_topic")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        if let (Some(topic), Value::Object(m)) = (topic, &mut t) {
+            let held = self.subscriptions_at(e.conn, e.seq);
+            m.insert(
+                "connect_record_topic_subscribed".into(),
+                json!(mqtt::covered(&topic, &held)),
+            );
+        }
+        t
+    }
+
+    /// The case's MQTT variables: `mqtt.version`, `mqtt.controller_topic`, and
+    /// `mqtt.reply_to_wildcard` (`/#` on 3.1.1, whose Topic Names carry the `/reply-to=`
+    /// suffix, so a Topic Filter for them needs it; empty on 5.0; TP-469 11.9, 11.13).
+    pub fn mqtt_vars(&self, vars: &mut crate::suite::matcher::Vars) {
+        vars.set("mqtt.version", self.version.label());
+        vars.set("mqtt.controller_topic", self.controller_topic.clone());
+        vars.set(
+            "mqtt.reply_to_wildcard",
+            match self.version {
+                Version::V5 => "",
+                Version::V311 => "/#",
+            },
+        );
     }
 
     /// Whether `e` is in the stream an expectation names: the agent's, of its `kind`, in its
@@ -984,35 +1166,82 @@ impl CaseMqtt {
         }
     }
 
-    /// Waits for the agent's next unconsumed packet of the expectation's kind and judges it.
-    /// `deadline` bounds the wait; captures go into `vars`.
+    /// Waits for the first unconsumed packet of the agent's, at or after `after`, that
+    /// matches `expect` (its `kind`, and the rest), within `bound`; captures go into `vars`.
+    /// When none does, the failure shows the nearest one: the last packet of that kind, and
+    /// where it differs.
     pub async fn await_packet(
         &self,
         expect: &Value,
         vars: &mut crate::suite::matcher::Vars,
         bound: Duration,
+        after: Option<Instant>,
     ) -> Result<BrokerEvent, StepError> {
         use crate::suite::matcher;
         let broker = self.embedded("inspects the agent's MQTT packets")?;
         let from = *lock(&self.await_from);
         let kind = expect.get("kind").and_then(Value::as_str).unwrap_or("");
-        let got = broker
-            .wait_for(from, bound, |e| {
-                self.in_stream(e, expect) && !self.is_consumed(e.seq)
-            })
-            .await;
+        let candidate = |e: &BrokerEvent| {
+            self.in_stream(e, expect) && !self.is_consumed(e.seq) && after.is_none_or(|a| e.at >= a)
+        };
+        // The broker's log is locked while `wait_for` tests an event, and the full match
+        // reads the log again (subscriptions_at): test cheaply there, fully here.
+        let deadline = tokio::time::Instant::now() + bound;
+        let mut cursor = from;
+        let got = loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match broker.wait_for(cursor, left, |e| candidate(e)).await {
+                Ok(e) => {
+                    cursor = e.seq + 1;
+                    if matcher::matches(&Self::for_version(expect, e.version), &self.tree(&e), vars)
+                    {
+                        break Ok(e);
+                    }
+                }
+                Err(x) => break Err(x),
+            }
+        };
         let e = match got {
             Ok(e) => e,
             Err(_) => {
-                return Err(fail(
-                    format!("the agent sent no {kind} within {bound:?}"),
-                    Some(matcher::show(Some(expect))),
-                    Some(format!("broker log: {}", self.seen_since())),
-                ));
+                let nearest = broker
+                    .events_from(from)
+                    .into_iter()
+                    .rev()
+                    .find(|e| candidate(e));
+                return Err(match nearest {
+                    Some(n) => {
+                        let exp = Self::for_version(expect, n.version);
+                        let mut scratch = vars.clone();
+                        let (at, expected, actual) =
+                            match matcher::check(&exp, &self.tree(&n), &mut scratch) {
+                                Err(m) => (m.at, m.expected, m.actual),
+                                Ok(()) => {
+                                    (String::new(), matcher::show(Some(&exp)), n.packet.clone())
+                                }
+                            };
+                        StepError::Fail {
+                            message: format!(
+                                "the agent sent no matching {kind} within {bound:?}; the last one \
+                                 differs at {at} ({})",
+                                describe_event(&n)
+                            ),
+                            expected: Some(expected),
+                            actual: Some(actual),
+                            packet: Some(Box::new(n)),
+                        }
+                    }
+                    None => fail(
+                        format!("the agent sent no {kind} within {bound:?}"),
+                        Some(matcher::show(Some(expect))),
+                        Some(format!("broker log: {}", self.seen_since())),
+                    ),
+                });
             }
         };
         self.consume(e.seq);
-        matcher::check(expect, &packet_tree(&e), vars).map_err(|m| StepError::Fail {
+        let expect = Self::for_version(expect, e.version);
+        matcher::check(&expect, &self.tree(&e), vars).map_err(|m| StepError::Fail {
             message: format!(
                 "the agent's {kind} does not match at {} ({})",
                 m.at,
@@ -1038,13 +1267,25 @@ impl CaseMqtt {
         let broker = self.embedded("inspects the agent's MQTT packets")?;
         let start = *lock(&self.await_from);
         let kind = expect.get("kind").and_then(Value::as_str).unwrap_or("");
-        let got = broker
-            .wait_for(start, span, |e| {
-                e.at >= from
-                    && self.in_stream(e, expect)
-                    && matcher::matches(expect, &packet_tree(e), vars)
-            })
-            .await;
+        // As in `await_packet`: the full match runs outside the log's lock.
+        let deadline = tokio::time::Instant::now() + span;
+        let mut cursor = start;
+        let got = loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match broker
+                .wait_for(cursor, left, |e| e.at >= from && self.in_stream(e, expect))
+                .await
+            {
+                Ok(e) => {
+                    cursor = e.seq + 1;
+                    if matcher::matches(&Self::for_version(expect, e.version), &self.tree(&e), vars)
+                    {
+                        break Ok(e);
+                    }
+                }
+                Err(x) => break Err(x),
+            }
+        };
         match got {
             Err(_) => Ok(()),
             Ok(e) => Err(StepError::Fail {
@@ -1060,6 +1301,31 @@ impl CaseMqtt {
                 packet: Some(Box::new(e)),
             }),
         }
+    }
+}
+
+/// Merges `b` into `a`: maps key by key, anything else replaced.
+fn merge(a: &mut Value, b: &Value) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for (k, v) in y {
+                match x.get_mut(k) {
+                    Some(old) => merge(old, v),
+                    None => {
+                        x.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (a, b) => *a = b.clone(),
+    }
+}
+
+/// Sleeps until `at`, or forever when there is nothing to wait for.
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
     }
 }
 

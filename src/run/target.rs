@@ -225,6 +225,12 @@ impl Target {
     /// How long the agent may take to connect (or reconnect).
     pub fn connect_timeout(&self) -> Duration {
         match self {
+            // Over MQTT the reference agent's retry state (R-MQTT.10) may be waiting up to
+            // ConnectRetryTime*2^3 = 40 s when a case lets it back.
+            Target::BuiltIn {
+                mtp: BuiltinMtp::Mqtt(_),
+                ..
+            } => Duration::from_secs(60),
             Target::BuiltIn { .. } => Duration::from_secs(10),
             Target::External { profile, .. } => profile.timeouts.connect.0,
         }

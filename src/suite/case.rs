@@ -167,6 +167,9 @@ pub struct ControllerStep {
     pub content_type: Option<String>,
     /// The Topic later requests are published to (TP-469 11.9, 11.13).
     pub topic: Option<String>,
+    /// The "reply to" Topic later requests carry, below the Controller's own Topic
+    /// (`${mqtt.controller_topic}/…`; TP-469 11.14).
+    pub reply_to: Option<String>,
 }
 
 /// Which Controller identity the harness sends as.

@@ -61,6 +61,9 @@ struct Ctl {
     qos: u8,
     content_type: Option<String>,
     route: Route,
+    /// The "reply to" Topic of later PUBLISHes when not the subscribed Topic itself (a Topic
+    /// below it, so answers still arrive; TP-469 11.14).
+    reply_to: Option<String>,
 }
 
 /// Changes the embedded Controller's behaviour while its link runs.
@@ -90,6 +93,12 @@ impl ControllerControl {
     /// The reply-to Topic of the Agent's last PUBLISH.
     pub fn learned_agent_topic(&self) -> Option<String> {
         self.lock().route.learned.clone()
+    }
+
+    /// The "reply to" Topic of later PUBLISHes; `None` for the Controller's own Topic. It
+    /// must lie below the own Topic (`own/…`), which the Controller is subscribed to.
+    pub fn set_reply_to(&self, topic: Option<&str>) {
+        self.lock().reply_to = topic.map(str::to_string);
     }
 
     /// Switches between 5.0-style and 3.1.1-style PUBLISHes.
@@ -124,6 +133,7 @@ impl BrokerHandle {
             qos: cfg.qos.min(1),
             content_type: cfg.content_type.clone(),
             route: Route::new(cfg.agent_topic.clone(), false),
+            reply_to: None,
         })));
         let (sender, out_rx, ev_tx, ev_rx) = channels();
         let detail = format!(
@@ -279,14 +289,15 @@ impl Pump {
 
     /// Publishes a record to `dest` as the Controller, logged as received from it.
     fn publish(&self, dest: &str, bytes: Vec<u8>) {
-        let (version, qos, content_type) = {
+        let (version, qos, content_type, reply_to) = {
             let c = self.ctl.lock();
-            (c.version, c.qos, c.content_type.clone())
+            let reply_to = c.reply_to.clone().unwrap_or_else(|| self.own_topic.clone());
+            (c.version, c.qos, c.content_type.clone(), reply_to)
         };
         let (topic, props, packet) = match version {
             Version::V5 => {
                 let props = v5::PublishProperties {
-                    response_topic: Some(self.own_topic.clone()),
+                    response_topic: Some(reply_to),
                     content_type,
                     ..Default::default()
                 };
@@ -310,7 +321,7 @@ impl Pump {
                 )
             }
             Version::V311 => {
-                let topic = with_reply_to(dest, &self.own_topic);
+                let topic = with_reply_to(dest, &reply_to);
                 let q = if qos == 0 {
                     QoS::AtMostOnce
                 } else {
