@@ -256,9 +256,14 @@ impl Ctx<'_> {
                 expect,
                 within,
                 window,
+                after,
             } => {
-                self.await_packet(vars, marks, expect, *within, window.as_ref())
-                    .await
+                let how = PacketHow {
+                    within: *within,
+                    window: window.as_ref(),
+                    after: after.as_deref(),
+                };
+                self.await_packet(vars, marks, expect, how).await
             }
             Action::ExpectNoPacket {
                 expect,
@@ -538,6 +543,13 @@ impl Ctx<'_> {
     }
 }
 
+/// How an `await_packet` step waits.
+struct PacketHow<'a> {
+    within: Option<Dur>,
+    window: Option<&'a Window>,
+    after: Option<&'a str>,
+}
+
 /// How a `send` step sends and waits.
 struct SendHow<'a> {
     bound: Option<Duration>,
@@ -647,17 +659,28 @@ impl Ctx<'_> {
         vars: &mut Vars,
         marks: &mut HashMap<String, Instant>,
         expect: &Value,
-        within: Option<Dur>,
-        window: Option<&Window>,
+        how: PacketHow<'_>,
     ) -> Result<(), Stop> {
+        let PacketHow {
+            within,
+            window,
+            after,
+        } = how;
         let m = self.mqtt()?;
-        let origin =
-            match window {
-                Some(w) => Some(*marks.get(&w.from).ok_or_else(|| {
-                    self.error(format!("window.from '{}' has not happened", w.from))
-                })?),
-                None => None,
-            };
+        let mark = |name: &str, what: &str| {
+            marks
+                .get(name)
+                .copied()
+                .ok_or_else(|| self.error(format!("{what} '{name}' has not happened")))
+        };
+        let origin = match window {
+            Some(w) => Some(mark(&w.from, "window.from")?),
+            None => None,
+        };
+        let since = match after {
+            Some(a) => Some(mark(a, "after")?),
+            None => origin,
+        };
         let now = Instant::now();
         let bound = match (window, origin) {
             (Some(w), Some(o)) => {
@@ -665,9 +688,9 @@ impl Ctx<'_> {
             }
             _ => within.map_or(self.response_timeout, |d| d.0),
         };
-        // With a window, only what came after its origin counts.
+        // Only what came after `after` (or the window's origin) counts.
         let e = m
-            .await_packet(expect, vars, bound, origin)
+            .await_packet(expect, vars, bound, since)
             .await
             .map_err(|e| self.mqtt_stop(e))?;
         if let Some(n) = &self.step.name {

@@ -110,7 +110,7 @@ pub struct RawStep {
     pub await_packet: Option<Value>,
     /// MQTT: no such packet of the agent's for `for`.
     pub expect_no_packet: Option<Value>,
-    /// `expect_no_packet`: look from the time this earlier step happened.
+    /// `await_packet`, `expect_no_packet`: look from the time this earlier step happened.
     pub after: Option<String>,
 }
 
@@ -223,6 +223,9 @@ pub enum Action {
         expect: Value,
         within: Option<Dur>,
         window: Option<Window>,
+        /// Only packets from the time this earlier step happened (a window's `from`
+        /// otherwise).
+        after: Option<String>,
     },
     /// No packet of the agent's matching `expect` for `span`, counted from the step named
     /// in `after` (or from the step's start).

@@ -255,9 +255,9 @@ fn step(s: &RawStep, metric_count: u32, names: &HashSet<String>) -> Result<Step,
         "send` or `await",
     )?;
     only(
-        s.after.is_none() || s.expect_no_packet.is_some(),
+        s.after.is_none() || s.expect_no_packet.is_some() || s.await_packet.is_some(),
         "after",
-        "expect_no_packet",
+        "await_packet` or `expect_no_packet",
     )?;
     if let Some(a) = &s.after
         && !names.contains(a)
@@ -334,6 +334,7 @@ fn step(s: &RawStep, metric_count: u32, names: &HashSet<String>) -> Result<Step,
             expect: exp.clone(),
             within: s.within,
             window: s.window.clone(),
+            after: s.after.clone(),
         }
     } else if let Some(exp) = &s.expect_no_packet {
         let span = s
