@@ -17,7 +17,7 @@ const STYLE: &str = "body{font:14px system-ui,sans-serif;margin:2em;color:#222}\
 table{border-collapse:collapse}td,th{padding:2px 8px;text-align:left;vertical-align:top}\
 tr:nth-child(even){background:#f6f6f6}.pass{color:#1a7f37}.fail{color:#cf222e;font-weight:bold}\
 .error{color:#9a6700;font-weight:bold}.na,.skipped{color:#777}pre{background:#f6f8fa;padding:8px;\
-white-space:pre-wrap;word-break:break-all}.in{color:#0550ae}.out{color:#1a7f37}.mtp{color:#777}\
+white-space:pre-wrap;word-break:break-all}.in{color:#0550ae}.out{color:#1a7f37}.mtp{color:#777}.mqtt{color:#8250df}\
 .viol{color:#cf222e}details{margin:4px 0}summary{cursor:pointer}";
 
 fn class(v: Verdict) -> &'static str {
@@ -110,6 +110,7 @@ pub fn render(r: &RunReport) -> String {
             let arrow = match l.dir.as_str() {
                 "in" => "EUT → harness",
                 "out" => "harness → EUT",
+                "mqtt" => "MQTT broker",
                 _ => "MTP",
             };
             let _ = write!(

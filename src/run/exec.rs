@@ -288,6 +288,11 @@ impl Ctx<'_> {
                 .iter()
                 .map(|(v, e)| format!("{v} [{}]", run_mqtt::describe_event(e))),
         );
+        if let Some(m) = self.mqtt {
+            for (v, e) in &mqtt_broken {
+                m.flag(e.seq, v.to_string());
+            }
+        }
         // A step that failed on its expectation still names the universal rules the same
         // records broke: they are often the reason (an Object Instance Path without its dot).
         if let Err(mut stop) = result {
@@ -624,6 +629,9 @@ impl Ctx<'_> {
                 f.actual = actual;
                 if let Some(p) = &packet {
                     f.decoded = Some(run_mqtt::packet_tree(p).to_string());
+                    if let Some(m) = self.mqtt {
+                        m.flag(p.seq, format!("{}: {}", f.step, f.message));
+                    }
                 }
                 Stop {
                     verdict: Verdict::Fail,

@@ -55,6 +55,8 @@ pub struct CaseMqtt {
     checked: Mutex<usize>,
     /// Broker log indices `await_packet` steps have consumed.
     consumed: Mutex<Vec<usize>>,
+    /// Packets that broke a metric, with what they broke (shown under them in the wire log).
+    flagged: Mutex<Vec<(usize, String)>>,
     /// Keeps a per-case broker running (built-in agent); dropped with the case.
     _owned: Option<Arc<Broker>>,
 }
@@ -81,6 +83,7 @@ impl CaseMqtt {
             await_from: Mutex::new(log_from),
             checked: Mutex::new(log_from),
             consumed: Mutex::new(Vec::new()),
+            flagged: Mutex::new(Vec::new()),
             _owned: owned,
         }
     }
@@ -119,6 +122,11 @@ impl CaseMqtt {
         lock(&self.consumed).contains(&seq)
     }
 
+    /// Marks a packet of the log as the one that broke `what`.
+    pub fn flag(&self, seq: usize, what: String) {
+        lock(&self.flagged).push((seq, what));
+    }
+
     /// TR-369's MQTT rules every agent packet must keep, checked on every PUBLISH and
     /// CONNECT from the agent logged since the last call (embedded broker only).
     pub fn take_violations(&self, eut_id: &str) -> Vec<(Violation, BrokerEvent)> {
@@ -152,9 +160,18 @@ impl CaseMqtt {
         let Some(b) = &self.broker else {
             return Vec::new();
         };
+        let flagged = lock(&self.flagged).clone();
         b.events_from(self.log_from)
             .iter()
-            .map(|e| log_line(e, start))
+            .map(|e| {
+                let mut l = log_line(e, start);
+                l.violations = flagged
+                    .iter()
+                    .filter(|(s, _)| *s == e.seq)
+                    .map(|(_, w)| w.clone())
+                    .collect();
+                l
+            })
             .collect()
     }
 }
