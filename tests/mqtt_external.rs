@@ -1,0 +1,212 @@
+//! External broker mode against a real broker: Debian's mosquitto (installed by
+//! `scripts/ensure-mosquitto.sh`), started here on 127.0.0.1 with a free port and a temporary
+//! configuration, stopped at the end. uspcheck's Controller is a plain MQTT client of it, the
+//! reference agent another, for MQTT 5.0 and 3.1.1. Cases that only send and await USP
+//! messages pass (section 1, 11.1); cases that script the broker or read its packets are not
+//! applicable, and say why.
+//!
+//! Without mosquitto the test says it is skipped, unless CI is set: there it must run.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use uspcheck::agent::run::{Dial, MqttDial};
+use uspcheck::agent::{self, AgentConfig};
+use uspcheck::mtp::mqtt::Version;
+use uspcheck::report::Verdict;
+use uspcheck::run::target::{BUILTIN_AGENT_ID, BUILTIN_FEATURES, DEFAULT_CONTROLLER_ID};
+use uspcheck::run::{Target, run_one};
+use uspcheck::suite::{self, Case, profile::Profile};
+
+/// Cases that must pass through mosquitto, and cases that must be not applicable there.
+const PASS: &[&str] = &["1.1", "1.5", "1.20", "1.61", "11.1"];
+const NOT_APPLICABLE: &[&str] = &["11.2", "11.6", "11.9", "11.12", "11.16"];
+
+fn mosquitto() -> Option<PathBuf> {
+    let candidates = [
+        PathBuf::from("/usr/sbin/mosquitto"),
+        PathBuf::from("/usr/local/sbin/mosquitto"),
+    ];
+    if let Some(p) = candidates.iter().find(|p| p.exists()) {
+        return Some(p.clone());
+    }
+    let out = Command::new("sh")
+        .args(["-c", "command -v mosquitto"])
+        .output()
+        .ok()?;
+    let p = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (!p.is_empty()).then(|| PathBuf::from(p))
+}
+
+/// A mosquitto process, stopped when dropped.
+struct Broker {
+    child: Child,
+    port: u16,
+    _dir: TempDir,
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn start_broker(bin: &Path) -> Broker {
+    // A free port: bind port 0, note it, let it go; mosquitto binds it next.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port on 127.0.0.1")
+        .port();
+    let dir =
+        std::env::temp_dir().join(format!("uspcheck-mosquitto-{}-{port}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    let conf = dir.join("mosquitto.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\nlog_type error\nlog_type warning\n"
+        ),
+    )
+    .expect("the mosquitto configuration is written");
+    let child = Command::new(bin)
+        .arg("-c")
+        .arg(&conf)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{} does not start: {e}", bin.display()));
+    let broker = Broker {
+        child,
+        port,
+        _dir: TempDir(dir),
+    };
+    // Ready when it accepts a TCP connection; bounded.
+    let until = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < until,
+            "mosquitto did not listen on 127.0.0.1:{port} within 10 s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    broker
+}
+
+fn profile(port: u16, version: Version, agent_topic: &str, controller_topic: &str) -> Profile {
+    let mut features: Vec<u32> = BUILTIN_FEATURES.to_vec();
+    features.extend([35, 36]);
+    let features: Vec<String> = features.iter().map(u32::to_string).collect();
+    let text = format!(
+        "name: reference agent through mosquitto\n\
+         eut: {{ endpoint_id: '{BUILTIN_AGENT_ID}' }}\n\
+         controller: {{ endpoint_id: '{DEFAULT_CONTROLLER_ID}' }}\n\
+         mqtt:\n  broker: external\n  address: '127.0.0.1:{port}'\n  version: '{}'\n  \
+         agent_topic: {agent_topic}\n  controller_topic: {controller_topic}\n  \
+         client_id: uspcheck-controller-{}\n\
+         features: [{}]\n\
+         timeouts: {{ response: 5s, connect: 30s }}\n",
+        version.label(),
+        version.level(),
+        features.join(", ")
+    );
+    Profile::parse(&text, "mosquitto.yaml").expect("the test's profile loads")
+}
+
+fn cases() -> Vec<Case> {
+    suite::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("testcases"))
+        .unwrap_or_else(|e| panic!("the case files load: {e:?}"))
+}
+
+fn run_through(port: u16, version: Version, all: &[Case]) -> Vec<String> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let tag = version.level();
+    let agent_topic = format!("usp/agent/mosquitto-{tag}");
+    let controller_topic = format!("usp/controller/mosquitto-{tag}");
+    let dial = MqttDial {
+        broker: format!("127.0.0.1:{port}"),
+        version,
+        agent_topic: agent_topic.clone(),
+        controller_topic: controller_topic.clone(),
+        client_id: format!("uspcheck-ref-agent-{tag}"),
+        credentials: None,
+    };
+    let cfg = AgentConfig {
+        endpoint_id: BUILTIN_AGENT_ID.into(),
+        controller_id: DEFAULT_CONTROLLER_ID.into(),
+        faults: vec![],
+        software_version: "test".into(),
+    };
+    let agent = rt.spawn(agent::run::client(Dial::Mqtt(dial), cfg));
+    let target = Target::from_profile(profile(port, version, &agent_topic, &controller_topic));
+    let mut problems = Vec::new();
+    for (ids, want) in [
+        (PASS, Verdict::Pass),
+        (NOT_APPLICABLE, Verdict::NotApplicable),
+    ] {
+        for id in ids {
+            let case = all
+                .iter()
+                .find(|c| c.id == *id)
+                .unwrap_or_else(|| panic!("case {id} exists"));
+            let o = rt.block_on(run_one(case, &target));
+            let why = o
+                .failure
+                .as_ref()
+                .map(|f| f.text())
+                .or(o.reason.clone())
+                .unwrap_or_default();
+            if o.verdict != want {
+                problems.push(format!(
+                    "MQTT {version}: {id} is {} through mosquitto, expected {}: {why}",
+                    o.verdict.as_str(),
+                    want.as_str()
+                ));
+            } else if want == Verdict::NotApplicable && !why.contains("external broker") {
+                problems.push(format!(
+                    "MQTT {version}: {id} is not applicable for the wrong reason: {why}"
+                ));
+            } else if let Some(p) = o.cleanup_problems.first() {
+                problems.push(format!("MQTT {version}: {id} clean-up failed: {p}"));
+            }
+        }
+    }
+    agent.abort();
+    problems
+}
+
+#[test]
+fn cases_through_mosquitto() {
+    let Some(bin) = mosquitto() else {
+        if std::env::var_os("CI").is_some() {
+            panic!(
+                "mosquitto is not installed, and under CI this test must run: \
+                 scripts/ensure-mosquitto.sh installs it"
+            );
+        }
+        eprintln!("skipped: mosquitto is not installed (scripts/ensure-mosquitto.sh installs it)");
+        return;
+    };
+    let broker = start_broker(&bin);
+    let all = cases();
+    let mut problems = Vec::new();
+    for v in [Version::V5, Version::V311] {
+        problems.extend(run_through(broker.port, v, &all));
+    }
+    drop(broker);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
