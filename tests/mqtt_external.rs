@@ -210,3 +210,79 @@ fn cases_through_mosquitto() {
     drop(broker);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// An agent described by a profile (here the reference agent, reached only through the
+/// profile) through uspcheck's embedded broker on the profile's address: one broker and one
+/// Controller kept across cases, the agent's reboots followed through the broker's events,
+/// and the broker-scripting cases run (and pass).
+#[test]
+fn profile_agent_through_the_embedded_broker() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port on 127.0.0.1")
+        .port();
+    let version = Version::V5;
+    let (agent_topic, controller_topic) = ("usp/agent/embedded", "usp/controller/embedded");
+    let text = format!(
+        "eut: {{ endpoint_id: '{BUILTIN_AGENT_ID}' }}\n\
+         controller: {{ endpoint_id: '{DEFAULT_CONTROLLER_ID}' }}\n\
+         mqtt: {{ broker: embedded, address: '127.0.0.1:{port}', version: '5.0', \
+         agent_topic: {agent_topic}, controller_topic: {controller_topic} }}\n\
+         features: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 31, 36]\n\
+         timeouts: {{ response: 5s, connect: 60s }}\n"
+    );
+    let target = Target::from_profile(Profile::parse(&text, "embedded.yaml").expect("loads"));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let all = cases();
+    let mut problems = Vec::new();
+    let mut agent = None;
+    // 11.17 and 11.5 reboot the agent, 11.16 has the broker disconnect it; the cases after
+    // them must find it back.
+    for id in [
+        "1.1", "11.17", "1.20", "11.5", "11.16", "11.15", "1.61", "11.1",
+    ] {
+        let case = all.iter().find(|c| c.id == id).expect("the case exists");
+        let o = rt.block_on(async {
+            // The broker starts with the first case; the agent dials it once it listens.
+            if agent.is_none() {
+                let dial = MqttDial {
+                    broker: format!("127.0.0.1:{port}"),
+                    version,
+                    agent_topic: agent_topic.into(),
+                    controller_topic: controller_topic.into(),
+                    client_id: "uspcheck-ref-agent-embedded".into(),
+                    credentials: None,
+                };
+                let cfg = AgentConfig {
+                    endpoint_id: BUILTIN_AGENT_ID.into(),
+                    controller_id: DEFAULT_CONTROLLER_ID.into(),
+                    faults: vec![],
+                    software_version: "test".into(),
+                };
+                agent = Some(tokio::spawn(async move {
+                    // Give the first case's broker a moment to listen; the agent retries anyway.
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    agent::run::client(Dial::Mqtt(dial), cfg).await
+                }));
+            }
+            run_one(case, &target).await
+        });
+        if o.verdict != Verdict::Pass {
+            problems.push(format!(
+                "{id}: {} {}",
+                o.verdict.as_str(),
+                o.failure.map(|f| f.text()).or(o.reason).unwrap_or_default()
+            ));
+        } else if let Some(p) = o.cleanup_problems.first() {
+            problems.push(format!("{id}: clean-up failed: {p}"));
+        }
+    }
+    if let Some(a) = agent {
+        a.abort();
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -327,7 +327,14 @@ impl Target {
                 if let Some(m) = &mqtt {
                     m.reset_script();
                 }
-                if let Some(link) = st.link.take() {
+                // Through the embedded MQTT broker a link is only a view of the Controller's
+                // session there: a fresh one comes once the agent is connected and subscribed,
+                // so a reboot at the end of the last case is not the next case's problem.
+                let fresh =
+                    matches!(profile.mtp(), MtpSetup::Mqtt(m) if m.broker == BrokerMode::Embedded);
+                if let Some(link) = st.link.take()
+                    && !fresh
+                {
                     return Ok((link, AgentGuard(None, mqtt), relink));
                 }
                 let bound = self.connect_timeout();
