@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
-use uspcheck::agent::run::{Dial, Listener};
+use uspcheck::agent::run::{Dial, Listener, MqttDial};
 use uspcheck::agent::{self, AgentConfig, Fault};
 use uspcheck::mtp::mqtt::Version;
 use uspcheck::mtp::{uds, websocket};
@@ -105,6 +105,22 @@ enum Command {
         /// Be the UDS server at this path.
         #[arg(long, group = "role")]
         listen_uds: Option<PathBuf>,
+        /// Connect to the MQTT broker at host:port as an MQTT client (the agent's
+        /// Device.MQTT.Client.1.; a profile with `mqtt:` reaches it through that broker).
+        #[arg(long, group = "role")]
+        mqtt: Option<String>,
+        /// With --mqtt: the MQTT version, 5.0 or 3.1.1.
+        #[arg(long, default_value = "5.0", value_parser = ["5.0", "3.1.1"])]
+        mqtt_version: String,
+        /// With --mqtt: the agent's own Topic (ResponseTopicConfigured).
+        #[arg(long, default_value = "usp/agent/uspcheck-ref")]
+        agent_topic: String,
+        /// With --mqtt: the Controller's Topic.
+        #[arg(long, default_value = "usp/controller/uspcheck")]
+        controller_topic: String,
+        /// With --mqtt: the ClientId (empty lets a 5.0 broker assign one).
+        #[arg(long, default_value = "uspcheck-ref-agent")]
+        client_id: String,
         #[arg(long, default_value = target::BUILTIN_AGENT_ID)]
         endpoint_id: String,
         /// The controller it trusts.
@@ -198,6 +214,11 @@ fn main() -> ExitCode {
             listen,
             connect_uds,
             listen_uds,
+            mqtt,
+            mqtt_version,
+            agent_topic,
+            controller_topic,
+            client_id,
             endpoint_id,
             controller_id,
             faults,
@@ -213,6 +234,26 @@ fn main() -> ExitCode {
                 software_version: env!("CARGO_PKG_VERSION").into(),
             };
             let rt = tokio::runtime::Runtime::new().expect("a tokio runtime starts");
+            if let Some(broker) = mqtt {
+                let dial = MqttDial {
+                    broker,
+                    version: if mqtt_version == "3.1.1" {
+                        Version::V311
+                    } else {
+                        Version::V5
+                    },
+                    agent_topic,
+                    controller_topic,
+                    client_id,
+                    credentials: None,
+                };
+                eprintln!(
+                    "uspcheck agent {} is an MQTT client of {}",
+                    cfg.endpoint_id, dial.broker
+                );
+                rt.block_on(agent::run::client(Dial::Mqtt(dial), cfg));
+                return ExitCode::from(exit::OK);
+            }
             rt.block_on(run_agent(connect, listen, connect_uds, listen_uds, cfg))
         }
     }
