@@ -76,56 +76,82 @@ pub struct External {
 }
 
 /// The agent process the profile's `start` command runs, kept alive across cases: started
-/// before the first connection, and started again whenever it has exited (OB-USP-Agent
-/// exits on Reboot() and FactoryReset(), expecting its supervisor to restart it).
+/// before the first connection, and started again as soon as it exits (OB-USP-Agent exits on
+/// Reboot() and FactoryReset(), expecting a supervisor to restart it). Watching the process
+/// itself, not the connection, matters over MQTT: there the harness's side of the broker
+/// stays up while the agent is gone.
 #[derive(Default)]
 pub struct Process {
-    child: std::sync::Mutex<Option<Child>>,
-    starts: AtomicU64,
+    supervisor: std::sync::Mutex<Option<Supervisor>>,
+}
+
+struct Supervisor {
+    task: JoinHandle<()>,
+    /// The process group of the running command.
+    pgid: Arc<std::sync::Mutex<Option<u32>>>,
 }
 
 impl Process {
-    /// Starts `cmd` if no process from it is running. Returns a note for the log when it
-    /// (re)started one.
-    fn ensure(&self, cmd: &str) -> Result<Option<String>, String> {
-        let mut child = self
-            .child
+    /// Starts `cmd` and keeps it running, unless that is already so. A command that cannot
+    /// be spawned at all is an error now.
+    fn supervise(&self, cmd: &str) -> Result<(), String> {
+        let mut sup = self
+            .supervisor
             .lock()
             .expect("the process lock is never poisoned");
-        let running = match child.as_mut() {
-            Some(c) => matches!(c.try_wait(), Ok(None)),
-            None => false,
-        };
-        if running {
-            return Ok(None);
+        if sup.is_some() {
+            return Ok(());
         }
-        let exited = child
-            .as_mut()
-            .and_then(|c| c.try_wait().ok().flatten())
-            .map(|status| format!(" (it had exited: {status})"))
-            .unwrap_or_default();
-        // Its own process group, so stopping it stops whatever the shell started too.
-        let spawned = Command::new("sh")
-            .arg("-c")
-            .arg(cmd)
-            .process_group(0)
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| format!("the profile's start command {cmd:?} failed: {e}"))?;
-        if let Some(old) = child.take() {
-            stop_group(&old);
-        }
-        if let (Some(pid), Ok(mut g)) = (spawned.id(), GROUPS.lock()) {
-            g.push(pid);
-        }
-        *child = Some(spawned);
-        let n = self.starts.fetch_add(1, Ordering::Relaxed);
-        Ok(Some(if n == 0 {
-            format!("started the agent: {cmd}")
-        } else {
-            format!("restarted the agent{exited}: {cmd}")
-        }))
+        let child = spawn_group(cmd)?;
+        eprintln!("uspcheck: started the agent: {cmd}");
+        let pgid = Arc::new(std::sync::Mutex::new(child.id()));
+        let task = tokio::spawn(keep_running(cmd.to_string(), child, pgid.clone()));
+        *sup = Some(Supervisor { task, pgid });
+        Ok(())
     }
+}
+
+/// Restarts the command whenever it exits, until aborted.
+async fn keep_running(cmd: String, mut child: Child, pgid: Arc<std::sync::Mutex<Option<u32>>>) {
+    loop {
+        let status = child.wait().await;
+        // Whatever else the command started goes with it.
+        if let Some(old) = pgid.lock().ok().and_then(|mut g| g.take()) {
+            forget_group(old);
+        }
+        let status = status.map_or_else(|e| e.to_string(), |s| s.to_string());
+        eprintln!("uspcheck: the agent exited ({status}); starting it again: {cmd}");
+        // Not a wait for an event: a command that fails at once must not spin the CPU.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        match spawn_group(&cmd) {
+            Ok(c) => {
+                if let Ok(mut g) = pgid.lock() {
+                    *g = c.id();
+                }
+                child = c;
+            }
+            Err(e) => {
+                eprintln!("uspcheck: {e}; the agent stays stopped");
+                return;
+            }
+        }
+    }
+}
+
+/// Runs `cmd` in a shell in its own process group, so stopping the group stops whatever the
+/// shell started too.
+fn spawn_group(cmd: &str) -> Result<Child, String> {
+    let child = Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .process_group(0)
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("the profile's start command {cmd:?} failed: {e}"))?;
+    if let (Some(pid), Ok(mut g)) = (child.id(), GROUPS.lock()) {
+        g.push(pid);
+    }
+    Ok(child)
 }
 
 /// Keeps a case's built-in agent alive; dropping it stops the agent. It also carries the
@@ -534,30 +560,15 @@ impl Target {
     }
 }
 
-/// How to get a link to a profile's agent: (re)start its process when the profile says how
-/// and it is not running, then accept on the (shared) server, or connect, retrying every
+/// How to get a link to a profile's agent: its process is kept running when the profile says
+/// how to start it; the link is accepted on the (shared) server, or connected, retrying every
 /// second, as often as the caller's bound allows.
 async fn relink_external(profile: &Profile, st: &mut External) -> Result<Relink, String> {
     let plain = relink_plain(profile, st).await?;
-    let Some(cmd) = profile.start.clone() else {
-        return Ok(plain);
-    };
-    let process = st.process.clone();
-    Ok(Arc::new(move || {
-        let (plain, process, cmd) = (plain.clone(), process.clone(), cmd.clone());
-        Box::pin(async move {
-            // An agent that exits on Reboot() may still be shutting down when its connection
-            // drops: look again every few seconds, and restart it once it has gone.
-            loop {
-                if let Some(note) = process.ensure(&cmd)? {
-                    eprintln!("uspcheck: {note}");
-                }
-                if let Ok(result) = tokio::time::timeout(Duration::from_secs(3), plain()).await {
-                    return result;
-                }
-            }
-        })
-    }))
+    if let Some(cmd) = &profile.start {
+        st.process.supervise(cmd)?;
+    }
+    Ok(plain)
 }
 
 async fn relink_plain(profile: &Profile, st: &mut External) -> Result<Relink, String> {
@@ -610,10 +621,13 @@ enum ListenOn {
 
 impl Drop for Process {
     fn drop(&mut self) {
-        if let Ok(mut child) = self.child.lock()
-            && let Some(c) = child.take()
+        if let Ok(mut sup) = self.supervisor.lock()
+            && let Some(sup) = sup.take()
         {
-            stop_group(&c);
+            sup.task.abort();
+            if let Some(pgid) = sup.pgid.lock().ok().and_then(|mut g| g.take()) {
+                forget_group(pgid);
+            }
         }
     }
 }
@@ -621,14 +635,12 @@ impl Drop for Process {
 /// Process groups of running start commands, so an interrupted run can stop them too.
 static GROUPS: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
 
-/// Stops the process group a start command runs in: the shell and every process it started
-/// (an agent started by `sh -c` outlives the shell otherwise).
-fn stop_group(child: &Child) {
-    if let Some(pid) = child.id() {
-        signal_group(pid);
-        if let Ok(mut g) = GROUPS.lock() {
-            g.retain(|p| *p != pid);
-        }
+/// Stops the process group a start command runs in (the shell and every process it
+/// started: an agent started by `sh -c` outlives the shell otherwise) and forgets it.
+fn forget_group(pgid: u32) {
+    signal_group(pgid);
+    if let Ok(mut g) = GROUPS.lock() {
+        g.retain(|p| *p != pgid);
     }
 }
 
