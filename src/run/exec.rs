@@ -257,11 +257,13 @@ impl Ctx<'_> {
                 within,
                 window,
                 after,
+                keep,
             } => {
                 let how = PacketHow {
                     within: *within,
                     window: window.as_ref(),
                     after: after.as_deref(),
+                    keep: *keep,
                 };
                 self.await_packet(vars, marks, expect, how).await
             }
@@ -553,6 +555,7 @@ struct PacketHow<'a> {
     within: Option<Dur>,
     window: Option<&'a Window>,
     after: Option<&'a str>,
+    keep: bool,
 }
 
 /// How a `send` step sends and waits.
@@ -673,6 +676,7 @@ impl Ctx<'_> {
             within,
             window,
             after,
+            keep,
         } = how;
         let m = self.mqtt()?;
         let mark = |name: &str, what: &str| {
@@ -698,7 +702,7 @@ impl Ctx<'_> {
         };
         // Only what came after `after` (or the window's origin) counts.
         let e = m
-            .await_packet(expect, vars, bound, since)
+            .await_packet(expect, vars, bound, since, keep)
             .await
             .map_err(|e| self.mqtt_stop(e))?;
         if let Some(n) = &self.step.name {

@@ -1186,13 +1186,14 @@ impl CaseMqtt {
     /// Waits for the first unconsumed packet of the agent's, at or after `after`, that
     /// matches `expect` (its `kind`, and the rest), within `bound`; captures go into `vars`.
     /// When none does, the failure shows the nearest one: the last packet of that kind, and
-    /// where it differs.
+    /// where it differs. With `keep`, the packet stays available to later steps.
     pub async fn await_packet(
         &self,
         expect: &Value,
         vars: &mut crate::suite::matcher::Vars,
         bound: Duration,
         after: Option<Instant>,
+        keep: bool,
     ) -> Result<BrokerEvent, StepError> {
         use crate::suite::matcher;
         let broker = self.embedded("inspects the agent's MQTT packets")?;
@@ -1256,7 +1257,9 @@ impl CaseMqtt {
                 });
             }
         };
-        self.consume(e.seq);
+        if !keep {
+            self.consume(e.seq);
+        }
         let expect = Self::for_version(expect, e.version);
         matcher::check(&expect, &self.tree(&e), vars).map_err(|m| StepError::Fail {
             message: format!(

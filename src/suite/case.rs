@@ -112,6 +112,9 @@ pub struct RawStep {
     pub expect_no_packet: Option<Value>,
     /// `await_packet`, `expect_no_packet`: look from the time this earlier step happened.
     pub after: Option<String>,
+    /// `await_packet`: leave the matched packet to later steps too (two metrics that one
+    /// packet or two may satisfy).
+    pub keep: Option<bool>,
 }
 
 /// How the embedded broker turns the agent away while it is down (TP-469 11.6).
@@ -226,6 +229,8 @@ pub enum Action {
         /// Only packets from the time this earlier step happened (a window's `from`
         /// otherwise).
         after: Option<String>,
+        /// Leave the packet to later steps (it is consumed otherwise).
+        keep: bool,
     },
     /// No packet of the agent's matching `expect` for `span`, counted from the step named
     /// in `after` (or from the step's start).

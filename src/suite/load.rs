@@ -259,6 +259,11 @@ fn step(s: &RawStep, metric_count: u32, names: &HashSet<String>) -> Result<Step,
         "after",
         "await_packet` or `expect_no_packet",
     )?;
+    only(
+        s.keep.is_none() || s.await_packet.is_some(),
+        "keep",
+        "await_packet",
+    )?;
     if let Some(a) = &s.after
         && !names.contains(a)
     {
@@ -335,6 +340,7 @@ fn step(s: &RawStep, metric_count: u32, names: &HashSet<String>) -> Result<Step,
             within: s.within,
             window: s.window.clone(),
             after: s.after.clone(),
+            keep: s.keep.unwrap_or(false),
         }
     } else if let Some(exp) = &s.expect_no_packet {
         let span = s
