@@ -22,12 +22,20 @@ fn one_line(o: &super::CaseOutcome) -> String {
     match (&o.failure, &o.reason) {
         (Some(f), _) => {
             let mut line = cut(f.message.lines().next().unwrap_or(""), 300);
-            if let (Some(e), Some(a)) = (&f.expected, &f.actual) {
-                line.push_str(&format!(
-                    " — expected {}, actual {}",
-                    cut(e, 160),
-                    cut(a, 160)
-                ));
+            // A structural mismatch says where it came closest, nested as deep as the match
+            // went: the innermost place is the one line that explains it.
+            match (&f.expected, &f.actual) {
+                (Some(e), _) if e.contains(NEAREST) => {
+                    line.push_str(&format!(" — closest difference {}", cut(innermost(e), 300)));
+                }
+                (Some(e), Some(a)) => {
+                    line.push_str(&format!(
+                        " — expected {}, actual {}",
+                        cut(e, 160),
+                        cut(a, 160)
+                    ));
+                }
+                _ => {}
             }
             if !o.requirements.is_empty() {
                 line.push_str(&format!(" [{}]", o.requirements.join(", ")));
@@ -36,6 +44,16 @@ fn one_line(o: &super::CaseOutcome) -> String {
         }
         (None, Some(r)) => r.clone(),
         (None, None) => String::new(),
+    }
+}
+
+const NEAREST: &str = "(nearest: ";
+
+/// The innermost "(nearest: …)" of a matcher's expectation.
+fn innermost(expected: &str) -> &str {
+    match expected.rfind(NEAREST) {
+        Some(i) => expected[i + NEAREST.len()..].trim_end_matches(')'),
+        None => expected,
     }
 }
 
@@ -183,5 +201,15 @@ mod tests {
         assert!(nine < ten, "numeric order");
         assert!(md.contains("**FAIL**"));
         assert!(md.contains("- **1.9** (ws, fail): the EUT answered with error"));
+    }
+
+    #[test]
+    fn a_nested_mismatch_is_told_by_its_innermost_place() {
+        let e = r#"an element matching {…} (nearest: at a[0]: expected an element matching {"x":1} (nearest: at a[0].b[3].x: expected "Stats.", actual "Subscription."))"#;
+        assert_eq!(
+            innermost(e),
+            r#"at a[0].b[3].x: expected "Stats.", actual "Subscription.""#
+        );
+        assert_eq!(innermost("plain"), "plain");
     }
 }
