@@ -49,12 +49,23 @@ fn one_line(o: &super::CaseOutcome) -> String {
 
 const NEAREST: &str = "(nearest: ";
 
-/// The innermost "(nearest: …)" of a matcher's expectation.
+/// The innermost "(nearest: …)" of a matcher's expectation, without its closing bracket.
 fn innermost(expected: &str) -> &str {
-    match expected.rfind(NEAREST) {
-        Some(i) => expected[i + NEAREST.len()..].trim_end_matches(')'),
-        None => expected,
+    let Some(i) = expected.rfind(NEAREST) else {
+        return expected;
+    };
+    let inner = &expected[i + NEAREST.len()..];
+    // The bracket that closes it is the first one not opened inside it.
+    let mut depth = 0usize;
+    for (at, c) in inner.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' if depth == 0 => return &inner[..at],
+            ')' => depth -= 1,
+            _ => {}
+        }
     }
+    inner
 }
 
 fn cell(v: Verdict) -> &'static str {
@@ -205,7 +216,7 @@ mod tests {
 
     #[test]
     fn a_nested_mismatch_is_told_by_its_innermost_place() {
-        let e = r#"an element matching {…} (nearest: at a[0]: expected an element matching {"x":1} (nearest: at a[0].b[3].x: expected "Stats.", actual "Subscription."))"#;
+        let e = r#"an element matching {…} (nearest: at a[0]: expected an element matching {"x":1} (nearest: at a[0].b[3].x: expected "Stats.", actual "Subscription.")), actual [{"y": "Reboot()"}]"#;
         assert_eq!(
             innermost(e),
             r#"at a[0].b[3].x: expected "Stats.", actual "Subscription.""#
