@@ -6,11 +6,12 @@
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use rumqttc::mqttbytes::{self, QoS as Q4, v4};
+use rumqttc::mqttbytes::{QoS as Q4, v4};
 use rumqttc::v5::mqttbytes::{QoS as Q5, v5};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
 
+use crate::mtp::mqtt::wire::{self, Packet};
 use crate::mtp::mqtt::{MAX_PACKET, Version};
 use crate::mtp::tls::{self, BoxStream};
 
@@ -141,16 +142,15 @@ impl Conn {
     }
 
     async fn write_v5(&mut self, p: v5::Packet) -> Result<(), String> {
-        let mut b = BytesMut::new();
-        p.write(&mut b, Some(MAX_PACKET as u32))
-            .map_err(|e| format!("cannot encode an MQTT packet: {e}"))?;
-        self.write(&b).await
+        self.write_packet(Packet::V5(p)).await
     }
 
     async fn write_v4(&mut self, p: v4::Packet) -> Result<(), String> {
-        let mut b = BytesMut::new();
-        p.write(&mut b, MAX_PACKET)
-            .map_err(|e| format!("cannot encode an MQTT packet: {e}"))?;
+        self.write_packet(Packet::V4(p)).await
+    }
+
+    async fn write_packet(&mut self, p: Packet) -> Result<(), String> {
+        let b = wire::encode(&p).map_err(|e| format!("cannot encode an MQTT packet: {e}"))?;
         self.write(&b).await
     }
 
@@ -376,34 +376,17 @@ impl Conn {
         }
     }
 
-    /// One whole packet off the buffer, if there is one.
+    /// One whole packet off the buffer, if there is one: framed and decoded as the broker
+    /// does it (`wire`), short 5.0 DISCONNECTs included.
     fn parse(&mut self) -> Result<Option<In>, String> {
-        let header = match mqttbytes::check(self.buf.iter(), MAX_PACKET) {
-            Ok(h) => h,
-            Err(mqttbytes::Error::InsufficientBytes(_)) => return Ok(None),
-            Err(e) => return Err(format!("cannot frame an MQTT packet: {e}")),
+        let Some(frame) = wire::next_frame(&mut self.buf)? else {
+            return Ok(None);
         };
-        let frame = self.buf.split_to(header.frame_length());
-        let kind = frame.first().map_or(0, |b| b >> 4);
-        // A 5.0 DISCONNECT may leave out its reason code and properties; rumqttc wants both.
-        if self.version == Version::V5 && kind == 14 && frame.len() <= 3 {
-            return Ok(Some(In::Disconnect {
-                code: if frame.len() == 3 { frame[2] } else { 0 },
-                reason: None,
-            }));
-        }
-        let mut b = frame;
-        match self.version {
-            Version::V5 => {
-                let p = v5::Packet::read(&mut b, Some(MAX_PACKET as u32))
-                    .map_err(|e| format!("a malformed MQTT packet: {e}"))?;
-                Ok(Some(from_v5(p)))
-            }
-            Version::V311 => {
-                let p = v4::Packet::read(&mut b, MAX_PACKET)
-                    .map_err(|e| format!("a malformed MQTT packet: {e}"))?;
-                Ok(Some(from_v4(p)))
-            }
+        match wire::decode(self.version, &frame)
+            .map_err(|e| format!("a malformed MQTT packet: {e}"))?
+        {
+            Packet::V5(p) => Ok(Some(from_v5(p))),
+            Packet::V4(p) => Ok(Some(from_v4(p))),
         }
     }
 }

@@ -22,7 +22,7 @@ mod describe;
 pub mod embedded;
 pub mod link;
 mod session;
-mod wire;
+pub(crate) mod wire;
 
 #[cfg(test)]
 mod tests;
