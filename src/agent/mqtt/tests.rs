@@ -159,10 +159,17 @@ fn user_property<'a>(e: &'a BrokerEvent, name: &str) -> Option<&'a str> {
 impl Bench {
     /// The next packet of `kind` from the agent at or after `from`.
     async fn next_from_agent(&self, from: usize, kind: &str) -> Result<BrokerEvent, String> {
+        self.first_from_agent(from, &[kind]).await
+    }
+
+    /// The agent's first packet of any of `kinds`: which one came first is the point.
+    async fn first_from_agent(&self, from: usize, kinds: &[&str]) -> Result<BrokerEvent, String> {
         self.broker
-            .wait_for(from, WAIT, |e| from_agent(e) && e.kind == kind)
+            .wait_for(from, WAIT, |e| {
+                from_agent(e) && kinds.contains(&e.kind.as_str())
+            })
             .await
-            .map_err(|e| format!("{kind}: {e}"))
+            .map_err(|e| format!("{}: {e}", kinds.join(" or ")))
     }
 
     /// Sends a request from the Controller and returns the answer with its msg_id.
@@ -601,12 +608,7 @@ async fn check_no_topic(faults: Vec<Fault>) -> Result<(), String> {
     };
     let b = s.start().await;
     b.next_from_agent(0, "CONNECT").await?;
-    let e = b
-        .broker
-        .wait_for(0, WAIT, |e| {
-            from_agent(e) && (e.kind == "DISCONNECT" || e.kind == "SUBSCRIBE")
-        })
-        .await?;
+    let e = b.first_from_agent(0, &["DISCONNECT", "SUBSCRIBE"]).await?;
     expect(e.kind == "DISCONNECT", "11.10: DISCONNECT, not SUBSCRIBE")
 }
 
@@ -621,12 +623,7 @@ async fn check_suback_failure(faults: Vec<Fault>) -> Result<(), String> {
     s.script.fail_all_subscriptions = Some(0x87);
     let b = s.start().await;
     b.next_from_agent(0, "SUBSCRIBE").await?;
-    let e = b
-        .broker
-        .wait_for(0, WAIT, |e| {
-            from_agent(e) && (e.kind == "DISCONNECT" || e.kind == "PUBLISH")
-        })
-        .await?;
+    let e = b.first_from_agent(0, &["DISCONNECT", "PUBLISH"]).await?;
     expect(e.kind == "DISCONNECT", "11.11: DISCONNECT, no PUBLISH")
 }
 
