@@ -7,7 +7,6 @@
 //!
 //! Without mosquitto the test says it is skipped, unless CI is set: there it must run.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -19,6 +18,9 @@ use uspcheck::report::Verdict;
 use uspcheck::run::target::{BUILTIN_AGENT_ID, BUILTIN_FEATURES, DEFAULT_CONTROLLER_ID};
 use uspcheck::run::{Target, run_one};
 use uspcheck::suite::{self, Case, profile::Profile};
+
+mod common;
+use common::{free_port, scratch};
 
 /// Cases that must pass through mosquitto, and cases that must be not applicable there.
 const PASS: &[&str] = &["1.1", "1.5", "1.20", "1.61", "11.1"];
@@ -64,13 +66,8 @@ impl Drop for TempDir {
 
 fn start_broker(bin: &Path) -> Broker {
     // A free port: bind port 0, note it, let it go; mosquitto binds it next.
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port on 127.0.0.1")
-        .port();
-    let dir =
-        std::env::temp_dir().join(format!("uspcheck-mosquitto-{}-{port}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    let port = free_port();
+    let dir = scratch(&format!("mosquitto-{port}"));
     let conf = dir.join("mosquitto.conf");
     std::fs::write(
         &conf,
@@ -234,10 +231,7 @@ fn cases_through_mosquitto() {
 /// and the broker-scripting cases run (and pass).
 #[test]
 fn profile_agent_through_the_embedded_broker() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port on 127.0.0.1")
-        .port();
+    let port = free_port();
     let version = Version::V5;
     let (agent_topic, controller_topic) = ("usp/agent/embedded", "usp/controller/embedded");
     let text = format!(

@@ -17,6 +17,9 @@ use uspcheck::run::run_one;
 use uspcheck::run::target::Target;
 use uspcheck::suite::{Case, load_embedded, profile::Profile};
 
+mod common;
+use common::{free_port, scratch};
+
 /// Cases run in every set-up: plain requests (1.1, 1.24), one that needs the agent to keep
 /// state across steps (1.5), and 1.78, which needs a second Controller's own connection.
 const CASES: &[&str] = &["1.1", "1.5", "1.24", "1.78"];
@@ -27,21 +30,6 @@ fn case(id: &str) -> Case {
         .into_iter()
         .find(|c| c.id == id)
         .unwrap()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("uspcheck-obuspa-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 /// One example set-up, rewritten for `dir`: (profile text, factory reset path).
@@ -96,7 +84,7 @@ async fn every_example_set_up(obuspa: String) {
         "uds-agent-connects",
         "uds-harness-connects",
     ] {
-        let dir = scratch(name);
+        let dir = scratch(&format!("obuspa-{name}"));
         let (profile, reset) = setup(name, &dir);
         let start = format!(
             "'{obuspa}' -p -v3 -i lo -f '{db}' -s '{cli}' -r '{reset}' -l '{log}'",

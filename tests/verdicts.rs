@@ -12,6 +12,9 @@ use uspcheck::report::Verdict;
 use uspcheck::run::{Target, run_one, target};
 use uspcheck::suite::{self, Case, profile::Profile};
 
+mod common;
+use common::{free_port, scratch};
+
 fn case(id: &str) -> Case {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testcases");
     suite::load_dir(&dir)
@@ -45,11 +48,7 @@ async fn an_agent_that_never_connects_is_an_error_not_a_failure() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agent_server_that_is_down_is_an_error() {
     // A port that was free a moment ago: nothing listens there now.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let setup = format!("{{ mode: connect, url: 'ws://127.0.0.1:{port}/usp' }}");
     let t = Target::from_profile(profile(&setup, "2s"));
     let o = run_one(&case("1.36"), &t).await;
@@ -96,13 +95,6 @@ fn uspcheck(args: &[&str], cwd: &Path) -> (i32, String) {
             String::from_utf8_lossy(&out.stderr)
         ),
     )
-}
-
-fn scratch(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("uspcheck-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 #[test]

@@ -1,0 +1,21 @@
+//! What the integration tests share: a free port and a scratch directory on this machine.
+//! Each test binary uses some of it.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+/// A port on 127.0.0.1 that was free a moment ago (the OS picked it).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port on 127.0.0.1")
+        .port()
+}
+
+/// An empty directory of this test process's own under the system's temp directory.
+pub fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("uspcheck-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
