@@ -384,12 +384,8 @@ fn finish(report: &RunReport, dir: &PathBuf) -> ExitCode {
         }
     }
     for o in &report.cases {
-        if o.verdict == report::Verdict::NotApplicable {
-            println!(
-                "not applicable: {} — {}",
-                o.id,
-                o.reason.as_deref().unwrap_or("")
-            );
+        if o.verdict() == report::Verdict::NotApplicable {
+            println!("not applicable: {} — {}", o.id, o.reason().unwrap_or(""));
         }
         for p in &o.cleanup_problems {
             println!("clean-up problem in {}: {p}", o.id);

@@ -179,15 +179,14 @@ fn run_through(port: u16, version: Version, all: &[Case]) -> Vec<String> {
                 .unwrap_or_else(|| panic!("case {id} exists"));
             let o = rt.block_on(run_one(case, &target));
             let why = o
-                .failure
-                .as_ref()
+                .failure()
                 .map(|f| f.text())
-                .or(o.reason.clone())
+                .or(o.reason().map(str::to_string))
                 .unwrap_or_default();
-            if o.verdict != want {
+            if o.verdict() != want {
                 problems.push(format!(
                     "MQTT {version}: {id} is {} through mosquitto, expected {}: {why}",
-                    o.verdict.as_str(),
+                    o.verdict().as_str(),
                     want.as_str()
                 ));
             } else if want == Verdict::NotApplicable && !why.contains("external broker") {
@@ -272,11 +271,14 @@ fn profile_agent_through_the_embedded_broker() {
             }
             run_one(case, &target).await
         });
-        if o.verdict != Verdict::Pass {
+        if o.verdict() != Verdict::Pass {
             problems.push(format!(
                 "{id}: {} {}",
-                o.verdict.as_str(),
-                o.failure.map(|f| f.text()).or(o.reason).unwrap_or_default()
+                o.verdict().as_str(),
+                o.failure()
+                    .map(|f| f.text())
+                    .or(o.reason().map(str::to_string))
+                    .unwrap_or_default()
             ));
         } else if let Some(p) = o.cleanup_problems.first() {
             problems.push(format!("{id}: clean-up failed: {p}"));

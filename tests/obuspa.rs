@@ -97,7 +97,7 @@ async fn every_example_set_up(obuspa: String) {
         let target = Target::from_profile(Profile::parse(&text, &format!("{name}.yaml")).unwrap());
         for id in CASES {
             let o = run_one(&case(id), &target).await;
-            eprintln!("{name} {id}: {:?}", o.verdict);
+            eprintln!("{name} {id}: {:?}", o.verdict());
             // Over UDS with the agent connecting, a second Controller needs a second socket
             // instance, which the profile cannot describe (docs/obuspa.md): an honest error.
             let expected = if name == "uds-agent-connects" && *id == "1.78" {
@@ -105,11 +105,11 @@ async fn every_example_set_up(obuspa: String) {
             } else {
                 Verdict::Pass
             };
-            if o.verdict != expected {
+            if o.verdict() != expected {
                 problems.push(format!(
                     "{name} {id}: {:?}, expected {expected:?}: {:?} (obuspa's log: {})",
-                    o.verdict,
-                    o.failure.map(|f| f.message),
+                    o.verdict(),
+                    o.failure().map(|f| f.message.clone()),
                     dir.join("obuspa.log").display()
                 ));
             }

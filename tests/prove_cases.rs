@@ -1,6 +1,6 @@
-//! Every TP-469 case is proven twice: it passes against the reference agent, and it fails
-//! against the reference agent with the fault its file names. A case that cannot be made to
-//! fail is not a test. Each trial gets its own agent on its own port (and, over MQTT, its
+//! Every TP-469 case is proven both ways: it passes against the reference agent, and it
+//! fails against the reference agent with each fault its file names, *at the metrics that
+//! fault names* (not just somewhere). A case that cannot be made to fail is not a test. Each trial gets its own agent on its own port (and, over MQTT, its
 //! own embedded broker), so they run in parallel. MTP-independent cases pass over WebSocket,
 //! UDS and MQTT 5.0 and 3.1.1; the MQTT cases (section 11) over MQTT.
 
@@ -10,7 +10,8 @@ use std::sync::Arc;
 use libtest_mimic::{Arguments, Failed, Trial};
 use uspcheck::agent::Fault;
 use uspcheck::mtp::mqtt::Version;
-use uspcheck::report::Verdict;
+use uspcheck::report::model::MetricVerdict;
+use uspcheck::report::{CaseOutcome, Verdict};
 use uspcheck::run::target::BuiltinMtp;
 use uspcheck::run::{Target, run_one};
 use uspcheck::suite::case::MtpNeed;
@@ -52,7 +53,7 @@ fn main() {
         for (label, mtp) in passes {
             let (c, r) = (case.clone(), rt.clone());
             trials.push(Trial::test(format!("{}::{label}", case.id), move || {
-                expect(&c, &r, vec![], mtp, Verdict::Pass)
+                expect(&c, &r, vec![], mtp, Verdict::Pass).map(|_| ())
             }));
         }
         let fails_over = if mqtt_only {
@@ -60,20 +61,56 @@ fn main() {
         } else {
             BuiltinMtp::WebSocket
         };
-        let (c, r) = (case.clone(), rt.clone());
-        let fault_name = case.fault.clone().unwrap_or_default();
-        trials.push(Trial::test(
-            format!("{}::fails_with::{fault_name}", case.id),
-            move || {
-                let fault: Fault = c.fault.as_deref().unwrap_or("").parse().map_err(|_| {
-                    Failed::from(format!(
-                        "{} must name a known reference-agent fault in `fault:` (got {:?})",
-                        c.file, c.fault
-                    ))
-                })?;
-                expect(&c, &r, vec![fault], fails_over, Verdict::Fail)
-            },
-        ));
+        if case.faults.is_empty() {
+            let c = case.clone();
+            trials.push(Trial::test(
+                format!("{}::names_a_fault", case.id),
+                move || {
+                    Err(format!("{} names no reference-agent fault in `faults:`", c.file).into())
+                },
+            ));
+        }
+        for proof in case.faults.clone() {
+            let fault_name = proof.name.clone();
+            let (c, r) = (case.clone(), rt.clone());
+            trials.push(Trial::test(
+                format!("{}::fails_with::{fault_name}", case.id),
+                move || {
+                    let fault: Fault = fault_name.parse().map_err(|_| {
+                        Failed::from(format!(
+                            "{} must name known reference-agent faults in `faults:` (got {fault_name:?})",
+                            c.file
+                        ))
+                    })?;
+                    let o = expect(&c, &r, vec![fault], fails_over, Verdict::Fail)?;
+                    // The fault must break the metrics it names, not just something.
+                    let failed: Vec<u32> = o
+                        .metrics
+                        .iter()
+                        .filter(|m| m.verdict == MetricVerdict::Fail)
+                        .map(|m| m.number)
+                        .collect();
+                    let universal = o
+                        .failure()
+                        .is_some_and(|f| f.metrics.iter().any(|m| m.starts_with("Universal")));
+                    if proof.metrics.iter().all(|m| failed.contains(m))
+                        && (!proof.universal || universal)
+                    {
+                        Ok(())
+                    } else {
+                        Err(format!(
+                            "{fault_name} should fail {} at metric(s) {:?}{}; it failed at {failed:?}{}\n{}",
+                            c.id,
+                            proof.metrics,
+                            if proof.universal { " and a universal metric" } else { "" },
+                            if universal { " and a universal metric" } else { "" },
+                            o.failure_text().unwrap_or_default()
+                        )
+                        .into())
+                    }
+                },
+            ));
+        }
     }
     libtest_mimic::run(&args, trials).exit();
 }
@@ -84,12 +121,12 @@ fn expect(
     faults: Vec<Fault>,
     mtp: BuiltinMtp,
     want: Verdict,
-) -> Result<(), Failed> {
+) -> Result<CaseOutcome, Failed> {
     let target = Target::BuiltIn { faults, mtp };
     let o = rt.block_on(run_one(case, &target));
-    if o.verdict == want {
+    if o.verdict() == want {
         if want == Verdict::Fail {
-            let f = o.failure.as_ref().ok_or("a failure carries its text")?;
+            let f = o.failure().ok_or("a failure carries its text")?;
             // The failure must explain itself: step and message at least.
             if f.step.is_empty() || f.message.is_empty() {
                 return Err(format!("failure text is incomplete: {f:?}").into());
@@ -98,14 +135,14 @@ fn expect(
         if let Some(p) = o.cleanup_problems.first().filter(|_| want == Verdict::Pass) {
             return Err(format!("clean-up failed against the conforming agent: {p}").into());
         }
-        return Ok(());
+        return Ok(o);
     }
-    let detail = o.failure.as_ref().map(|f| f.text()).unwrap_or_default();
+    let detail = o.failure().as_ref().map(|f| f.text()).unwrap_or_default();
     Err(format!(
         "expected {} against {}, got {}\n{detail}\nlog:\n{}",
         want.as_str(),
         target.describe(),
-        o.verdict.as_str(),
+        o.verdict().as_str(),
         o.log
             .iter()
             .map(ToString::to_string)

@@ -40,8 +40,8 @@ fn profile(websocket: &str, connect_timeout: &str) -> Profile {
 async fn an_agent_that_never_connects_is_an_error_not_a_failure() {
     let t = Target::from_profile(profile("{ mode: listen, listen: '127.0.0.1:0' }", "300ms"));
     let o = run_one(&case("1.36"), &t).await;
-    assert_eq!(o.verdict, Verdict::Error);
-    let f = o.failure.unwrap();
+    assert_eq!(o.verdict(), Verdict::Error);
+    let f = o.failure().unwrap();
     assert!(f.message.contains("agent not reachable"), "{}", f.message);
 }
 
@@ -52,7 +52,7 @@ async fn an_agent_server_that_is_down_is_an_error() {
     let setup = format!("{{ mode: connect, url: 'ws://127.0.0.1:{port}/usp' }}");
     let t = Target::from_profile(profile(&setup, "2s"));
     let o = run_one(&case("1.36"), &t).await;
-    assert_eq!(o.verdict, Verdict::Error, "{:?}", o.failure);
+    assert_eq!(o.verdict(), Verdict::Error, "{:?}", o.failure());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -76,7 +76,7 @@ async fn the_harness_connects_to_an_agent_that_is_the_server() {
     // One session kept across cases, as with a real agent (R-WS.4).
     for id in ["1.1", "1.10", "1.36"] {
         let o = run_one(&case(id), &t).await;
-        assert_eq!(o.verdict, Verdict::Pass, "{id}: {:?}", o.failure);
+        assert_eq!(o.verdict(), Verdict::Pass, "{id}: {:?}", o.failure());
     }
     agent.abort();
 }
@@ -166,7 +166,7 @@ async fn the_profile_start_command_launches_the_agent_over_uds() {
     assert!(t.is_extended(), "UDS runs are an extended suite");
     for id in ["1.1", "1.24"] {
         let o = run_one(&case(id), &t).await;
-        assert_eq!(o.verdict, Verdict::Pass, "{id}: {:?}", o.failure);
+        assert_eq!(o.verdict(), Verdict::Pass, "{id}: {:?}", o.failure());
     }
     drop(t);
     // The agent process goes with the run: poll (bounded) until no process names its socket.
@@ -211,9 +211,9 @@ async fn a_case_needing_what_the_eut_lacks_is_not_applicable() {
     )
     .unwrap();
     let o = run_one(&c, &Target::builtin(vec![])).await;
-    assert_eq!(o.verdict, Verdict::NotApplicable, "{:?}", o.failure);
+    assert_eq!(o.verdict(), Verdict::NotApplicable, "{:?}", o.failure());
     assert!(
-        o.reason
+        o.reason()
             .unwrap()
             .contains("does not support Device.NoSuchThing.Run()")
     );

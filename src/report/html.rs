@@ -4,6 +4,7 @@
 
 use std::fmt::Write;
 
+use super::model::MetricVerdict;
 use super::{RunReport, Verdict};
 
 fn esc(s: &str) -> String {
@@ -18,7 +19,7 @@ table{border-collapse:collapse}td,th{padding:2px 8px;text-align:left;vertical-al
 tr:nth-child(even){background:#f6f6f6}.pass{color:#1a7f37}.fail{color:#cf222e;font-weight:bold}\
 .error{color:#9a6700;font-weight:bold}.na,.skipped{color:#777}pre{background:#f6f8fa;padding:8px;\
 white-space:pre-wrap;word-break:break-all}.in{color:#0550ae}.out{color:#1a7f37}.mtp{color:#777}.mqtt{color:#8250df}\
-.viol{color:#cf222e}details{margin:4px 0}summary{cursor:pointer}";
+.viol{color:#cf222e}.dev{color:#8250df;font-weight:bold}.metrics{margin:6px 0}details{margin:4px 0}summary{cursor:pointer}";
 
 fn class(v: Verdict) -> &'static str {
     match v {
@@ -27,6 +28,15 @@ fn class(v: Verdict) -> &'static str {
         Verdict::Error => "error",
         Verdict::NotApplicable => "na",
         Verdict::Skipped => "skipped",
+    }
+}
+
+fn metric_class(v: MetricVerdict) -> &'static str {
+    match v {
+        MetricVerdict::Pass => "pass",
+        MetricVerdict::Fail => "fail",
+        MetricVerdict::Inconclusive => "error",
+        MetricVerdict::NotReached => "na",
     }
 }
 
@@ -61,23 +71,23 @@ pub fn render(r: &RunReport) -> String {
             "<tr><td><a href=\"#case-{id}\">{id}</a></td><td>{}</td><td>{}</td><td class={}>{}</td><td>{} ms</td></tr>",
             esc(&o.title),
             esc(&o.tag),
-            class(o.verdict),
-            o.verdict.as_str(),
+            class(o.verdict()),
+            o.verdict().as_str(),
             o.duration_ms,
             id = esc(&o.id)
         );
     }
     h.push_str("</table>");
     for o in &r.cases {
-        if o.verdict == Verdict::Skipped {
+        if o.verdict() == Verdict::Skipped {
             continue;
         }
         let _ = write!(
             h,
             "<h2 id=\"case-{id}\">{id} {} <span class={}>{}</span></h2><p>{} · {} · <code>{}</code>{}</p>",
             esc(&o.title),
-            class(o.verdict),
-            o.verdict.as_str(),
+            class(o.verdict()),
+            o.verdict().as_str(),
             esc(&o.tag),
             esc(&o.mtp),
             esc(&o.file),
@@ -88,14 +98,32 @@ pub fn render(r: &RunReport) -> String {
             },
             id = esc(&o.id)
         );
-        if let Some(reason) = &o.reason {
+        if let Some(reason) = o.reason() {
             let _ = write!(h, "<p>{}</p>", esc(reason));
         }
-        if let Some(f) = &o.failure {
+        for d in &o.deviations {
+            let _ = write!(h, "<p class=dev>deviation from TP-469: {}</p>", esc(d));
+        }
+        if !o.metrics.is_empty() {
+            h.push_str("<table class=metrics><tr><th>metric</th><th>verdict</th><th>TP-469 text</th><th>TR-369</th></tr>");
+            for m in &o.metrics {
+                let _ = write!(
+                    h,
+                    "<tr><td>{}</td><td class={}>{}</td><td>{}</td><td>{}</td></tr>",
+                    m.number,
+                    metric_class(m.verdict),
+                    m.verdict.as_str(),
+                    esc(&m.text),
+                    esc(&m.requirements.join(", "))
+                );
+            }
+            h.push_str("</table>");
+        }
+        if let Some(f) = o.failure() {
             let _ = write!(
                 h,
                 "<pre class={}>{}</pre>",
-                class(o.verdict),
+                class(o.verdict()),
                 esc(&f.text())
             );
         }
@@ -145,6 +173,7 @@ pub fn render(r: &RunReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::model::{MetricResult, MetricVerdict, Outcome};
     use crate::report::{CaseOutcome, Failure};
 
     #[test]
@@ -164,13 +193,20 @@ mod tests {
                 requirements: vec![],
                 file: "f".into(),
                 mtp: "WebSocket".into(),
-                verdict: Verdict::Fail,
-                failure: Some(Failure {
-                    step: "steps[0]".into(),
-                    message: "expected <x>".into(),
-                    ..Default::default()
-                }),
-                reason: None,
+                outcome: Outcome::Fail {
+                    failure: Failure {
+                        step: "steps[0]".into(),
+                        message: "expected <x>".into(),
+                        ..Default::default()
+                    },
+                },
+                metrics: vec![MetricResult {
+                    number: 1,
+                    text: "The EUT sends <an> AddResp.".into(),
+                    requirements: vec!["R-ADD.1".into()],
+                    verdict: MetricVerdict::Fail,
+                }],
+                deviations: vec!["stricter & why".into()],
                 cleanup_problems: vec![],
                 duration_ms: 1,
                 log: vec![],
@@ -180,6 +216,8 @@ mod tests {
         assert!(page.contains("Add &amp; more"));
         assert!(page.contains("expected &lt;x&gt;"));
         assert!(page.contains("1 failed"));
+        assert!(page.contains("The EUT sends &lt;an&gt; AddResp."));
+        assert!(page.contains("deviation from TP-469: stricter &amp; why"));
         assert!(!page.contains("<agent>"));
     }
 }

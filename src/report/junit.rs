@@ -29,23 +29,23 @@ pub fn render(r: &RunReport) -> String {
             }
             s
         });
-        let status = match o.verdict {
+        let status = match o.verdict() {
             Verdict::Pass => TestCaseStatus::success(),
             Verdict::Fail | Verdict::Error => {
-                let kind = if o.verdict == Verdict::Fail {
+                let kind = if o.verdict() == Verdict::Fail {
                     NonSuccessKind::Failure
                 } else {
                     NonSuccessKind::Error
                 };
                 let mut s = TestCaseStatus::non_success(kind);
-                if let Some(f) = &o.failure {
+                if let Some(f) = o.failure() {
                     s.set_message(f.message.as_str());
-                    s.set_type(if o.verdict == Verdict::Fail {
+                    s.set_type(if o.verdict() == Verdict::Fail {
                         "conformance"
                     } else {
                         "environment"
                     });
-                    s.set_description(f.text());
+                    s.set_description(o.failure_text().unwrap_or_else(|| f.text()));
                 }
                 s
             }
@@ -53,8 +53,8 @@ pub fn render(r: &RunReport) -> String {
                 let mut s = TestCaseStatus::skipped();
                 s.set_message(format!(
                     "{}: {}",
-                    o.verdict.as_str(),
-                    o.reason.as_deref().unwrap_or("")
+                    o.verdict().as_str(),
+                    o.reason().unwrap_or("")
                 ));
                 s
             }
@@ -64,11 +64,20 @@ pub fn render(r: &RunReport) -> String {
         tc.set_time(Duration::from_millis(o.duration_ms));
         tc.add_property(Property::new("tp469_id", o.id.as_str()));
         tc.add_property(Property::new("tag", o.tag.as_str()));
-        tc.add_property(Property::new("verdict", o.verdict.as_str()));
+        tc.add_property(Property::new("verdict", o.verdict().as_str()));
         tc.add_property(Property::new("mtp", o.mtp.as_str()));
         let features: Vec<String> = o.features.iter().map(u32::to_string).collect();
         tc.add_property(Property::new("features", features.join(",")));
         tc.add_property(Property::new("requirements", o.requirements.join(",")));
+        for m in &o.metrics {
+            tc.add_property(Property::new(
+                format!("metric.{}", m.number),
+                m.verdict.as_str(),
+            ));
+        }
+        for d in &o.deviations {
+            tc.add_property(Property::new("deviation", d.as_str()));
+        }
         if !o.log.is_empty() {
             let lines: Vec<String> = o.log.iter().map(ToString::to_string).collect();
             tc.set_system_out(lines.join("\n"));

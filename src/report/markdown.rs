@@ -19,7 +19,7 @@ fn cut(s: &str, n: usize) -> String {
 /// One line: the failure's message with expected and actual, and the requirements the
 /// case exercises; or why the case did not run.
 fn one_line(o: &super::CaseOutcome) -> String {
-    match (&o.failure, &o.reason) {
+    match (o.failure(), o.reason()) {
         (Some(f), _) => {
             let mut line = cut(f.message.lines().next().unwrap_or(""), 300);
             // A structural mismatch says where it came closest, nested as deep as the match
@@ -42,7 +42,7 @@ fn one_line(o: &super::CaseOutcome) -> String {
             }
             line
         }
-        (None, Some(r)) => r.clone(),
+        (None, Some(r)) => r.to_string(),
         (None, None) => String::new(),
     }
 }
@@ -90,7 +90,7 @@ pub fn render(title: &str, runs: &[(String, RunReport)]) -> String {
         let mtp = r
             .cases
             .iter()
-            .find(|o| o.verdict != Verdict::Skipped)
+            .find(|o| o.verdict() != Verdict::Skipped)
             .map_or("", |o| o.mtp.as_str());
         let _ = writeln!(
             md,
@@ -132,7 +132,7 @@ pub fn render(title: &str, runs: &[(String, RunReport)]) -> String {
                 .cases
                 .iter()
                 .find(|o| &o.id == id)
-                .map_or("–", |o| cell(o.verdict));
+                .map_or("–", |o| cell(o.verdict()));
             let _ = write!(md, " {v} |");
         }
         md.push('\n');
@@ -142,7 +142,7 @@ pub fn render(title: &str, runs: &[(String, RunReport)]) -> String {
     for (label, r) in runs {
         for o in r.cases.iter().filter(|o| {
             matches!(
-                o.verdict,
+                o.verdict(),
                 Verdict::Fail | Verdict::Error | Verdict::NotApplicable
             )
         }) {
@@ -151,7 +151,7 @@ pub fn render(title: &str, runs: &[(String, RunReport)]) -> String {
                 md,
                 "- **{}** ({label}, {}): {}",
                 o.id,
-                o.verdict.as_str(),
+                o.verdict().as_str(),
                 one_line(o).replace('\n', " ").replace('|', "\\|")
             );
         }
@@ -165,6 +165,7 @@ pub fn render(title: &str, runs: &[(String, RunReport)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::model::Outcome;
     use crate::report::{CaseOutcome, Failure};
 
     fn outcome(id: &str, v: Verdict, why: &str) -> CaseOutcome {
@@ -176,12 +177,17 @@ mod tests {
             requirements: vec![],
             file: String::new(),
             mtp: "WebSocket".into(),
-            verdict: v,
-            failure: (v == Verdict::Fail).then(|| Failure {
-                message: why.into(),
-                ..Default::default()
-            }),
-            reason: None,
+            outcome: match v {
+                Verdict::Fail => Outcome::Fail {
+                    failure: Failure {
+                        message: why.into(),
+                        ..Default::default()
+                    },
+                },
+                _ => Outcome::Pass,
+            },
+            metrics: vec![],
+            deviations: vec![],
             cleanup_problems: vec![],
             duration_ms: 0,
             log: vec![],

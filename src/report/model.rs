@@ -77,6 +77,69 @@ impl Failure {
     }
 }
 
+/// How a case ended, with what each verdict carries: a failure or an error always has its
+/// text, a case that did not run always has its reason, and a pass carries neither — so
+/// no report can show a passing case with a failure.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum Outcome {
+    Pass,
+    Fail { failure: Failure },
+    Error { failure: Failure },
+    NotApplicable { reason: String },
+    Skipped { reason: String },
+}
+
+impl Outcome {
+    pub fn verdict(&self) -> Verdict {
+        match self {
+            Outcome::Pass => Verdict::Pass,
+            Outcome::Fail { .. } => Verdict::Fail,
+            Outcome::Error { .. } => Verdict::Error,
+            Outcome::NotApplicable { .. } => Verdict::NotApplicable,
+            Outcome::Skipped { .. } => Verdict::Skipped,
+        }
+    }
+}
+
+/// What became of one of the plan's Test Metrics in a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetricVerdict {
+    /// Every step that proves it passed.
+    Pass,
+    /// A step that proves it saw the EUT break it.
+    Fail,
+    /// An earlier step failed or errored: it was never judged.
+    NotReached,
+    /// The step that proves it could not be judged (the harness, the case or the
+    /// environment broke, or the connection closed).
+    Inconclusive,
+}
+
+impl MetricVerdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MetricVerdict::Pass => "pass",
+            MetricVerdict::Fail => "fail",
+            MetricVerdict::NotReached => "not reached",
+            MetricVerdict::Inconclusive => "inconclusive",
+        }
+    }
+}
+
+/// One Test Metric of the plan, as the case judged it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MetricResult {
+    /// Its number in the plan's list (1-based).
+    pub number: u32,
+    /// The plan's text.
+    pub text: String,
+    /// The TR-369 requirements it checks.
+    pub requirements: Vec<String>,
+    pub verdict: MetricVerdict,
+}
+
 /// Everything known about one case's run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CaseOutcome {
@@ -88,11 +151,16 @@ pub struct CaseOutcome {
     pub file: String,
     /// Which MTP and set-up it ran over (`WebSocket, agent connects`).
     pub mtp: String,
-    pub verdict: Verdict,
-    /// Set for fail and error.
-    pub failure: Option<Failure>,
-    /// For not applicable and skipped: why.
-    pub reason: Option<String>,
+    /// The verdict, with the failure (fail, error) or the reason (not applicable, skipped).
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    /// Every metric of the plan, judged (empty when the case did not run).
+    #[serde(default)]
+    pub metrics: Vec<MetricResult>,
+    /// Where the case deliberately departs from the plan's text, and why: shown beside
+    /// the verdict in every report.
+    #[serde(default)]
+    pub deviations: Vec<String>,
     /// Problems in clean-up (reported, not part of the verdict).
     pub cleanup_problems: Vec<String>,
     pub duration_ms: u64,
@@ -137,7 +205,7 @@ impl std::fmt::Display for LogLine {
 
 impl CaseOutcome {
     /// An outcome for `case` over `mtp` with nothing recorded yet.
-    pub fn new(case: &crate::suite::Case, mtp: &str, verdict: Verdict) -> CaseOutcome {
+    pub fn new(case: &crate::suite::Case, mtp: &str, outcome: Outcome) -> CaseOutcome {
         CaseOutcome {
             id: case.id.clone(),
             title: case.title.clone(),
@@ -146,25 +214,71 @@ impl CaseOutcome {
             requirements: case.requirements.clone(),
             file: case.file.clone(),
             mtp: mtp.into(),
-            verdict,
-            failure: None,
-            reason: None,
+            outcome,
+            metrics: vec![],
+            deviations: case.deviations.clone(),
             cleanup_problems: vec![],
             duration_ms: 0,
             log: vec![],
         }
     }
 
-    /// An outcome for a case that did not run, and why.
-    pub fn not_run(
-        case: &crate::suite::Case,
-        mtp: &str,
-        verdict: Verdict,
-        reason: String,
-    ) -> CaseOutcome {
-        CaseOutcome {
-            reason: Some(reason),
-            ..CaseOutcome::new(case, mtp, verdict)
+    pub fn verdict(&self) -> Verdict {
+        self.outcome.verdict()
+    }
+
+    /// The failure of a failed or errored case.
+    pub fn failure(&self) -> Option<&Failure> {
+        match &self.outcome {
+            Outcome::Fail { failure } | Outcome::Error { failure } => Some(failure),
+            _ => None,
+        }
+    }
+
+    /// One line per metric (`metric 2 [R-ADD.3]: fail: The EUT …`), then one per
+    /// deviation: what every report shows beside the verdict.
+    pub fn metric_lines(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .metrics
+            .iter()
+            .map(|m| {
+                let reqs = if m.requirements.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [{}]", m.requirements.join(", "))
+                };
+                format!(
+                    "metric {}{reqs}: {}: {}",
+                    m.number,
+                    m.verdict.as_str(),
+                    m.text
+                )
+            })
+            .collect();
+        out.extend(
+            self.deviations
+                .iter()
+                .map(|d| format!("deviation from TP-469: {d}")),
+        );
+        out
+    }
+
+    /// The failure's text with the metrics' verdicts and the deviations under it.
+    pub fn failure_text(&self) -> Option<String> {
+        self.failure().map(|f| {
+            let mut s = f.text();
+            for l in self.metric_lines() {
+                s.push_str(&format!("\n  {l}"));
+            }
+            s
+        })
+    }
+
+    /// Why a case did not run.
+    pub fn reason(&self) -> Option<&str> {
+        match &self.outcome {
+            Outcome::NotApplicable { reason } | Outcome::Skipped { reason } => Some(reason),
+            _ => None,
         }
     }
 }
@@ -199,7 +313,7 @@ impl RunReport {
     pub fn counts(&self) -> Counts {
         let mut c = Counts::default();
         for o in &self.cases {
-            match o.verdict {
+            match o.verdict() {
                 Verdict::Pass => c.pass += 1,
                 Verdict::Fail => c.fail += 1,
                 Verdict::Error => c.error += 1,

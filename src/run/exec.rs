@@ -7,23 +7,26 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use super::metrics::{self, StoppedAt};
 use super::mqtt::{self as run_mqtt, CaseMqtt};
 use super::target::Target;
 use crate::controller::{Received, Session, WaitError};
+use crate::report::model::{MetricResult, Outcome};
 use crate::report::{Failure, Verdict};
 use crate::suite::case::{Identity, Window};
+use crate::suite::compile::PacketExpect;
 use crate::suite::duration::Dur;
-use crate::suite::matcher::{self, Vars};
+use crate::suite::matcher::{self, MatchError, Matcher};
+use crate::suite::vars::Vars;
 use crate::suite::{Action, Case, Step};
 use crate::usp::{errors, msg, pb, reflect};
 
 /// How a case ended.
 #[derive(Debug, Clone)]
 pub struct Ended {
-    pub verdict: Verdict,
-    pub failure: Option<Failure>,
-    /// Why the case turned out not applicable.
-    pub reason: Option<String>,
+    pub outcome: Outcome,
+    /// Every metric of the plan, judged by the steps that cite it.
+    pub metrics: Vec<MetricResult>,
     pub cleanup_problems: Vec<String>,
 }
 
@@ -31,6 +34,9 @@ pub struct Ended {
 struct Stop {
     verdict: Verdict,
     failure: Box<Failure>,
+    /// Only a universal test metric broke: the step's own expectation held, so its
+    /// metrics are not failed by it.
+    universal_only: bool,
 }
 
 /// What the run offers a case beyond the session.
@@ -61,8 +67,11 @@ pub async fn run_case(case: &Case, session: &mut Session, mut vars: Vars, env: E
     session.set_auto_ack(!case.awaits_notifications());
     let mut marks: HashMap<String, Instant> = HashMap::new();
     let mut stop = None;
+    // The step's place among setup and steps, for the metrics' verdicts.
+    let mut index = 0;
     'phases: for (phase, steps) in [("setup", &case.setup), ("steps", &case.steps)] {
         for (i, step) in steps.iter().enumerate() {
+            index = case.setup.len() * usize::from(phase == "steps") + i;
             let ctx = Ctx {
                 case,
                 step,
@@ -112,25 +121,29 @@ pub async fn run_case(case: &Case, session: &mut Session, mut vars: Vars, env: E
             cleanup_problems.push(s.failure.text());
         }
     }
-    match stop {
-        None => Ended {
-            verdict: Verdict::Pass,
-            failure: None,
-            reason: None,
-            cleanup_problems,
+    let stopped = stop.as_ref().map(|s: &Stop| StoppedAt {
+        index,
+        verdict: s.verdict,
+        own_check_held: s.universal_only,
+    });
+    let outcome = match stop {
+        None => Outcome::Pass,
+        Some(s) => match s.verdict {
+            Verdict::NotApplicable => Outcome::NotApplicable {
+                reason: s.failure.message.clone(),
+            },
+            Verdict::Fail => Outcome::Fail {
+                failure: *s.failure,
+            },
+            _ => Outcome::Error {
+                failure: *s.failure,
+            },
         },
-        Some(s) if s.verdict == Verdict::NotApplicable => Ended {
-            verdict: s.verdict,
-            reason: Some(s.failure.message.clone()),
-            failure: None,
-            cleanup_problems,
-        },
-        Some(s) => Ended {
-            verdict: s.verdict,
-            failure: Some(*s.failure),
-            reason: None,
-            cleanup_problems,
-        },
+    };
+    Ended {
+        outcome,
+        metrics: metrics::judge(case, stopped),
+        cleanup_problems,
     }
 }
 
@@ -149,10 +162,12 @@ impl Ctx<'_> {
             .iter()
             .filter_map(|m| {
                 self.case.metrics.get(*m as usize - 1).map(|t| {
-                    format!(
-                        "{m}. {}",
-                        t.split_whitespace().collect::<Vec<_>>().join(" ")
-                    )
+                    let text = t.text.split_whitespace().collect::<Vec<_>>().join(" ");
+                    if t.requirements.is_empty() {
+                        format!("{m}. {text}")
+                    } else {
+                        format!("{m}. {text} [{}]", t.requirements.join(", "))
+                    }
                 })
             })
             .collect()
@@ -169,6 +184,7 @@ impl Ctx<'_> {
 
     fn fail(&self, message: impl Into<String>) -> Stop {
         Stop {
+            universal_only: false,
             verdict: Verdict::Fail,
             failure: Box::new(self.failure(message)),
         }
@@ -176,6 +192,7 @@ impl Ctx<'_> {
 
     fn error(&self, message: impl Into<String>) -> Stop {
         Stop {
+            universal_only: false,
             verdict: Verdict::Error,
             failure: Box::new(self.failure(message)),
         }
@@ -197,6 +214,7 @@ impl Ctx<'_> {
         f.error_codes = error_codes(&tree);
         f.raw_hex = Some(hex::encode(&got.bytes));
         Stop {
+            universal_only: false,
             verdict: Verdict::Fail,
             failure: Box::new(f),
         }
@@ -208,6 +226,12 @@ impl Ctx<'_> {
         vars: &mut Vars,
         marks: &mut HashMap<String, Instant>,
     ) -> Result<(), Stop> {
+        // A variable the step needs and no earlier step captured is the case's problem (the
+        // capture failed or never ran), never the agent's.
+        for m in self.step.matchers() {
+            m.unset(vars)
+                .map_err(|u| self.error(format!("the step cannot be judged: {u}")))?;
+        }
         let result = match &self.step.action {
             Action::Send {
                 request,
@@ -317,6 +341,7 @@ impl Ctx<'_> {
                 f.decoded = Some(run_mqtt::packet_tree(e).to_string());
             }
             return Err(Stop {
+                universal_only: true,
                 verdict: Verdict::Fail,
                 failure: Box::new(f),
             });
@@ -331,7 +356,7 @@ impl Ctx<'_> {
         vars: &mut Vars,
         marks: &mut HashMap<String, Instant>,
         request: &Value,
-        expect: Option<&Value>,
+        expect: Option<&Matcher>,
         how: SendHow<'_>,
     ) -> Result<(), Stop> {
         let SendHow {
@@ -384,26 +409,24 @@ impl Ctx<'_> {
     }
 
     /// Judges a received message against an expectation on its body.
-    fn judge(&self, got: &Received, exp: &Value, vars: &mut Vars) -> Result<(), Stop> {
+    fn judge(&self, got: &Received, exp: &Matcher, vars: &mut Vars) -> Result<(), Stop> {
         let tree = msg::body_tree(&got.msg);
         // The most common failure is the wrong kind of answer: say so plainly.
-        if let (Some(e), Some(a)) = (exp.as_object(), tree.as_object())
-            && e.len() == 1
+        if let (Some((want, e)), Some(a)) = (exp.single_field(), tree.as_object())
             && a.len() == 1
         {
-            let want = e.keys().next().cloned().unwrap_or_default();
             let have = a.keys().next().cloned().unwrap_or_default();
-            if want != have && !matcher::is_operator_name(&want) {
+            if want != have {
                 return Err(self.fail_on(
                     got,
                     format!("the EUT answered with {have} where {want} was expected"),
-                    Some(format!("{want} {}", matcher::show(e.get(&want)))),
+                    Some(format!("{want} {}", e.show(vars))),
                     Some(format!("{have} {}", matcher::show(a.get(&have)))),
                 ));
             }
         }
-        matcher::check(exp, &tree, vars).map_err(|m| {
-            self.fail_on(
+        exp.check(&tree, vars).map_err(|e| match e {
+            MatchError::Mismatch(m) => self.fail_on(
                 got,
                 format!(
                     "the {} does not match at {}",
@@ -412,7 +435,8 @@ impl Ctx<'_> {
                 ),
                 Some(m.expected),
                 Some(m.actual),
-            )
+            ),
+            MatchError::Unset(u) => self.error(format!("the step cannot be judged: {u}")),
         })
     }
 
@@ -421,7 +445,7 @@ impl Ctx<'_> {
         session: &mut Session,
         vars: &mut Vars,
         marks: &mut HashMap<String, Instant>,
-        expect: &Value,
+        expect: &Matcher,
         how: AwaitHow<'_>,
     ) -> Result<(), Stop> {
         let AwaitHow {
@@ -448,7 +472,7 @@ impl Ctx<'_> {
         let snapshot = vars.clone();
         let got = session
             .await_where(bound, reconnect, |m| {
-                matcher::matches(expect, &msg::body_tree(m), &snapshot)
+                expect.matches(&msg::body_tree(m), &snapshot)
             })
             .await
             .map_err(|e| match e {
@@ -457,7 +481,7 @@ impl Ctx<'_> {
                 }
                 t => self.fail(format!(
                     "the EUT did not send the expected message: {t}; expected {}",
-                    matcher::show(Some(expect))
+                    expect.show(vars)
                 )),
             })?;
         self.judge(&got, expect, vars)?;
@@ -511,6 +535,7 @@ impl Ctx<'_> {
         match code {
             Some(0) => Ok(()),
             Some(c) => Err(Stop {
+                universal_only: false,
                 verdict: Verdict::NotApplicable,
                 failure: Box::new(self.failure(format!(
                     "the EUT does not support {path} (GetSupportedDM answered {}), which this case needs",
@@ -530,20 +555,18 @@ impl Ctx<'_> {
         &self,
         session: &mut Session,
         vars: &mut Vars,
-        expect: &Value,
+        expect: &Matcher,
         span: Duration,
     ) -> Result<(), Stop> {
         let snapshot = vars.clone();
         session
-            .expect_none(span, |m| {
-                matcher::matches(expect, &msg::body_tree(m), &snapshot)
-            })
+            .expect_none(span, |m| expect.matches(&msg::body_tree(m), &snapshot))
             .await
             .map_err(|got| {
                 self.fail_on(
                     &got,
                     format!("a message arrived that must not arrive within {span:?}"),
-                    Some(format!("nothing matching {}", matcher::show(Some(expect)))),
+                    Some(format!("nothing matching {}", expect.show(vars))),
                     Some(msg::body_name(&got.msg).to_string()),
                 )
             })
@@ -605,6 +628,7 @@ fn error_codes(tree: &Value) -> Vec<String> {
 impl Ctx<'_> {
     fn mqtt(&self) -> Result<&CaseMqtt, Stop> {
         self.mqtt.ok_or_else(|| Stop {
+            universal_only: false,
             verdict: Verdict::NotApplicable,
             failure: Box::new(
                 self.failure("this case works on MQTT packets, and the run is not over MQTT"),
@@ -617,6 +641,7 @@ impl Ctx<'_> {
         use run_mqtt::StepError;
         match e {
             StepError::NotApplicable(m) => Stop {
+                universal_only: false,
                 verdict: Verdict::NotApplicable,
                 failure: Box::new(self.failure(m)),
             },
@@ -637,6 +662,7 @@ impl Ctx<'_> {
                     }
                 }
                 Stop {
+                    universal_only: false,
                     verdict: Verdict::Fail,
                     failure: Box::new(f),
                 }
@@ -669,7 +695,7 @@ impl Ctx<'_> {
         &self,
         vars: &mut Vars,
         marks: &mut HashMap<String, Instant>,
-        expect: &Value,
+        expect: &PacketExpect,
         how: PacketHow<'_>,
     ) -> Result<(), Stop> {
         let PacketHow {
@@ -740,7 +766,7 @@ impl Ctx<'_> {
         &self,
         vars: &Vars,
         marks: &HashMap<String, Instant>,
-        expect: &Value,
+        expect: &PacketExpect,
         span: Duration,
         after: Option<&str>,
     ) -> Result<(), Stop> {

@@ -2,6 +2,7 @@
 //! parallelism) and collects one [`CaseOutcome`] per case for the reports.
 
 pub mod exec;
+pub mod metrics;
 pub mod mqtt;
 pub mod target;
 
@@ -11,8 +12,9 @@ use std::time::{Instant, SystemTime};
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
 use crate::controller::{Dir, LogEntry, Logged, Session};
-use crate::report::{CaseOutcome, RunReport, Verdict, model::LogLine};
-use crate::suite::matcher::Vars;
+use crate::report::model::{LogLine, Outcome};
+use crate::report::{CaseOutcome, RunReport};
+use crate::suite::vars::Vars;
 use crate::suite::{Case, select};
 use crate::usp::reflect;
 pub use target::Target;
@@ -106,19 +108,17 @@ pub async fn run_one(case: &Case, target: &Target) -> CaseOutcome {
     let started = Instant::now();
     let mtp = target.describe_mtp();
     if let Some(why) = not_applicable(case, target) {
-        return CaseOutcome::not_run(case, &mtp, Verdict::NotApplicable, why);
+        return CaseOutcome::new(case, &mtp, Outcome::NotApplicable { reason: why });
     }
     let (link, guard, relink) = match target.open().await {
         Ok(x) => x,
         Err(why) => {
-            return CaseOutcome {
-                failure: Some(crate::report::Failure {
-                    step: "connecting to the EUT".into(),
-                    message: why,
-                    ..Default::default()
-                }),
-                ..CaseOutcome::new(case, &mtp, Verdict::Error)
+            let failure = crate::report::Failure {
+                step: "connecting to the EUT".into(),
+                message: why,
+                ..Default::default()
             };
+            return CaseOutcome::new(case, &mtp, Outcome::Error { failure });
         }
     };
     let mut session = Session::new(
@@ -161,12 +161,11 @@ pub async fn run_one(case: &Case, target: &Target) -> CaseOutcome {
     }
     drop(guard);
     CaseOutcome {
-        failure: ended.failure,
-        reason: ended.reason,
+        metrics: ended.metrics,
         cleanup_problems: ended.cleanup_problems,
         duration_ms: started.elapsed().as_millis() as u64,
         log,
-        ..CaseOutcome::new(case, &mtp, ended.verdict)
+        ..CaseOutcome::new(case, &mtp, ended.outcome)
     }
 }
 
@@ -231,21 +230,23 @@ pub fn run_suite(cases: Vec<Case>, target: Arc<Target>, opts: &Options) -> RunRe
     let mut trials = Vec::new();
     for case in cases {
         if !select::selected(&case, &opts.filters) {
-            outcomes.lock().unwrap().push(CaseOutcome::not_run(
+            outcomes.lock().unwrap().push(CaseOutcome::new(
                 &case,
                 &mtp,
-                Verdict::Skipped,
-                "not selected by the filters".into(),
+                Outcome::Skipped {
+                    reason: "not selected by the filters".into(),
+                },
             ));
             continue;
         }
         let name = format!("{} {}", case.id, case.title);
         if let Some(why) = not_applicable(&case, &target) {
-            outcomes.lock().unwrap().push(CaseOutcome::not_run(
+            outcomes.lock().unwrap().push(CaseOutcome::new(
                 &case,
                 &mtp,
-                Verdict::NotApplicable,
-                why.clone(),
+                Outcome::NotApplicable {
+                    reason: why.clone(),
+                },
             ));
             trials.push(
                 Trial::ignorable_test(name, move || {
@@ -259,18 +260,18 @@ pub fn run_suite(cases: Vec<Case>, target: Arc<Target>, opts: &Options) -> RunRe
         trials.push(
             Trial::ignorable_test(name, move || {
                 let o = rt.block_on(run_one(&case, &tgt));
-                let result = match (&o.verdict, &o.failure) {
-                    (Verdict::Pass, _) => Ok(Completion::Completed),
-                    (Verdict::NotApplicable, _) => Ok(Completion::ignored_with(format!(
-                        "not applicable: {}",
-                        o.reason.as_deref().unwrap_or("")
-                    ))),
-                    (v, Some(f)) => Err(Failed::from(format!(
-                        "{}: {}",
-                        v.as_str().to_uppercase(),
-                        f.text()
-                    ))),
-                    (v, None) => Err(Failed::from(v.as_str())),
+                let result = match &o.outcome {
+                    Outcome::Pass => Ok(Completion::Completed),
+                    Outcome::NotApplicable { reason } | Outcome::Skipped { reason } => Ok(
+                        Completion::ignored_with(format!("{}: {reason}", o.verdict().as_str())),
+                    ),
+                    Outcome::Fail { failure } | Outcome::Error { failure } => {
+                        Err(Failed::from(format!(
+                            "{}: {}",
+                            o.verdict().as_str().to_uppercase(),
+                            o.failure_text().unwrap_or_else(|| failure.text())
+                        )))
+                    }
                 };
                 out.lock().unwrap().push(o);
                 result

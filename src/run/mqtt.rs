@@ -23,6 +23,8 @@ use crate::mtp::mqtt::{
 };
 use crate::mtp::{Link, LinkSender, MtpEvent, MtpEventKind, Outgoing, channels};
 use crate::report::model::LogLine;
+use crate::suite::compile::PacketExpect;
+use crate::suite::matcher::MatchError;
 use crate::usp::checks::Violation;
 use crate::usp::{record, reflect};
 
@@ -149,7 +151,7 @@ impl CaseMqtt {
 
     /// The case's MQTT variables: `mqtt.tls_port`, the port of the embedded broker's TLS
     /// listener (TP-469 11.3 points the agent's `BrokerPort` at it).
-    pub fn add_vars(&self, vars: &mut crate::suite::matcher::Vars) {
+    pub fn add_vars(&self, vars: &mut crate::suite::vars::Vars) {
         if let Some(a) = self.broker.as_ref().and_then(BrokerHandle::tls_addr) {
             vars.set("mqtt.tls_port", a.port().to_string());
         }
@@ -930,7 +932,7 @@ impl CaseMqtt {
     pub fn broker_step(
         &self,
         b: &crate::suite::case::BrokerStep,
-        vars: &crate::suite::matcher::Vars,
+        vars: &crate::suite::vars::Vars,
     ) -> Result<(), StepError> {
         use crate::suite::case::Down;
         let broker = self.embedded("scripts the MQTT broker")?;
@@ -996,7 +998,7 @@ impl CaseMqtt {
     pub fn controller_step(
         &self,
         c: &crate::suite::case::ControllerStep,
-        vars: &crate::suite::matcher::Vars,
+        vars: &crate::suite::vars::Vars,
     ) -> Result<(), StepError> {
         self.embedded("changes how the Controller publishes")?;
         let Some(control) = &self.control else {
@@ -1033,27 +1035,6 @@ impl CaseMqtt {
             control.set_agent_topic(Some(&t));
         }
         Ok(())
-    }
-
-    /// The expectation for a packet of MQTT `version`: `if_5_0:` and `if_3_1_1:` hold what
-    /// TP-469 asks of one version only; the one for the packet's version joins the rest.
-    pub fn for_version(expect: &Value, version: Option<Version>) -> Value {
-        let Value::Object(m) = expect else {
-            return expect.clone();
-        };
-        let mut out = m.clone();
-        let own = match version {
-            Some(Version::V5) => out.remove("if_5_0"),
-            Some(Version::V311) => out.remove("if_3_1_1"),
-            None => None,
-        };
-        out.remove("if_5_0");
-        out.remove("if_3_1_1");
-        let mut v = Value::Object(out);
-        if let Some(o) = own {
-            merge(&mut v, &o);
-        }
-        v
     }
 
     /// The Topic Filters `conn` holds just before log entry `seq`: granted SUBSCRIBEs minus
@@ -1139,7 +1120,7 @@ impl CaseMqtt {
     /// The case's MQTT variables: `mqtt.version`, `mqtt.controller_topic`, and
     /// `mqtt.reply_to_wildcard` (`/#` on 3.1.1, whose Topic Names carry the `/reply-to=`
     /// suffix, so a Topic Filter for them needs it; empty on 5.0; TP-469 11.9, 11.13).
-    pub fn mqtt_vars(&self, vars: &mut crate::suite::matcher::Vars) {
+    pub fn mqtt_vars(&self, vars: &mut crate::suite::vars::Vars) {
         vars.set("mqtt.version", self.version.label());
         vars.set("mqtt.controller_topic", self.controller_topic.clone());
         vars.set(
@@ -1153,13 +1134,12 @@ impl CaseMqtt {
 
     /// Whether `e` is in the stream an expectation names: the agent's, of its `kind`, in its
     /// `dir` (see [`default_dir`]).
-    fn in_stream(&self, e: &BrokerEvent, expect: &Value) -> bool {
-        let kind = expect.get("kind").and_then(Value::as_str).unwrap_or("");
+    fn in_stream(&self, e: &BrokerEvent, expect: &PacketExpect) -> bool {
         let dir = expect
-            .get("dir")
-            .and_then(Value::as_str)
-            .unwrap_or_else(|| default_dir(kind));
-        self.is_agent(e) && e.kind == kind && dir_name(e.dir) == dir
+            .dir
+            .as_deref()
+            .unwrap_or_else(|| default_dir(&expect.kind));
+        self.is_agent(e) && e.kind == expect.kind && dir_name(e.dir) == dir
     }
 
     /// The agent's packets since the case's steps began, on one line each (for failures).
@@ -1189,16 +1169,15 @@ impl CaseMqtt {
     /// where it differs. With `keep`, the packet stays available to later steps.
     pub async fn await_packet(
         &self,
-        expect: &Value,
-        vars: &mut crate::suite::matcher::Vars,
+        expect: &PacketExpect,
+        vars: &mut crate::suite::vars::Vars,
         bound: Duration,
         after: Option<Instant>,
         keep: bool,
     ) -> Result<BrokerEvent, StepError> {
-        use crate::suite::matcher;
         let broker = self.embedded("inspects the agent's MQTT packets")?;
         let from = *lock(&self.await_from);
-        let kind = expect.get("kind").and_then(Value::as_str).unwrap_or("");
+        let kind = &expect.kind;
         let candidate = |e: &BrokerEvent| {
             self.in_stream(e, expect) && !self.is_consumed(e.seq) && after.is_none_or(|a| e.at >= a)
         };
@@ -1211,8 +1190,7 @@ impl CaseMqtt {
             match broker.wait_for(cursor, left, |e| candidate(e)).await {
                 Ok(e) => {
                     cursor = e.seq + 1;
-                    if matcher::matches(&Self::for_version(expect, e.version), &self.tree(&e), vars)
-                    {
+                    if expect.matches(e.version, &self.tree(&e), vars) {
                         break Ok(e);
                     }
                 }
@@ -1229,14 +1207,14 @@ impl CaseMqtt {
                     .find(|e| candidate(e));
                 return Err(match nearest {
                     Some(n) => {
-                        let exp = Self::for_version(expect, n.version);
                         let mut scratch = vars.clone();
                         let (at, expected, actual) =
-                            match matcher::check(&exp, &self.tree(&n), &mut scratch) {
-                                Err(m) => (m.at, m.expected, m.actual),
-                                Ok(()) => {
-                                    (String::new(), matcher::show(Some(&exp)), n.packet.clone())
+                            match expect.check(n.version, &self.tree(&n), &mut scratch) {
+                                Err(MatchError::Mismatch(m)) => (m.at, m.expected, m.actual),
+                                Err(MatchError::Unset(u)) => {
+                                    return Err(StepError::Error(u.to_string()));
                                 }
+                                Ok(()) => (String::new(), expect.show(vars), n.packet.clone()),
                             };
                         StepError::Fail {
                             message: format!(
@@ -1251,7 +1229,7 @@ impl CaseMqtt {
                     }
                     None => fail(
                         format!("the agent sent no {kind} within {bound:?}"),
-                        Some(matcher::show(Some(expect))),
+                        Some(expect.show(vars)),
                         Some(format!("broker log: {}", self.seen_since())),
                     ),
                 });
@@ -1260,17 +1238,21 @@ impl CaseMqtt {
         if !keep {
             self.consume(e.seq);
         }
-        let expect = Self::for_version(expect, e.version);
-        matcher::check(&expect, &self.tree(&e), vars).map_err(|m| StepError::Fail {
-            message: format!(
-                "the agent's {kind} does not match at {} ({})",
-                m.at,
-                describe_event(&e)
-            ),
-            expected: Some(m.expected),
-            actual: Some(m.actual),
-            packet: Some(Box::new(e.clone())),
-        })?;
+        expect
+            .check(e.version, &self.tree(&e), vars)
+            .map_err(|m| match m {
+                MatchError::Mismatch(m) => StepError::Fail {
+                    message: format!(
+                        "the agent's {kind} does not match at {} ({})",
+                        m.at,
+                        describe_event(&e)
+                    ),
+                    expected: Some(m.expected),
+                    actual: Some(m.actual),
+                    packet: Some(Box::new(e.clone())),
+                },
+                MatchError::Unset(u) => StepError::Error(u.to_string()),
+            })?;
         Ok(e)
     }
 
@@ -1278,15 +1260,14 @@ impl CaseMqtt {
     /// `until`.
     pub async fn expect_no_packet(
         &self,
-        expect: &Value,
-        vars: &crate::suite::matcher::Vars,
+        expect: &PacketExpect,
+        vars: &crate::suite::vars::Vars,
         from: Instant,
         span: Duration,
     ) -> Result<(), StepError> {
-        use crate::suite::matcher;
         let broker = self.embedded("inspects the agent's MQTT packets")?;
         let start = *lock(&self.await_from);
-        let kind = expect.get("kind").and_then(Value::as_str).unwrap_or("");
+        let kind = &expect.kind;
         // As in `await_packet`: the full match runs outside the log's lock.
         let deadline = tokio::time::Instant::now() + span;
         let mut cursor = start;
@@ -1298,8 +1279,7 @@ impl CaseMqtt {
             {
                 Ok(e) => {
                     cursor = e.seq + 1;
-                    if matcher::matches(&Self::for_version(expect, e.version), &self.tree(&e), vars)
-                    {
+                    if expect.matches(e.version, &self.tree(&e), vars) {
                         break Ok(e);
                     }
                 }
@@ -1315,29 +1295,12 @@ impl CaseMqtt {
                 ),
                 expected: Some(format!(
                     "no {kind} matching {} for {span:?}",
-                    matcher::show(Some(expect))
+                    expect.show(vars)
                 )),
                 actual: Some(e.packet.clone()),
                 packet: Some(Box::new(e)),
             }),
         }
-    }
-}
-
-/// Merges `b` into `a`: maps key by key, anything else replaced.
-fn merge(a: &mut Value, b: &Value) {
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            for (k, v) in y {
-                match x.get_mut(k) {
-                    Some(old) => merge(old, v),
-                    None => {
-                        x.insert(k.clone(), v.clone());
-                    }
-                }
-            }
-        }
-        (a, b) => *a = b.clone(),
     }
 }
 

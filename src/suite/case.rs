@@ -6,7 +6,10 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_saphyr::Spanned;
 
+use super::compile::PacketExpect;
 use super::duration::Dur;
+use super::matcher::Matcher;
+use super::node::Node;
 
 /// Mandatory or conditional mandatory, as the plan's Functionality Tag says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -54,13 +57,73 @@ pub struct RawCase {
     #[serde(default)]
     pub purpose: String,
     #[serde(default)]
-    pub metrics: Vec<String>,
-    pub fault: Option<String>,
+    pub metrics: Vec<RawMetric>,
+    /// Reference-agent faults, each with the metric(s) it breaks.
+    #[serde(default)]
+    pub faults: Vec<Spanned<FaultRef>>,
+    /// Where the case deliberately departs from the plan's text, and why.
+    #[serde(default)]
+    pub deviations: Vec<String>,
     #[serde(default)]
     pub setup: Vec<Spanned<RawStep>>,
     pub steps: Vec<Spanned<RawStep>>,
     #[serde(default)]
     pub cleanup: Vec<Spanned<RawStep>>,
+}
+
+/// A Test Metric as written: the plan's text, or the text with the TR-369 requirements it
+/// checks.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RawMetric {
+    Text(String),
+    Full {
+        text: String,
+        #[serde(default)]
+        requirements: Vec<String>,
+    },
+}
+
+/// One of the plan's Test Metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Metric {
+    pub text: String,
+    /// The TR-369 requirement ids it checks.
+    pub requirements: Vec<String>,
+}
+
+impl From<RawMetric> for Metric {
+    fn from(r: RawMetric) -> Metric {
+        match r {
+            RawMetric::Text(text) => Metric {
+                text,
+                requirements: vec![],
+            },
+            RawMetric::Full { text, requirements } => Metric { text, requirements },
+        }
+    }
+}
+
+/// A reference-agent fault that breaks the case, and the metric(s) it breaks (or, with
+/// `universal: true`, a universal test metric of the plan's introduction): the project's
+/// own tests check that the case fails at exactly those under it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultRef {
+    pub name: String,
+    pub metric: Option<OneOrMany>,
+    #[serde(default)]
+    pub universal: bool,
+}
+
+/// A fault that proves a case can fail, and where it must fail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FaultProof {
+    pub name: String,
+    /// The case's metrics it breaks.
+    pub metrics: Vec<u32>,
+    /// It breaks a universal test metric (TP-469's introduction) before any of the case's.
+    pub universal: bool,
 }
 
 /// A metric reference: one number or a list.
@@ -69,6 +132,15 @@ pub struct RawCase {
 pub enum OneOrMany {
     One(u32),
     Many(Vec<u32>),
+}
+
+impl OneOrMany {
+    pub fn to_vec(&self) -> Vec<u32> {
+        match self {
+            OneOrMany::One(m) => vec![*m],
+            OneOrMany::Many(v) => v.clone(),
+        }
+    }
 }
 
 /// A timing window measured from a named earlier step.
@@ -86,11 +158,11 @@ pub struct Window {
 pub struct RawStep {
     pub name: Option<String>,
     pub metric: Option<OneOrMany>,
-    pub send: Option<Value>,
-    pub expect: Option<Value>,
+    pub send: Option<Node>,
+    pub expect: Option<Node>,
     pub timeout: Option<Dur>,
     #[serde(rename = "await")]
-    pub await_: Option<Value>,
+    pub await_: Option<Node>,
     pub within: Option<Dur>,
     pub window: Option<Window>,
     pub send_resp: Option<bool>,
@@ -98,7 +170,7 @@ pub struct RawStep {
     pub no_answer: Option<bool>,
     #[serde(rename = "as")]
     pub as_: Option<Identity>,
-    pub expect_none: Option<Value>,
+    pub expect_none: Option<Node>,
     pub require_supported: Option<String>,
     #[serde(rename = "for")]
     pub for_: Option<Dur>,
@@ -107,9 +179,9 @@ pub struct RawStep {
     /// MQTT: how the harness's Controller publishes from now on.
     pub controller: Option<ControllerStep>,
     /// MQTT: a packet (or connection fact) of the agent's, from the broker's log.
-    pub await_packet: Option<Value>,
+    pub await_packet: Option<Node>,
     /// MQTT: no such packet of the agent's for `for`.
-    pub expect_no_packet: Option<Value>,
+    pub expect_no_packet: Option<Node>,
     /// `await_packet`, `expect_no_packet`: look from the time this earlier step happened.
     pub after: Option<String>,
     /// `await_packet`: leave the matched packet to later steps too (two metrics that one
@@ -193,7 +265,7 @@ pub enum Action {
     /// the answer against `expect` (a partial match of the response body), if given.
     Send {
         request: Value,
-        expect: Option<Value>,
+        expect: Option<Matcher>,
         timeout: Option<Dur>,
         /// The request must get no answer (Operate with send_resp false): send and go on.
         no_answer: bool,
@@ -204,7 +276,7 @@ pub enum Action {
     },
     /// Wait for a message from the EUT matching `expect` (e.g. `{notify: {...}}`).
     Await {
-        expect: Value,
+        expect: Matcher,
         within: Option<Dur>,
         window: Option<Window>,
         send_resp: bool,
@@ -212,7 +284,7 @@ pub enum Action {
         reconnect: bool,
     },
     /// Nothing matching `expect` may arrive for `span`.
-    ExpectNone { expect: Value, span: Dur },
+    ExpectNone { expect: Matcher, span: Dur },
     /// The case needs this path in the EUT's supported data model; if GetSupportedDM says
     /// it is not there, the case is not applicable (TP-469's "supports the X profile").
     RequireSupported { path: String },
@@ -223,7 +295,7 @@ pub enum Action {
     /// Wait for the agent's next packet of a kind in the broker's log and judge it
     /// (`expect` is a partial match of the packet's decoded fields; it holds `kind`).
     AwaitPacket {
-        expect: Value,
+        expect: PacketExpect,
         within: Option<Dur>,
         window: Option<Window>,
         /// Only packets from the time this earlier step happened (a window's `from`
@@ -235,7 +307,7 @@ pub enum Action {
     /// No packet of the agent's matching `expect` for `span`, counted from the step named
     /// in `after` (or from the step's start).
     ExpectNoPacket {
-        expect: Value,
+        expect: PacketExpect,
         span: Dur,
         after: Option<String>,
     },
@@ -265,6 +337,23 @@ pub struct Step {
 }
 
 impl Step {
+    /// The compiled expectations the step judges by.
+    pub fn matchers(&self) -> Vec<&Matcher> {
+        match &self.action {
+            Action::Send { expect, .. } => expect.iter().collect(),
+            Action::Await { expect, .. } | Action::ExpectNone { expect, .. } => vec![expect],
+            Action::AwaitPacket { expect, .. } | Action::ExpectNoPacket { expect, .. } => {
+                expect.all().collect()
+            }
+            _ => vec![],
+        }
+    }
+
+    /// The variables the step captures (for the steps after it).
+    pub fn captures(&self) -> Vec<String> {
+        self.matchers().iter().flat_map(|m| m.captures()).collect()
+    }
+
     /// A short label for reports: `steps[2] (send add)`.
     pub fn label(&self, phase: &str, index: usize) -> String {
         let what = match &self.action {
@@ -280,14 +369,10 @@ impl Step {
             Action::RequireSupported { .. } => "require_supported".into(),
             Action::Broker(_) => "broker".into(),
             Action::Controller(_) => "controller".into(),
-            Action::AwaitPacket { expect, .. } => format!(
-                "await_packet {}",
-                expect.get("kind").and_then(Value::as_str).unwrap_or("")
-            ),
-            Action::ExpectNoPacket { expect, .. } => format!(
-                "expect_no_packet {}",
-                expect.get("kind").and_then(Value::as_str).unwrap_or("")
-            ),
+            Action::AwaitPacket { expect, .. } => format!("await_packet {}", expect.kind),
+            Action::ExpectNoPacket { expect, .. } => {
+                format!("expect_no_packet {}", expect.kind)
+            }
         };
         match &self.name {
             Some(n) => format!("{phase}[{index}] '{n}' ({what}, line {})", self.at),
@@ -307,8 +392,11 @@ pub struct Case {
     pub mtp: MtpNeed,
     pub requirements: Vec<String>,
     pub purpose: String,
-    pub metrics: Vec<String>,
-    pub fault: Option<String>,
+    pub metrics: Vec<Metric>,
+    /// The reference-agent faults that prove the case can fail, each at its metric(s).
+    pub faults: Vec<FaultProof>,
+    /// Deliberate departures from the plan's text, shown beside the verdict.
+    pub deviations: Vec<String>,
     pub setup: Vec<Step>,
     pub steps: Vec<Step>,
     pub cleanup: Vec<Step>,

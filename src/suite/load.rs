@@ -7,9 +7,11 @@ use std::path::{Path, PathBuf};
 
 use serde_saphyr::Spanned;
 
-use super::case::{Action, Case, OneOrMany, RawCase, RawStep, Step};
+use super::case::{Action, Case, FaultProof, OneOrMany, RawCase, RawStep, Step};
+use super::compile::{self, CompileError, Scope};
+use super::node::{Node, NodeKind, Pos};
+use super::shape::Shape;
 use crate::usp::{pb, reflect};
-use serde_json::Value;
 
 /// A case file that cannot be used, with where and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +20,9 @@ pub struct LoadError {
     pub line: u64,
     pub column: u64,
     pub message: String,
+    /// The source line with the column marked (rustc and hurl style), when the file's text
+    /// is at hand.
+    pub snippet: Option<String>,
 }
 
 impl fmt::Display for LoadError {
@@ -26,13 +31,51 @@ impl fmt::Display for LoadError {
             f,
             "{}:{}:{}: {}",
             self.file, self.line, self.column, self.message
-        )
+        )?;
+        if let Some(s) = &self.snippet {
+            write!(f, "\n{s}")?;
+        }
+        Ok(())
     }
+}
+
+/// Line `line` of `text` with a caret under `column`, framed like rustc's:
+///
+/// ```text
+///    |
+/// 14 |       - param_path: { regexp: '^Device' }
+///    |                       ^
+/// ```
+pub fn snippet(text: &str, line: u64, column: u64) -> Option<String> {
+    let src = text
+        .lines()
+        .nth(usize::try_from(line).ok()?.checked_sub(1)?)?;
+    let num = line.to_string();
+    let pad = " ".repeat(num.len());
+    // The caret sits under the column's character, tabs kept as tabs.
+    let lead: String = src
+        .chars()
+        .take(column.saturating_sub(1) as usize)
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    Some(format!("{pad} |\n{num} | {src}\n{pad} | {lead}^"))
 }
 
 impl std::error::Error for LoadError {}
 
 impl LoadError {
+    /// A problem at `line:column` of `file`, without a snippet (one is added where the
+    /// file's text is at hand).
+    pub fn new(file: &str, line: u64, column: u64, message: impl Into<String>) -> LoadError {
+        LoadError {
+            file: file.into(),
+            line,
+            column,
+            message: message.into(),
+            snippet: None,
+        }
+    }
+
     /// A YAML error at its line and column in `file`.
     pub fn from_yaml(e: &serde_saphyr::Error, file: &str) -> LoadError {
         let (line, column) = e
@@ -44,6 +87,7 @@ impl LoadError {
             line,
             column,
             message: first_line(&e.to_string()),
+            snippet: None,
         }
     }
 }
@@ -58,14 +102,20 @@ pub fn read_text(path: &Path) -> Result<(String, String), LoadError> {
             line: 0,
             column: 0,
             message: format!("cannot read: {e}"),
+            snippet: None,
         }),
     }
 }
 
 /// Loads one case from text; `file` is used in errors.
 pub fn load_str(text: &str, file: &str) -> Result<Case, LoadError> {
-    let raw: RawCase = serde_saphyr::from_str(text).map_err(|e| LoadError::from_yaml(&e, file))?;
-    validate(raw, file)
+    serde_saphyr::from_str(text)
+        .map_err(|e| LoadError::from_yaml(&e, file))
+        .and_then(|raw: RawCase| validate(raw, file))
+        .map_err(|e| LoadError {
+            snippet: snippet(text, e.line, e.column),
+            ..e
+        })
 }
 
 /// The message of a serde-saphyr error without its rendered snippet.
@@ -94,6 +144,7 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Case>, Vec<LoadError>> {
             line: 0,
             column: 0,
             message: format!("cannot read the case folder: {e}"),
+            snippet: None,
         }]
     })?;
     files.sort();
@@ -125,6 +176,7 @@ fn gather(
                         line: 1,
                         column: 1,
                         message: format!("case id {} is also defined in {first}", c.id),
+                        snippet: None,
                     });
                 }
                 cases.push(c);
@@ -152,29 +204,40 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 }
 
 fn validate(raw: RawCase, file: &str) -> Result<Case, LoadError> {
-    let err_at = |s: &Spanned<RawStep>, message: String| LoadError {
+    let at = |p: Pos, message: String| LoadError {
         file: file.into(),
-        line: s.referenced.line(),
-        column: s.referenced.column(),
+        line: p.line,
+        column: p.column,
         message,
+        snippet: None,
     };
     let metric_count = raw.metrics.len() as u32;
     let mut names: HashSet<String> = HashSet::new();
+    // The variables each step may use: those captured by the steps before it.
+    let mut captured: Vec<String> = Vec::new();
     let mut convert = |phase: &str, steps: Vec<Spanned<RawStep>>| -> Result<Vec<Step>, LoadError> {
         let mut out = Vec::new();
         for (i, s) in steps.into_iter().enumerate() {
-            let step = step(&s.value, metric_count, &names)
-                .map_err(|m| err_at(&s, format!("{phase}[{i}]: {m}")))?;
+            let here = Pos::of(&s);
+            let scope = Scope {
+                captured: &captured,
+            };
+            let step = step(&s.value, here, metric_count, &names, &scope)
+                .map_err(|e| at(e.at, format!("{phase}[{i}]: {}", e.message)))?;
             if let Some(n) = &step.name
                 && !names.insert(n.clone())
             {
-                return Err(err_at(
-                    &s,
+                return Err(at(
+                    here,
                     format!("{phase}[{i}]: step name '{n}' is used twice"),
                 ));
             }
+            if phase == "cleanup" && !step.metrics.is_empty() {
+                return Err(at(here, format!("{phase}[{i}]: clean-up proves no metric")));
+            }
+            captured.extend(step.captures());
             out.push(Step {
-                at: format!("{}:{}", s.referenced.line(), s.referenced.column()),
+                at: here.to_string(),
                 ..step
             });
         }
@@ -183,13 +246,56 @@ fn validate(raw: RawCase, file: &str) -> Result<Case, LoadError> {
     let setup = convert("setup", raw.setup)?;
     let steps = convert("steps", raw.steps)?;
     let cleanup = convert("cleanup", raw.cleanup)?;
-    if steps.is_empty() {
-        return Err(LoadError {
-            file: file.into(),
-            line: 1,
-            column: 1,
-            message: "a case needs at least one step in `steps`".into(),
+    // Every metric is proven by a step, so no verdict can pass a metric nothing judged;
+    // clean-up judges none.
+    for m in 1..=metric_count {
+        if !setup.iter().chain(&steps).any(|s| s.metrics.contains(&m)) {
+            return Err(at(
+                Pos { line: 1, column: 1 },
+                format!(
+                    "metric {m} is proven by no step of `setup` or `steps` (give a step `metric: {m}`)"
+                ),
+            ));
+        }
+    }
+    let mut faults = Vec::new();
+    for f in &raw.faults {
+        let ms = f
+            .value
+            .metric
+            .as_ref()
+            .map(OneOrMany::to_vec)
+            .unwrap_or_default();
+        if ms.is_empty() && !f.value.universal {
+            return Err(at(
+                Pos::of(f),
+                format!(
+                    "fault {} names no metric (`metric: N`, or `universal: true` for a universal \
+                     test metric)",
+                    f.value.name
+                ),
+            ));
+        }
+        if let Some(bad) = ms.iter().find(|m| **m == 0 || **m > metric_count) {
+            return Err(at(
+                Pos::of(f),
+                format!(
+                    "fault {}: metric {bad} does not exist (the case lists {metric_count} metrics)",
+                    f.value.name
+                ),
+            ));
+        }
+        faults.push(FaultProof {
+            name: f.value.name.clone(),
+            metrics: ms,
+            universal: f.value.universal,
         });
+    }
+    if steps.is_empty() {
+        return Err(at(
+            Pos { line: 1, column: 1 },
+            "a case needs at least one step in `steps`".into(),
+        ));
     }
     Ok(Case {
         id: raw.id,
@@ -200,8 +306,9 @@ fn validate(raw: RawCase, file: &str) -> Result<Case, LoadError> {
         mtp: raw.mtp,
         requirements: raw.requirements,
         purpose: raw.purpose.trim().to_string(),
-        metrics: raw.metrics,
-        fault: raw.fault,
+        metrics: raw.metrics.into_iter().map(Into::into).collect(),
+        faults,
+        deviations: raw.deviations,
         setup,
         steps,
         cleanup,
@@ -209,16 +316,36 @@ fn validate(raw: RawCase, file: &str) -> Result<Case, LoadError> {
     })
 }
 
-fn step(s: &RawStep, metric_count: u32, names: &HashSet<String>) -> Result<Step, String> {
+/// Checks the `${variables}` in every string of a request.
+fn request_vars(n: &Node, scope: &Scope) -> Result<(), CompileError> {
+    match &n.kind {
+        NodeKind::Str(s) => compile::template(s, n.at, scope, &[]).map(|_| ()),
+        NodeKind::List(items) => items.iter().try_for_each(|i| request_vars(i, scope)),
+        NodeKind::Map(entries) => entries.iter().try_for_each(|(k, v)| {
+            compile::template(&k.text, k.at, scope, &[])?;
+            request_vars(v, scope)
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn step(
+    s: &RawStep,
+    here: Pos,
+    metric_count: u32,
+    names: &HashSet<String>,
+    scope: &Scope,
+) -> Result<Step, CompileError> {
+    let fail = |message: String| CompileError { at: here, message };
     let metrics = match &s.metric {
         None => vec![],
         Some(OneOrMany::One(m)) => vec![*m],
         Some(OneOrMany::Many(v)) => v.clone(),
     };
     if let Some(bad) = metrics.iter().find(|m| **m == 0 || **m > metric_count) {
-        return Err(format!(
+        return Err(fail(format!(
             "metric {bad} does not exist (the case lists {metric_count} metrics)"
-        ));
+        )));
     }
     let kinds = [
         s.send.is_some(),
@@ -231,17 +358,17 @@ fn step(s: &RawStep, metric_count: u32, names: &HashSet<String>) -> Result<Step,
         s.expect_no_packet.is_some(),
     ];
     if kinds.iter().filter(|k| **k).count() != 1 {
-        return Err(
+        return Err(fail(
             "a step needs exactly one of `send`, `await`, `expect_none`, `require_supported`, \
              `broker`, `controller`, `await_packet`, `expect_no_packet`"
                 .into(),
-        );
+        ));
     }
     let only = |ok: bool, what: &str, with: &str| {
         if ok {
             Ok(())
         } else {
-            Err(format!("`{what}` belongs to a `{with}` step"))
+            Err(fail(format!("`{what}` belongs to a `{with}` step")))
         }
     };
     only(s.expect.is_none() || s.send.is_some(), "expect", "send")?;
@@ -267,19 +394,7 @@ fn step(s: &RawStep, metric_count: u32, names: &HashSet<String>) -> Result<Step,
     if let Some(a) = &s.after
         && !names.contains(a)
     {
-        return Err(format!("after '{a}' does not name an earlier step"));
-    }
-    for (what, v) in [
-        ("await_packet", &s.await_packet),
-        ("expect_no_packet", &s.expect_no_packet),
-    ] {
-        if let Some(v) = v
-            && v.get("kind").and_then(Value::as_str).is_none()
-        {
-            return Err(format!(
-                "`{what}` names the packet's `kind` (CONNECT, SUBSCRIBE, PUBLISH, DISCONNECT…)"
-            ));
-        }
+        return Err(fail(format!("after '{a}' does not name an earlier step")));
     }
     only(
         s.send_resp.is_none() || s.await_.is_some(),
@@ -293,28 +408,52 @@ fn step(s: &RawStep, metric_count: u32, names: &HashSet<String>) -> Result<Step,
     )?;
     if let Some(w) = &s.window {
         if !names.contains(&w.from) {
-            return Err(format!(
+            return Err(fail(format!(
                 "window.from '{}' does not name an earlier step",
                 w.from
-            ));
+            )));
         }
         if w.min > w.max {
-            return Err("window.min is greater than window.max".into());
+            return Err(fail("window.min is greater than window.max".into()));
         }
     }
     let action = if let Some(req) = &s.send {
-        req.as_object()
-            .filter(|o| o.len() == 1)
-            .ok_or("`send` holds exactly one request field (get, set, add, delete, operate, …)")?;
-        if let Err(e) = reflect::from_value::<pb::Request>(req, "usp.Request") {
+        let NodeKind::Map(fields) = &req.kind else {
+            return Err(CompileError {
+                at: req.at,
+                message: "`send` holds exactly one request field (get, set, add, delete, \
+                          operate, …)"
+                    .into(),
+            });
+        };
+        if fields.len() != 1 {
+            return Err(CompileError {
+                at: req.at,
+                message: "`send` holds exactly one request field (get, set, add, delete, \
+                          operate, …)"
+                    .into(),
+            });
+        }
+        request_vars(req, scope)?;
+        let request = req.to_value();
+        if let Err(e) = reflect::from_value::<pb::Request>(&request, "usp.Request") {
             // A `${var}` in a numeric or boolean field is only known at run time.
             if !e.contains("${") {
-                return Err(e);
+                return Err(CompileError {
+                    at: req.at,
+                    message: e,
+                });
             }
         }
+        // The answer's capture names join the scope only after the request is built.
+        let expect = s
+            .expect
+            .as_ref()
+            .map(|e| compile::compile(e, &Shape::answer(), scope))
+            .transpose()?;
         Action::Send {
-            request: req.clone(),
-            expect: s.expect.clone(),
+            request,
+            expect,
             timeout: s.timeout,
             no_answer: s.no_answer.unwrap_or(false),
             from: s.as_.unwrap_or_default(),
@@ -322,7 +461,7 @@ fn step(s: &RawStep, metric_count: u32, names: &HashSet<String>) -> Result<Step,
         }
     } else if let Some(exp) = &s.await_ {
         Action::Await {
-            expect: exp.clone(),
+            expect: compile::compile(exp, &Shape::any_body(), scope)?,
             within: s.within,
             window: s.window.clone(),
             send_resp: s.send_resp.unwrap_or(true),
@@ -336,7 +475,7 @@ fn step(s: &RawStep, metric_count: u32, names: &HashSet<String>) -> Result<Step,
         Action::Controller(c.clone())
     } else if let Some(exp) = &s.await_packet {
         Action::AwaitPacket {
-            expect: exp.clone(),
+            expect: compile::packet(exp, scope)?,
             within: s.within,
             window: s.window.clone(),
             after: s.after.clone(),
@@ -345,18 +484,22 @@ fn step(s: &RawStep, metric_count: u32, names: &HashSet<String>) -> Result<Step,
     } else if let Some(exp) = &s.expect_no_packet {
         let span = s
             .for_
-            .ok_or("an `expect_no_packet` step needs `for: <duration>`")?;
+            .ok_or_else(|| fail("an `expect_no_packet` step needs `for: <duration>`".into()))?;
         Action::ExpectNoPacket {
-            expect: exp.clone(),
+            expect: compile::packet(exp, scope)?,
             span,
             after: s.after.clone(),
         }
-    } else {
-        let expect = s.expect_none.clone().unwrap_or_default();
+    } else if let Some(exp) = &s.expect_none {
         let span = s
             .for_
-            .ok_or("an `expect_none` step needs `for: <duration>`")?;
-        Action::ExpectNone { expect, span }
+            .ok_or_else(|| fail("an `expect_none` step needs `for: <duration>`".into()))?;
+        Action::ExpectNone {
+            expect: compile::compile(exp, &Shape::any_body(), scope)?,
+            span,
+        }
+    } else {
+        unreachable!("exactly one kind of step is present")
     };
     Ok(Step {
         name: s.name.clone(),

@@ -3,11 +3,15 @@
 //! cases by feature profile and filters. See `docs/case-format.md`.
 
 pub mod case;
+pub mod compile;
 pub mod duration;
 pub mod load;
 pub mod matcher;
+pub mod node;
 pub mod profile;
 pub mod select;
+pub mod shape;
+pub mod vars;
 
 pub use case::{Action, Case, Step, Tag};
 pub use load::{LoadError, load_dir, load_embedded, load_file, load_str};

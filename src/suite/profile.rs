@@ -300,13 +300,12 @@ impl Profile {
             serde_saphyr::from_str(text).map_err(|e| LoadError::from_yaml(&e, file))?;
         let given = [p.websocket.is_some(), p.uds.is_some(), p.mqtt.is_some()];
         if given.iter().filter(|g| **g).count() != 1 {
-            return Err(LoadError {
-                file: file.into(),
-                line: 1,
-                column: 1,
-                message: "a profile selects exactly one MTP: `websocket:`, `uds:` or `mqtt:`"
-                    .into(),
-            });
+            return Err(LoadError::new(
+                file,
+                1,
+                1,
+                "a profile selects exactly one MTP: `websocket:`, `uds:` or `mqtt:`",
+            ));
         }
         if let Some(m) = &p.mqtt {
             let problem = if m.controller_topic.is_empty()
@@ -341,12 +340,7 @@ impl Profile {
                     .map(|t| format!("mqtt.tls.address {:?} is not host:port", t.address))
             };
             if let Some(message) = problem {
-                return Err(LoadError {
-                    file: file.into(),
-                    line: 1,
-                    column: 1,
-                    message,
-                });
+                return Err(LoadError::new(file, 1, 1, message));
             }
         }
         for (what, id) in [
@@ -357,12 +351,8 @@ impl Profile {
                 &p.secondary_controller.endpoint_id,
             ),
         ] {
-            crate::usp::endpoint::check(id).map_err(|why| LoadError {
-                file: file.into(),
-                line: 1,
-                column: 1,
-                message: format!("{what}: {why}"),
-            })?;
+            crate::usp::endpoint::check(id)
+                .map_err(|why| LoadError::new(file, 1, 1, format!("{what}: {why}")))?;
         }
         Ok(p)
     }

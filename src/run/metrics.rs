@@ -1,0 +1,118 @@
+//! A verdict per Test Metric: each metric is judged by the steps that cite it. A metric is
+//! a pass only when every one of its steps ran and passed; the step a case stopped at fails
+//! its metrics (or leaves them inconclusive, when the harness or the environment broke);
+//! metrics whose steps never ran were not reached.
+
+use crate::report::Verdict;
+use crate::report::model::{MetricResult, MetricVerdict};
+use crate::suite::Case;
+
+/// Where a case stopped: the index of the step among setup and steps (in order), and the
+/// stop's verdict (fail, error or not applicable).
+#[derive(Debug, Clone, Copy)]
+pub struct StoppedAt {
+    pub index: usize,
+    pub verdict: Verdict,
+    /// The step's own expectation held (only a universal test metric broke).
+    pub own_check_held: bool,
+}
+
+/// Judges every metric of `case`, given where (if anywhere) it stopped.
+pub fn judge(case: &Case, stopped: Option<StoppedAt>) -> Vec<MetricResult> {
+    let steps: Vec<&crate::suite::Step> = case.setup.iter().chain(&case.steps).collect();
+    case.metrics
+        .iter()
+        .enumerate()
+        .map(|(i, metric)| {
+            let number = i as u32 + 1;
+            let mut verdict = MetricVerdict::Pass;
+            for (si, step) in steps.iter().enumerate() {
+                if !step.metrics.contains(&number) {
+                    continue;
+                }
+                let here = match stopped {
+                    None => MetricVerdict::Pass,
+                    Some(s) if si < s.index => MetricVerdict::Pass,
+                    Some(s) if si == s.index => match s.verdict {
+                        Verdict::Fail if s.own_check_held => MetricVerdict::Pass,
+                        Verdict::Fail => MetricVerdict::Fail,
+                        _ => MetricVerdict::Inconclusive,
+                    },
+                    Some(_) => MetricVerdict::NotReached,
+                };
+                verdict = worse(verdict, here);
+            }
+            MetricResult {
+                number,
+                text: metric.text.split_whitespace().collect::<Vec<_>>().join(" "),
+                requirements: metric.requirements.clone(),
+                verdict,
+            }
+        })
+        .collect()
+}
+
+/// The graver of two verdicts of one metric's steps: fail, then inconclusive, then not
+/// reached, then pass.
+fn worse(a: MetricVerdict, b: MetricVerdict) -> MetricVerdict {
+    let rank = |v| match v {
+        MetricVerdict::Fail => 3,
+        MetricVerdict::Inconclusive => 2,
+        MetricVerdict::NotReached => 1,
+        MetricVerdict::Pass => 0,
+    };
+    if rank(b) > rank(a) { b } else { a }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CASE: &str = r#"
+id: "9.1"
+title: t
+tp469: "1.4.0"
+tag: mandatory
+metrics: [one, two, three]
+steps:
+  - send: { get: { param_paths: [Device.] } }
+    metric: 1
+  - send: { get: { param_paths: [Device.] } }
+    metric: [2, 1]
+  - send: { get: { param_paths: [Device.] } }
+    metric: 3
+"#;
+
+    fn verdicts(stopped: Option<StoppedAt>) -> Vec<MetricVerdict> {
+        let case = crate::suite::load_str(CASE, "t.yaml").unwrap();
+        judge(&case, stopped)
+            .into_iter()
+            .map(|m| m.verdict)
+            .collect()
+    }
+
+    #[test]
+    fn each_metric_is_judged_by_its_steps() {
+        use MetricVerdict::*;
+        assert_eq!(verdicts(None), [Pass, Pass, Pass]);
+        let at = |index, verdict| {
+            Some(StoppedAt {
+                index,
+                verdict,
+                own_check_held: false,
+            })
+        };
+        assert_eq!(verdicts(at(1, Verdict::Fail)), [Fail, Fail, NotReached]);
+        assert_eq!(verdicts(at(2, Verdict::Fail)), [Pass, Pass, Fail]);
+        assert_eq!(
+            verdicts(at(0, Verdict::Error)),
+            [Inconclusive, NotReached, NotReached]
+        );
+        let universal = Some(StoppedAt {
+            index: 1,
+            verdict: Verdict::Fail,
+            own_check_held: true,
+        });
+        assert_eq!(verdicts(universal), [Pass, Pass, NotReached]);
+    }
+}
