@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use super::instances;
 use super::metrics::{self, StoppedAt};
 use super::mqtt::{self as run_mqtt, CaseMqtt};
 use super::target::Target;
@@ -17,7 +18,7 @@ use crate::suite::case::{Identity, Window};
 use crate::suite::compile::PacketExpect;
 use crate::suite::duration::Dur;
 use crate::suite::matcher::{self, MatchError, Matcher};
-use crate::suite::vars::Vars;
+use crate::suite::vars::{Template, Vars};
 use crate::suite::{Action, Case, Step};
 use crate::usp::{errors, msg, pb, reflect};
 
@@ -299,6 +300,20 @@ impl Ctx<'_> {
                 self.expect_no_packet(vars, marks, expect, span.0, after.as_deref())
                     .await
             }
+            Action::Snapshot { of, filter } => {
+                self.snapshot(session, vars, of, filter.as_ref()).await
+            }
+            Action::ExpectNoNewInstances {
+                snapshot,
+                of,
+                except,
+            } => {
+                self.no_new_instances(session, vars, snapshot, of, except)
+                    .await
+            }
+            Action::DeleteNewInstances { snapshot, of } => {
+                self.delete_new_instances(session, vars, snapshot, of).await
+            }
         };
         // Universal metrics: any record that broke one fails the case at this step.
         let violations = session.take_violations();
@@ -570,6 +585,113 @@ impl Ctx<'_> {
                     Some(msg::body_name(&got.msg).to_string()),
                 )
             })
+    }
+}
+
+/// Snapshots of instances (see `run::instances`).
+impl Ctx<'_> {
+    async fn snapshot(
+        &self,
+        session: &mut Session,
+        vars: &mut Vars,
+        of: &str,
+        filter: Option<&Matcher>,
+    ) -> Result<(), Stop> {
+        let set = instances::instances(session, of, filter, vars, self.response_timeout)
+            .await
+            .map_err(|p| self.error(format!("the snapshot of {of} could not be taken: {p}")))?;
+        let name = self.step.name.clone().unwrap_or_default();
+        vars.set(name, instances::encode(&set));
+        Ok(())
+    }
+
+    /// The instances of `of` now, and those of them the snapshot does not hold.
+    async fn new_instances(
+        &self,
+        session: &mut Session,
+        vars: &Vars,
+        snapshot: &str,
+        of: &str,
+    ) -> Result<Vec<String>, Stop> {
+        let before = instances::decode(
+            vars.need(snapshot)
+                .map_err(|u| self.error(format!("the step cannot be judged: {u}")))?,
+        );
+        let now = instances::instances(session, of, None, vars, self.response_timeout)
+            .await
+            .map_err(|p| self.error(format!("the instances of {of} could not be read: {p}")))?;
+        Ok(now.difference(&before).cloned().collect())
+    }
+
+    async fn no_new_instances(
+        &self,
+        session: &mut Session,
+        vars: &Vars,
+        snapshot: &str,
+        of: &str,
+        except: &[Template],
+    ) -> Result<(), Stop> {
+        let expected: Vec<String> = except
+            .iter()
+            .map(|t| t.render(vars))
+            .collect::<Result<_, _>>()
+            .map_err(|u| self.error(format!("the step cannot be judged: {u}")))?;
+        let added: Vec<String> = self
+            .new_instances(session, vars, snapshot, of)
+            .await?
+            .into_iter()
+            .filter(|a| !expected.contains(a))
+            .collect();
+        if added.is_empty() {
+            return Ok(());
+        }
+        let mut f = self.failure(format!(
+            "the EUT has {} instance(s) of {of} that were not there at the snapshot '{snapshot}'",
+            added.len()
+        ));
+        f.expected = Some(format!(
+            "no instance beyond {}{}",
+            vars.get(snapshot).unwrap_or("[]"),
+            if expected.is_empty() {
+                String::new()
+            } else {
+                format!(" and the expected {}", expected.join(", "))
+            }
+        ));
+        f.actual = Some(format!("new: {}", added.join(", ")));
+        Err(Stop {
+            universal_only: false,
+            verdict: Verdict::Fail,
+            failure: Box::new(f),
+        })
+    }
+
+    async fn delete_new_instances(
+        &self,
+        session: &mut Session,
+        vars: &Vars,
+        snapshot: &str,
+        of: &str,
+    ) -> Result<(), Stop> {
+        let added = self.new_instances(session, vars, snapshot, of).await?;
+        if added.is_empty() {
+            return Ok(());
+        }
+        let sent = session.send(pb::request::ReqType::Delete(pb::Delete {
+            allow_partial: true,
+            obj_paths: added.clone(),
+        }));
+        let got = session
+            .await_answer(&sent, self.response_timeout)
+            .await
+            .map_err(|e| self.error(format!("deleting {}: {e}", added.join(", "))))?;
+        match msg::body_name(&got.msg) {
+            "delete_resp" => Ok(()),
+            other => Err(self.error(format!(
+                "deleting {} was answered with {other}",
+                added.join(", ")
+            ))),
+        }
     }
 }
 

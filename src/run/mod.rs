@@ -2,6 +2,7 @@
 //! parallelism) and collects one [`CaseOutcome`] per case for the reports.
 
 pub mod exec;
+pub mod instances;
 pub mod metrics;
 pub mod mqtt;
 pub mod target;

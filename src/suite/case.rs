@@ -10,6 +10,7 @@ use super::compile::PacketExpect;
 use super::duration::Dur;
 use super::matcher::Matcher;
 use super::node::Node;
+use super::vars::Template;
 
 /// Mandatory or conditional mandatory, as the plan's Functionality Tag says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -187,6 +188,25 @@ pub struct RawStep {
     /// `await_packet`: leave the matched packet to later steps too (two metrics that one
     /// packet or two may satisfy).
     pub keep: Option<bool>,
+    /// Record the instances of a multi-instance object now, under the step's name.
+    pub snapshot: Option<RawSnapshot>,
+    /// The instances of a snapshot's object are still only those of the snapshot.
+    pub expect_no_new_instances: Option<String>,
+    /// `expect_no_new_instances`: instances the case expects the EUT to have added.
+    pub except: Option<Vec<String>>,
+    /// Delete every instance of a snapshot's object that the snapshot does not hold.
+    pub delete_new_instances: Option<String>,
+}
+
+/// A `snapshot:` step as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSnapshot {
+    /// The multi-instance object (`Device.LocalAgent.Subscription.`).
+    pub of: String,
+    /// Only the instances whose parameters match (a partial match of `result_params`).
+    #[serde(rename = "where")]
+    pub where_: Option<Node>,
 }
 
 /// How the embedded broker turns the agent away while it is down (TP-469 11.6).
@@ -304,6 +324,21 @@ pub enum Action {
         /// Leave the packet to later steps (it is consumed otherwise).
         keep: bool,
     },
+    /// Record the instances of `of` (those whose parameters match `filter`, if given) under
+    /// the step's name, for `in_snapshot`, `expect_no_new_instances` and
+    /// `delete_new_instances`.
+    Snapshot { of: String, filter: Option<Matcher> },
+    /// The instances of the snapshot's object are a subset of the snapshot: the EUT left no
+    /// instance behind, whatever its values (TP-469's "did not create a new object").
+    ExpectNoNewInstances {
+        snapshot: String,
+        of: String,
+        /// The instances the case expects the EUT to have added (`${captures}`).
+        except: Vec<Template>,
+    },
+    /// Delete every instance of the snapshot's object that it does not hold: clean-up that
+    /// works even when the capture naming what the case created never happened.
+    DeleteNewInstances { snapshot: String, of: String },
     /// No packet of the agent's matching `expect` for `span`, counted from the step named
     /// in `after` (or from the step's start).
     ExpectNoPacket {
@@ -345,13 +380,19 @@ impl Step {
             Action::AwaitPacket { expect, .. } | Action::ExpectNoPacket { expect, .. } => {
                 expect.all().collect()
             }
+            Action::Snapshot { filter, .. } => filter.iter().collect(),
             _ => vec![],
         }
     }
 
-    /// The variables the step captures (for the steps after it).
+    /// The variables the step captures (for the steps after it): a snapshot is one, under
+    /// the step's name.
     pub fn captures(&self) -> Vec<String> {
-        self.matchers().iter().flat_map(|m| m.captures()).collect()
+        let mut out: Vec<String> = self.matchers().iter().flat_map(|m| m.captures()).collect();
+        if let (Action::Snapshot { .. }, Some(n)) = (&self.action, &self.name) {
+            out.push(n.clone());
+        }
+        out
     }
 
     /// A short label for reports: `steps[2] (send add)`.
@@ -373,6 +414,9 @@ impl Step {
             Action::ExpectNoPacket { expect, .. } => {
                 format!("expect_no_packet {}", expect.kind)
             }
+            Action::Snapshot { of, .. } => format!("snapshot {of}"),
+            Action::ExpectNoNewInstances { of, .. } => format!("expect_no_new_instances {of}"),
+            Action::DeleteNewInstances { of, .. } => format!("delete_new_instances {of}"),
         };
         match &self.name {
             Some(n) => format!("{phase}[{index}] '{n}' ({what}, line {})", self.at),

@@ -518,6 +518,13 @@ impl Compiler<'_> {
                 }
                 Op::Keys(keys)
             }
+            "in_snapshot" => {
+                need_scalar()?;
+                let name = v.scalar_text().unwrap_or_default();
+                // The snapshot is a variable named after its step: checked like one.
+                self.tpl(&format!("${{{name}}}"), v.at)?;
+                Op::InSnapshot(name)
+            }
             "each_key" => {
                 if !shape.keyed() {
                     return err(

@@ -10,7 +10,7 @@ use serde_saphyr::Spanned;
 use super::case::{Action, Case, FaultProof, OneOrMany, RawCase, RawStep, Step};
 use super::compile::{self, CompileError, Scope};
 use super::node::{Node, NodeKind, Pos};
-use super::shape::Shape;
+use super::shape::{Scalar, Shape};
 use crate::usp::{pb, reflect};
 
 /// A case file that cannot be used, with where and why.
@@ -215,6 +215,8 @@ fn validate(raw: RawCase, file: &str) -> Result<Case, LoadError> {
     let mut names: HashSet<String> = HashSet::new();
     // The variables each step may use: those captured by the steps before it.
     let mut captured: Vec<String> = Vec::new();
+    // Snapshots taken so far, by name, with their object.
+    let mut snapshots: BTreeMap<String, String> = BTreeMap::new();
     let mut convert = |phase: &str, steps: Vec<Spanned<RawStep>>| -> Result<Vec<Step>, LoadError> {
         let mut out = Vec::new();
         for (i, s) in steps.into_iter().enumerate() {
@@ -222,8 +224,11 @@ fn validate(raw: RawCase, file: &str) -> Result<Case, LoadError> {
             let scope = Scope {
                 captured: &captured,
             };
-            let step = step(&s.value, here, metric_count, &names, &scope)
+            let step = step(&s.value, here, metric_count, &names, &scope, &snapshots)
                 .map_err(|e| at(e.at, format!("{phase}[{i}]: {}", e.message)))?;
+            if let (Action::Snapshot { of, .. }, Some(n)) = (&step.action, &step.name) {
+                snapshots.insert(n.clone(), of.clone());
+            }
             if let Some(n) = &step.name
                 && !names.insert(n.clone())
             {
@@ -335,6 +340,7 @@ fn step(
     metric_count: u32,
     names: &HashSet<String>,
     scope: &Scope,
+    snapshots: &BTreeMap<String, String>,
 ) -> Result<Step, CompileError> {
     let fail = |message: String| CompileError { at: here, message };
     let metrics = match &s.metric {
@@ -356,14 +362,26 @@ fn step(
         s.controller.is_some(),
         s.await_packet.is_some(),
         s.expect_no_packet.is_some(),
+        s.snapshot.is_some(),
+        s.expect_no_new_instances.is_some(),
+        s.delete_new_instances.is_some(),
     ];
     if kinds.iter().filter(|k| **k).count() != 1 {
         return Err(fail(
             "a step needs exactly one of `send`, `await`, `expect_none`, `require_supported`, \
-             `broker`, `controller`, `await_packet`, `expect_no_packet`"
+             `broker`, `controller`, `await_packet`, `expect_no_packet`, `snapshot`, \
+             `expect_no_new_instances`, `delete_new_instances`"
                 .into(),
         ));
     }
+    let snapshot_of = |name: &str| {
+        snapshots.get(name).cloned().ok_or_else(|| {
+            fail(format!(
+                "'{name}' is not the name of an earlier `snapshot` step (snapshots: {})",
+                snapshots.keys().cloned().collect::<Vec<_>>().join(", ")
+            ))
+        })
+    };
     let only = |ok: bool, what: &str, with: &str| {
         if ok {
             Ok(())
@@ -390,6 +408,11 @@ fn step(
         s.keep.is_none() || s.await_packet.is_some(),
         "keep",
         "await_packet",
+    )?;
+    only(
+        s.except.is_none() || s.expect_no_new_instances.is_some(),
+        "except",
+        "expect_no_new_instances",
     )?;
     if let Some(a) = &s.after
         && !names.contains(a)
@@ -489,6 +512,47 @@ fn step(
             expect: compile::packet(exp, scope)?,
             span,
             after: s.after.clone(),
+        }
+    } else if let Some(snap) = &s.snapshot {
+        if s.name.is_none() {
+            return Err(fail(
+                "a `snapshot` step needs a `name` (later steps refer to it)".into(),
+            ));
+        }
+        if !snap.of.ends_with('.') || snap.of.contains("${") {
+            return Err(fail(format!(
+                "snapshot.of {:?} is an object path ending in a dot",
+                snap.of
+            )));
+        }
+        let filter = snap
+            .where_
+            .as_ref()
+            .map(|w| {
+                let params = Shape::Map(Box::new(Shape::Scalar(Scalar::Text)));
+                compile::compile(w, &params, scope)
+            })
+            .transpose()?;
+        Action::Snapshot {
+            of: snap.of.clone(),
+            filter,
+        }
+    } else if let Some(name) = &s.expect_no_new_instances {
+        let except = s
+            .except
+            .iter()
+            .flatten()
+            .map(|e| compile::template(e, here, scope, &[]))
+            .collect::<Result<_, _>>()?;
+        Action::ExpectNoNewInstances {
+            of: snapshot_of(name)?,
+            snapshot: name.clone(),
+            except,
+        }
+    } else if let Some(name) = &s.delete_new_instances {
+        Action::DeleteNewInstances {
+            of: snapshot_of(name)?,
+            snapshot: name.clone(),
         }
     } else if let Some(exp) = &s.expect_none {
         let span = s

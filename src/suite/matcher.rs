@@ -102,6 +102,8 @@ pub enum Op {
     NotEmpty,
     Size(SizeOp, usize),
     Keys(Vec<Template>),
+    /// A scalar whose text is one of the instance paths a `snapshot` step recorded.
+    InSnapshot(String),
     /// Every key of a map matches.
     EachKey(Box<Matcher>),
     Unordered(Vec<Matcher>),
@@ -128,6 +130,7 @@ pub const OPERATORS: &[&str] = &[
     "min_len",
     "max_len",
     "keys",
+    "in_snapshot",
     "each_key",
     "unordered",
     "contains",
@@ -364,6 +367,7 @@ impl Matcher {
                     match op {
                         Op::AnyOf(ts) | Op::Keys(ts) => ts.iter().for_each(&mut add),
                         Op::Regex(Pattern::Template(t)) | Op::Compare(_, Bound::Var(t)) => add(t),
+                        Op::InSnapshot(n) => add(&Template::var(n)),
                         _ => {}
                     }
                 }
@@ -561,6 +565,17 @@ impl Matcher {
                 (want == got)
                     .then_some(())
                     .ok_or_else(|| miss(at, format!("exactly the keys {want:?}"), act))
+            }
+            Op::InSnapshot(name) => {
+                let set: Vec<String> = serde_json::from_str(vars.need(name)?).unwrap_or_default();
+                match act.and_then(text) {
+                    Some(t) if set.contains(&t) => Ok(()),
+                    _ => Err(miss(
+                        at,
+                        format!("one of the instances of snapshot '{name}' {set:?}"),
+                        act,
+                    )),
+                }
             }
             Op::EachKey(m) => {
                 let Some(Value::Object(o)) = act else {

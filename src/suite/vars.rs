@@ -68,7 +68,7 @@ impl Vars {
         self.0.get(k).map(String::as_str)
     }
 
-    fn need(&self, name: &str) -> Result<&str, Unset> {
+    pub fn need(&self, name: &str) -> Result<&str, Unset> {
         self.get(name).ok_or_else(|| Unset {
             name: name.into(),
             known: self.0.keys().cloned().collect(),
@@ -139,6 +139,13 @@ impl Template {
             parts.push(Part::Lit(rest.to_string()));
         }
         Ok(Template { parts })
+    }
+
+    /// The template `${name}`.
+    pub fn var(name: &str) -> Template {
+        Template {
+            parts: vec![Part::Var(name.to_string())],
+        }
     }
 
     /// The text, when the template uses no variable.
