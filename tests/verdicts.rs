@@ -218,3 +218,30 @@ async fn a_case_needing_what_the_eut_lacks_is_not_applicable() {
             .contains("does not support Device.NoSuchThing.Run()")
     );
 }
+
+/// A case that reboots the agent and then checks that nothing arrives: the connection is
+/// gone for most of the span.
+fn silence_after_reboot(while_closed: bool) -> Case {
+    suite::load_str(
+        &format!(
+            "id: '9.3'\ntitle: t\ntp469: '1.4.0'\ntag: mandatory\nsteps:\n  - send: {{ operate: {{ command: Device.Reboot(), command_key: k, send_resp: true }} }}\n    expect: {{ operate_resp: {{}} }}\n  - expect_none: {{ notify: {{}} }}\n    for: 2s\n    while_closed: {while_closed}\n"
+        ),
+        "9.3.yaml",
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silence_over_a_closed_connection_is_inconclusive_not_a_pass() {
+    let o = run_one(&silence_after_reboot(false), &Target::builtin(vec![])).await;
+    assert_eq!(o.verdict, Verdict::Error, "{:?}", o.failure);
+    let f = o.failure.unwrap();
+    assert!(
+        f.message.contains("inconclusive") && f.message.contains("closed"),
+        "{}",
+        f.message
+    );
+    // A case that means "nothing while the agent is away" says so.
+    let o = run_one(&silence_after_reboot(true), &Target::builtin(vec![])).await;
+    assert_eq!(o.verdict, Verdict::Pass, "{:?}", o.failure);
+}

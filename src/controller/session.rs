@@ -59,6 +59,35 @@ impl std::fmt::Display for WaitError {
     }
 }
 
+/// Why an "expect none" check did not pass.
+#[derive(Debug, Clone)]
+pub enum NoneError {
+    /// A message the check forbids arrived.
+    Arrived(Box<Received>),
+    /// The connection closed before the span was over: silence after `after` (time into the
+    /// span; zero when it was already closed) proves nothing.
+    Closed { after: Duration, reason: String },
+}
+
+impl std::fmt::Display for NoneError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NoneError::Arrived(got) => {
+                write!(f, "{} arrived", summarize(&got.bytes, Some(&got.msg)))
+            }
+            NoneError::Closed { after, reason } if after.is_zero() => write!(
+                f,
+                "inconclusive: the connection to the EUT was closed before the span began ({reason})"
+            ),
+            NoneError::Closed { after, reason } => write!(
+                f,
+                "inconclusive: the connection to the EUT closed {:.3} s into the span ({reason})",
+                after.as_secs_f64()
+            ),
+        }
+    }
+}
+
 /// Gets a new link to the EUT after it dropped the old one (it rebooted): accept its
 /// reconnection, or connect to it again. The caller bounds the wait.
 pub type Relink =
@@ -88,6 +117,8 @@ pub struct Session {
     /// Violations not yet reported by a step.
     fresh_violations: Vec<Violation>,
     closed: Option<String>,
+    /// When the link was seen closed (the instant of its Closed event).
+    closed_at: Option<Instant>,
     /// Whether a Notify asking for a response gets one as soon as it arrives.
     auto_ack: bool,
     start: Instant,
@@ -109,6 +140,7 @@ impl Session {
             pending: VecDeque::new(),
             fresh_violations: Vec::new(),
             closed: None,
+            closed_at: None,
             auto_ack: true,
             start: Instant::now(),
         }
@@ -310,8 +342,7 @@ impl Session {
                         let reconnect_by = deadline.max(began + self.relink_bound);
                         match tokio::time::timeout_at(reconnect_by, relink()).await {
                             Ok(Ok(link)) => {
-                                self.link = link;
-                                self.closed = None;
+                                self.relinked(link);
                                 deadline += began.elapsed();
                                 continue;
                             }
@@ -358,8 +389,7 @@ impl Session {
         )));
         match tokio::time::timeout(self.relink_bound, relink()).await {
             Ok(Ok(link)) => {
-                self.link = link;
-                self.closed = None;
+                self.relinked(link);
                 Ok(())
             }
             Ok(Err(e)) => Err(WaitError::Closed {
@@ -374,21 +404,40 @@ impl Session {
         }
     }
 
-    /// Succeeds if nothing `want` accepts arrives for `span`; otherwise returns what did.
-    /// The span is always waited in full: that is the point of the check.
+    fn relinked(&mut self, link: Link) {
+        self.link = link;
+        self.closed = None;
+        self.closed_at = None;
+    }
+
+    /// Succeeds if nothing `want` accepts arrives for `span`; otherwise says what did, or
+    /// that the connection closed meanwhile: silence over a closed connection proves nothing,
+    /// unless the case expects the EUT to be disconnected (`while_closed`), and then the span
+    /// is waited in full. The span is always waited in full when it passes: that is the point
+    /// of the check.
     pub async fn expect_none(
         &mut self,
         span: Duration,
+        while_closed: bool,
         want: impl Fn(&pb::Msg) -> bool,
-    ) -> Result<(), Received> {
+    ) -> Result<(), NoneError> {
+        let began = Instant::now();
         let deadline = tokio::time::Instant::now() + span;
         loop {
             if let Some(got) = self.take_first(&want) {
-                return Err(got);
+                return Err(NoneError::Arrived(Box::new(got)));
             }
-            if self.closed.is_some() {
-                tokio::time::sleep_until(deadline).await;
-                return Ok(());
+            if let Some(reason) = self.closed.clone() {
+                if while_closed {
+                    // Nothing can arrive on a closed link: the deadline is the only event.
+                    tokio::time::sleep_until(deadline).await;
+                    return Ok(());
+                }
+                let at = self.closed_at.unwrap_or(began);
+                return Err(NoneError::Closed {
+                    after: at.saturating_duration_since(began),
+                    reason,
+                });
             }
             if !self.pump_until(deadline).await {
                 return Ok(());
@@ -444,8 +493,10 @@ impl Session {
             Err(_) => return false,
             Ok((ev, true)) => return self.second_event(ev),
             Ok((None, false)) => {
-                self.closed
-                    .get_or_insert_with(|| "the link's task ended".into());
+                if self.closed.is_none() {
+                    self.closed = Some("the link's task ended".into());
+                    self.closed_at = Some(Instant::now());
+                }
                 return true;
             }
             Ok((Some(ev), false)) => ev,
@@ -463,6 +514,7 @@ impl Session {
                     None => format!("closed: {reason}"),
                 };
                 self.closed = Some(text.clone());
+                self.closed_at = Some(at);
                 Logged::Mtp(text)
             }
         };

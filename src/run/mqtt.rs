@@ -1274,14 +1274,17 @@ impl CaseMqtt {
         Ok(e)
     }
 
-    /// Fails if a packet of the agent's matching `expect` arrives at or after `from`, until
-    /// `until`.
+    /// Fails if a packet of the agent's matching `expect` arrives at or after `from`, for
+    /// `span`. Silence from an agent that is not connected to the broker when the span ends
+    /// proves nothing: that is an error saying so (and since when), unless the case expects
+    /// the agent to be disconnected (`while_closed`).
     pub async fn expect_no_packet(
         &self,
         expect: &Value,
         vars: &crate::suite::matcher::Vars,
         from: Instant,
         span: Duration,
+        while_closed: bool,
     ) -> Result<(), StepError> {
         use crate::suite::matcher;
         let broker = self.embedded("inspects the agent's MQTT packets")?;
@@ -1307,7 +1310,15 @@ impl CaseMqtt {
             }
         };
         match got {
-            Err(_) => Ok(()),
+            Err(_) if while_closed => Ok(()),
+            Err(_) => match self.agent_gone(broker, from) {
+                None => Ok(()),
+                Some(since) => Err(StepError::Error(format!(
+                    "inconclusive: the agent had no connection to the broker when the {span:?} \
+                     span ended ({since}), so its silence proves nothing (a case that expects \
+                     the agent to be disconnected says `while_closed: true`)"
+                ))),
+            },
             Ok(e) => Err(StepError::Fail {
                 message: format!(
                     "the agent sent a {kind} that must not be sent ({})",
@@ -1321,6 +1332,37 @@ impl CaseMqtt {
                 packet: Some(Box::new(e)),
             }),
         }
+    }
+}
+
+impl CaseMqtt {
+    /// `None` while the agent has a connection to the broker; otherwise when and how its
+    /// last one ended, relative to `from`.
+    fn agent_gone(&self, broker: &BrokerHandle, from: Instant) -> Option<String> {
+        let connected = broker
+            .clients()
+            .iter()
+            .any(|c| c.client_id != self.controller_client_id && c.peer != "in-process");
+        if connected {
+            return None;
+        }
+        let last = broker
+            .events_from(self.log_from)
+            .into_iter()
+            .rev()
+            .find(|e| e.kind == "CLOSED" && self.is_agent(e));
+        Some(match last {
+            Some(e) if e.at >= from => format!(
+                "its connection closed {:.3} s into the span: {}",
+                e.at.duration_since(from).as_secs_f64(),
+                describe_event(&e)
+            ),
+            Some(e) => format!(
+                "its connection had closed before the span began: {}",
+                describe_event(&e)
+            ),
+            None => "it was not connected during the case".into(),
+        })
     }
 }
 

@@ -115,6 +115,9 @@ pub struct RawStep {
     /// `await_packet`: leave the matched packet to later steps too (two metrics that one
     /// packet or two may satisfy).
     pub keep: Option<bool>,
+    /// `expect_none`, `expect_no_packet`: the EUT is meant to be disconnected during the
+    /// span, so silence while it is counts (otherwise a closed connection is inconclusive).
+    pub while_closed: Option<bool>,
 }
 
 /// How the embedded broker turns the agent away while it is down (TP-469 11.6).
@@ -262,6 +265,9 @@ pub struct Step {
     pub action: Action,
     /// `line:column` of the step in its file, for messages.
     pub at: String,
+    /// `expect_none`, `expect_no_packet`: the case expects the EUT to be disconnected during
+    /// the span (see [`RawStep::while_closed`]).
+    pub while_closed: bool,
 }
 
 impl Step {

@@ -291,6 +291,11 @@ fn step(s: &RawStep, metric_count: u32, names: &HashSet<String>) -> Result<Step,
         "for",
         "expect_none",
     )?;
+    only(
+        s.while_closed.is_none() || s.expect_none.is_some() || s.expect_no_packet.is_some(),
+        "while_closed",
+        "expect_none` or `expect_no_packet",
+    )?;
     if let Some(w) = &s.window {
         if !names.contains(&w.from) {
             return Err(format!(
@@ -363,6 +368,7 @@ fn step(s: &RawStep, metric_count: u32, names: &HashSet<String>) -> Result<Step,
         metrics,
         action,
         at: String::new(),
+        while_closed: s.while_closed.unwrap_or(false),
     })
 }
 
