@@ -18,8 +18,9 @@ use crate::usp::{msg, record};
 pub struct Sent {
     pub msg_id: String,
     pub msg_type: MsgType,
+    /// When it was queued to the link (its log entry moves to the instant its bytes reach
+    /// the socket, a moment later, once the link reports it).
     pub at: Instant,
-    pub log_index: usize,
 }
 
 /// A message from the EUT, taken from the log.
@@ -27,6 +28,7 @@ pub struct Sent {
 pub struct Received {
     pub msg: pb::Msg,
     pub at: Instant,
+    /// Its place in the log when it was taken (entries that arrive later may move it).
     pub log_index: usize,
     pub bytes: Vec<u8>,
 }
@@ -111,9 +113,13 @@ pub struct Session {
     eut_id: String,
     msg_prefix: String,
     next_id: u64,
+    /// In time order; see [`Session::insert`].
     log: Vec<LogEntry>,
     /// Log indices of inbound messages not yet consumed by a wait, oldest first.
     pending: VecDeque<usize>,
+    /// Log indices of records queued to a link whose bytes it has not yet reported on the
+    /// socket, oldest first.
+    in_flight: VecDeque<usize>,
     /// Violations not yet reported by a step.
     fresh_violations: Vec<Violation>,
     closed: Option<String>,
@@ -138,6 +144,7 @@ impl Session {
             next_id: 0,
             log: Vec::new(),
             pending: VecDeque::new(),
+            in_flight: VecDeque::new(),
             fresh_violations: Vec::new(),
             closed: None,
             closed_at: None,
@@ -237,7 +244,6 @@ impl Session {
             msg_id: id,
             msg_type,
             at: self.log[log_index].at,
-            log_index,
         }
     }
 
@@ -251,17 +257,32 @@ impl Session {
     fn send_from(&mut self, m: pb::Msg, from: &str) -> usize {
         let rec = record::no_session(&self.eut_id, from, &m);
         let bytes = record::encode(&rec);
-        match &self.second {
+        // Taken before queueing, so never after the bytes reach the socket; the link's Sent
+        // event replaces it with the instant they did.
+        let (at, wall) = (Instant::now(), SystemTime::now());
+        let queued = match &self.second {
             Some(s) if s.endpoint_id == from => s.link.sender.record(bytes.clone()),
             _ => self.link.sender.record(bytes.clone()),
         };
-        self.push(Logged::Record {
-            dir: Dir::Out,
-            summary: summarize(&bytes, Some(&m)),
-            bytes,
-            msg: Some(m),
-            violations: vec![],
-        })
+        let mut summary = summarize(&bytes, Some(&m));
+        if !queued {
+            summary.push_str(" (not sent: the connection is closed)");
+        }
+        let idx = self.insert(LogEntry {
+            at,
+            wall,
+            what: Logged::Record {
+                dir: Dir::Out,
+                summary,
+                bytes,
+                msg: Some(m),
+                violations: vec![],
+            },
+        });
+        if queued {
+            self.in_flight.push_back(idx);
+        }
+        idx
     }
 
     /// Answers a Notify with its NotifyResp (R-NOT.x: the subscription_id echoes the Notify's).
@@ -278,12 +299,51 @@ impl Session {
     }
 
     fn push(&mut self, what: Logged) -> usize {
-        self.log.push(LogEntry {
+        self.insert(LogEntry {
             at: Instant::now(),
             wall: SystemTime::now(),
             what,
-        });
-        self.log.len() - 1
+        })
+    }
+
+    /// Adds an entry where its time puts it, and returns its index. Entries mostly come in
+    /// order; one that comes late (from the other of two links, from a link's reader while
+    /// its writer reported, or noted before an event already on its way) goes before those
+    /// it predates, and the indices the session holds move with it.
+    fn insert(&mut self, e: LogEntry) -> usize {
+        let pos = self
+            .log
+            .iter()
+            .rposition(|x| x.at <= e.at)
+            .map_or(0, |p| p + 1);
+        self.log.insert(pos, e);
+        for i in self.pending.iter_mut().chain(self.in_flight.iter_mut()) {
+            if *i >= pos {
+                *i += 1;
+            }
+        }
+        pos
+    }
+
+    /// A link reports a record's bytes on the socket: its entry takes that instant.
+    fn on_wire(&mut self, bytes: &[u8], at: Instant, wall: SystemTime) {
+        let Some(k) = self.in_flight.iter().position(
+            |&i| matches!(&self.log[i].what, Logged::Record { bytes: b, .. } if b == bytes),
+        ) else {
+            return;
+        };
+        let Some(idx) = self.in_flight.remove(k) else {
+            return;
+        };
+        let mut e = self.log.remove(idx);
+        for i in self.pending.iter_mut().chain(self.in_flight.iter_mut()) {
+            if *i > idx {
+                *i -= 1;
+            }
+        }
+        e.at = at;
+        e.wall = wall;
+        self.insert(e);
     }
 
     /// Awaits the response or Error answering `sent`, within `bound`.
@@ -505,7 +565,10 @@ impl Session {
         let wall = ev.wall;
         let what = match ev.kind {
             MtpEventKind::Record(bytes) => return self.inbound(bytes, at, wall),
-            MtpEventKind::Sent(_) => return true,
+            MtpEventKind::Sent(bytes) => {
+                self.on_wire(&bytes, at, wall);
+                return true;
+            }
             MtpEventKind::Connected { detail } => Logged::Mtp(detail),
             MtpEventKind::Note(n) => Logged::Mtp(n),
             MtpEventKind::Closed { code, reason } => {
@@ -518,7 +581,7 @@ impl Session {
                 Logged::Mtp(text)
             }
         };
-        self.log.push(LogEntry { at, wall, what });
+        self.insert(LogEntry { at, wall, what });
         true
     }
 
@@ -537,7 +600,10 @@ impl Session {
         };
         let what = match ev.kind {
             MtpEventKind::Record(bytes) => return self.inbound(bytes, ev.at, ev.wall),
-            MtpEventKind::Sent(_) => return true,
+            MtpEventKind::Sent(bytes) => {
+                self.on_wire(&bytes, ev.at, ev.wall);
+                return true;
+            }
             MtpEventKind::Connected { detail } => format!("{who}: {detail}"),
             MtpEventKind::Note(n) => format!("{who}: {n}"),
             MtpEventKind::Closed { code, reason } => {
@@ -548,7 +614,7 @@ impl Session {
                 }
             }
         };
-        self.log.push(LogEntry {
+        self.insert(LogEntry {
             at: ev.at,
             wall: ev.wall,
             what: Logged::Mtp(what),
@@ -561,8 +627,7 @@ impl Session {
             Ok(inb) => (inb.msg, inb.violations),
             Err(v) => (None, vec![v]),
         };
-        let idx = self.log.len();
-        self.log.push(LogEntry {
+        let idx = self.insert(LogEntry {
             at,
             wall,
             what: Logged::Record {

@@ -21,7 +21,7 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{self, Message};
 
-use super::{Link, MtpEvent, MtpEventKind, MtpKind, Outgoing, channels};
+use super::{Link, MtpEvent, MtpEventKind, MtpKind, Outgoing, Stamp, channels};
 
 /// The subprotocol for protobuf-encoded USP Records (R-WS.9).
 pub const SUBPROTOCOL: &str = "v1.usp";
@@ -259,11 +259,12 @@ async fn pump<S>(
         tokio::select! {
             out = out_rx.recv() => match out {
                 Some(Outgoing::Record(bytes)) => {
+                    let stamp = Stamp::now();
                     if let Err(e) = ws.send(Message::Binary(bytes.clone().into())).await {
                         emit(MtpEventKind::Closed { code: None, reason: format!("send failed: {e}") });
                         return;
                     }
-                    emit(MtpEventKind::Sent(bytes));
+                    let _ = ev_tx.send(MtpEvent::stamped(stamp, MtpEventKind::Sent(bytes)));
                 }
                 Some(Outgoing::Close { code, reason }) => {
                     let frame = CloseFrame { code: CloseCode::from(code), reason: reason.clone().into() };
