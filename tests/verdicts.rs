@@ -6,9 +6,11 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use uspcheck::agent::AgentConfig;
+use uspcheck::agent::{AgentConfig, Fault};
+use uspcheck::mtp::mqtt::Version;
 use uspcheck::mtp::websocket;
 use uspcheck::report::Verdict;
+use uspcheck::run::target::BuiltinMtp;
 use uspcheck::run::{Target, run_one, target};
 use uspcheck::suite::{self, Case, profile::Profile};
 
@@ -244,4 +246,62 @@ async fn silence_over_a_closed_connection_is_inconclusive_not_a_pass() {
     // A case that means "nothing while the agent is away" says so.
     let o = run_one(&silence_after_reboot(true), &Target::builtin(vec![])).await;
     assert_eq!(o.verdict, Verdict::Pass, "{:?}", o.failure);
+}
+
+/// The case's verdict and failure text against the built-in agent with `faults`, over `mtp`.
+async fn verdict_with(faults: Vec<Fault>, mtp: BuiltinMtp) -> (Verdict, String) {
+    let o = run_one(&case("1.36"), &Target::BuiltIn { faults, mtp }).await;
+    (o.verdict, o.failure.map(|f| f.text()).unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_client_handshake_that_breaks_the_binding_fails_citing_it() {
+    for (fault, requirement) in [
+        (Fault::WsNoSubprotocol, "R-WS.10"),
+        (Fault::WsNoEidQuery, "R-WS.10b"),
+    ] {
+        let (v, text) = verdict_with(vec![fault], BuiltinMtp::WebSocket).await;
+        assert_eq!(v, Verdict::Fail, "{fault}: {text}");
+        assert!(
+            text.contains(&format!("TR-369 {requirement}:")),
+            "{fault}: {text}"
+        );
+        assert!(!text.contains("not reachable"), "{fault}: {text}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_server_answering_without_the_subprotocol_fails_citing_r_ws_11() {
+    let server = websocket::Server::bind("127.0.0.1:0", target::BUILTIN_AGENT_ID)
+        .await
+        .unwrap();
+    let addr = server.local_addr().unwrap();
+    let cfg = AgentConfig {
+        endpoint_id: target::BUILTIN_AGENT_ID.into(),
+        controller_id: target::DEFAULT_CONTROLLER_ID.into(),
+        faults: vec![Fault::WsNoSubprotocol],
+        software_version: "test".into(),
+    };
+    let agent = tokio::spawn(uspcheck::agent::run::server(
+        uspcheck::agent::run::Listener::WebSocket(server),
+        cfg,
+    ));
+    let setup = format!("{{ mode: connect, url: 'ws://{addr}/usp' }}");
+    let t = Target::from_profile(profile(&setup, "5s"));
+    let o = run_one(&case("1.36"), &t).await;
+    agent.abort();
+    assert_eq!(o.verdict, Verdict::Fail, "{:?}", o.failure);
+    let text = o.failure.unwrap().text();
+    assert!(text.contains("TR-369 R-WS.11:"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_mqtt_connect_without_the_endpoint_id_property_fails_citing_r_mqtt_13() {
+    let (v, text) = verdict_with(
+        vec![Fault::MqttNoEndpointIdProperty],
+        BuiltinMtp::Mqtt(Version::V5),
+    )
+    .await;
+    assert_eq!(v, Verdict::Fail, "{text}");
+    assert!(text.contains("R-MQTT.13"), "{text}");
 }

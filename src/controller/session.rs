@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::log::{Dir, LogEntry, Logged, summarize};
-use crate::mtp::{Link, MtpEvent, MtpEventKind};
+use crate::mtp::{ConnectError, Link, MtpEvent, MtpEventKind};
 use crate::usp::checks::{self, Violation};
 use crate::usp::pb::{self, header::MsgType, request::ReqType, response::RespType};
 use crate::usp::{msg, record};
@@ -93,7 +93,7 @@ impl std::fmt::Display for NoneError {
 /// Gets a new link to the EUT after it dropped the old one (it rebooted): accept its
 /// reconnection, or connect to it again. The caller bounds the wait.
 pub type Relink =
-    Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<Link, String>> + Send>> + Send + Sync>;
+    Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<Link, ConnectError>> + Send>> + Send + Sync>;
 
 /// A second Controller's own connection with the EUT (TP-469 1.78): what that Controller
 /// sends goes over it, and what arrives on it joins the one log.

@@ -74,6 +74,27 @@ impl Stamp {
     }
 }
 
+/// Why no link came of an attempt to connect or to accept a connection.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectError {
+    /// Nothing answered, or the environment broke (refused, timed out, not the protocol at
+    /// all): the peer was not reached, which says nothing about its conformance.
+    #[error("{0}")]
+    Unreachable(String),
+    /// The peer was reached, and its handshake broke the TR-369 requirement named.
+    #[error("{text} ({requirement})")]
+    Violation {
+        requirement: &'static str,
+        text: String,
+    },
+}
+
+impl From<String> for ConnectError {
+    fn from(text: String) -> Self {
+        ConnectError::Unreachable(text)
+    }
+}
+
 /// What a link can be asked to send.
 #[derive(Debug, Clone)]
 pub enum Outgoing {

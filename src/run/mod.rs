@@ -11,6 +11,7 @@ use std::time::{Instant, SystemTime};
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
 use crate::controller::{Dir, LogEntry, Logged, Session};
+use crate::mtp::ConnectError;
 use crate::report::{CaseOutcome, RunReport, Verdict, model::LogLine};
 use crate::suite::matcher::Vars;
 use crate::suite::{Case, select};
@@ -110,14 +111,23 @@ pub async fn run_one(case: &Case, target: &Target) -> CaseOutcome {
     }
     let (link, guard, relink) = match target.open().await {
         Ok(x) => x,
-        Err(why) => {
+        Err(e) => {
+            // Not reached is the environment's problem; a handshake that breaks a TR-369
+            // requirement is the EUT's, and cites it.
+            let (verdict, message) = match &e {
+                ConnectError::Unreachable(why) => (Verdict::Error, why.clone()),
+                ConnectError::Violation { requirement, text } => (
+                    Verdict::Fail,
+                    format!("the EUT's transport handshake breaks TR-369 {requirement}: {text}"),
+                ),
+            };
             return CaseOutcome {
                 failure: Some(crate::report::Failure {
                     step: "connecting to the EUT".into(),
-                    message: why,
+                    message,
                     ..Default::default()
                 }),
-                ..CaseOutcome::new(case, &mtp, Verdict::Error)
+                ..CaseOutcome::new(case, &mtp, verdict)
             };
         }
     };

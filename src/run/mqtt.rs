@@ -21,7 +21,7 @@ use crate::mtp::mqtt::{
     self, Broker, BrokerEvent, BrokerHandle, ClientConfig, ControllerConfig, ControllerControl,
     Dir, Script, Version,
 };
-use crate::mtp::{Link, LinkSender, MtpEvent, MtpEventKind, Outgoing, channels};
+use crate::mtp::{ConnectError, Link, LinkSender, MtpEvent, MtpEventKind, Outgoing, channels};
 use crate::report::model::LogLine;
 use crate::usp::checks::Violation;
 use crate::usp::{record, reflect};
@@ -376,11 +376,9 @@ pub fn present(
         let req_tx = req_tx.clone();
         Box::pin(async move {
             let (tx, rx) = oneshot::channel();
-            req_tx
-                .send(tx)
-                .map_err(|_| "the MQTT Controller's link has ended".to_string())?;
-            rx.await
-                .map_err(|_| "the MQTT Controller's link has ended".to_string())
+            let ended = || ConnectError::Unreachable("the MQTT Controller's link has ended".into());
+            req_tx.send(tx).map_err(|_| ended())?;
+            rx.await.map_err(|_| ended())
         })
     })
 }
@@ -792,7 +790,7 @@ fn external_client(setup: crate::suite::profile::MqttSetup) -> Relink {
             loop {
                 match mqtt::connect_with(cfg.clone()).await {
                     Ok((link, _)) => return Ok(link),
-                    Err(e) if e.contains("refused the CONNECT") => return Err(e),
+                    Err(e) if e.contains("refused the CONNECT") => return Err(e.into()),
                     Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
                 }
             }
