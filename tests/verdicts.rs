@@ -57,8 +57,9 @@ async fn an_agent_server_that_is_down_is_an_error() {
     assert_eq!(o.verdict, Verdict::Error, "{:?}", o.failure);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_harness_connects_to_an_agent_that_is_the_server() {
+/// The reference agent as a WebSocket server on 127.0.0.1, with `faults`, and a target that
+/// connects to it.
+async fn agent_server(faults: Vec<Fault>) -> (Target, tokio::task::JoinHandle<()>) {
     let server = websocket::Server::bind("127.0.0.1:0", target::BUILTIN_AGENT_ID)
         .await
         .unwrap();
@@ -66,7 +67,7 @@ async fn the_harness_connects_to_an_agent_that_is_the_server() {
     let cfg = AgentConfig {
         endpoint_id: target::BUILTIN_AGENT_ID.into(),
         controller_id: target::DEFAULT_CONTROLLER_ID.into(),
-        faults: vec![],
+        faults,
         software_version: "test".into(),
     };
     let agent = tokio::spawn(uspcheck::agent::run::server(
@@ -74,7 +75,12 @@ async fn the_harness_connects_to_an_agent_that_is_the_server() {
         cfg,
     ));
     let setup = format!("{{ mode: connect, url: 'ws://{addr}/usp' }}");
-    let t = Target::from_profile(profile(&setup, "5s"));
+    (Target::from_profile(profile(&setup, "5s")), agent)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_harness_connects_to_an_agent_that_is_the_server() {
+    let (t, agent) = agent_server(vec![]).await;
     // One session kept across cases, as with a real agent (R-WS.4).
     for id in ["1.1", "1.10", "1.36"] {
         let o = run_one(&case(id), &t).await;
@@ -272,22 +278,7 @@ async fn an_agent_client_handshake_that_breaks_the_binding_fails_citing_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agent_server_answering_without_the_subprotocol_fails_citing_r_ws_11() {
-    let server = websocket::Server::bind("127.0.0.1:0", target::BUILTIN_AGENT_ID)
-        .await
-        .unwrap();
-    let addr = server.local_addr().unwrap();
-    let cfg = AgentConfig {
-        endpoint_id: target::BUILTIN_AGENT_ID.into(),
-        controller_id: target::DEFAULT_CONTROLLER_ID.into(),
-        faults: vec![Fault::WsNoSubprotocol],
-        software_version: "test".into(),
-    };
-    let agent = tokio::spawn(uspcheck::agent::run::server(
-        uspcheck::agent::run::Listener::WebSocket(server),
-        cfg,
-    ));
-    let setup = format!("{{ mode: connect, url: 'ws://{addr}/usp' }}");
-    let t = Target::from_profile(profile(&setup, "5s"));
+    let (t, agent) = agent_server(vec![Fault::WsNoSubprotocol]).await;
     let o = run_one(&case("1.36"), &t).await;
     agent.abort();
     assert_eq!(o.verdict, Verdict::Fail, "{:?}", o.failure);
