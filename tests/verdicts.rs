@@ -6,9 +6,11 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use uspcheck::agent::AgentConfig;
+use uspcheck::agent::{AgentConfig, Fault};
+use uspcheck::mtp::mqtt::Version;
 use uspcheck::mtp::websocket;
 use uspcheck::report::Verdict;
+use uspcheck::run::target::BuiltinMtp;
 use uspcheck::run::{Target, run_one, target};
 use uspcheck::suite::{self, Case, profile::Profile};
 
@@ -55,8 +57,9 @@ async fn an_agent_server_that_is_down_is_an_error() {
     assert_eq!(o.verdict(), Verdict::Error, "{:?}", o.failure());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_harness_connects_to_an_agent_that_is_the_server() {
+/// The reference agent as a WebSocket server on 127.0.0.1, with `faults`, and a target that
+/// connects to it.
+async fn agent_server(faults: Vec<Fault>) -> (Target, tokio::task::JoinHandle<()>) {
     let server = websocket::Server::bind("127.0.0.1:0", target::BUILTIN_AGENT_ID)
         .await
         .unwrap();
@@ -64,7 +67,7 @@ async fn the_harness_connects_to_an_agent_that_is_the_server() {
     let cfg = AgentConfig {
         endpoint_id: target::BUILTIN_AGENT_ID.into(),
         controller_id: target::DEFAULT_CONTROLLER_ID.into(),
-        faults: vec![],
+        faults,
         software_version: "test".into(),
     };
     let agent = tokio::spawn(uspcheck::agent::run::server(
@@ -72,7 +75,12 @@ async fn the_harness_connects_to_an_agent_that_is_the_server() {
         cfg,
     ));
     let setup = format!("{{ mode: connect, url: 'ws://{addr}/usp' }}");
-    let t = Target::from_profile(profile(&setup, "5s"));
+    (Target::from_profile(profile(&setup, "5s")), agent)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_harness_connects_to_an_agent_that_is_the_server() {
+    let (t, agent) = agent_server(vec![]).await;
     // One session kept across cases, as with a real agent (R-WS.4).
     for id in ["1.1", "1.10", "1.36"] {
         let o = run_one(&case(id), &t).await;
@@ -217,4 +225,77 @@ async fn a_case_needing_what_the_eut_lacks_is_not_applicable() {
             .unwrap()
             .contains("does not support Device.NoSuchThing.Run()")
     );
+}
+
+/// A case that reboots the agent and then checks that nothing arrives: the connection is
+/// gone for most of the span.
+fn silence_after_reboot(while_closed: bool) -> Case {
+    suite::load_str(
+        &format!(
+            "id: '9.3'\ntitle: t\ntp469: '1.4.0'\ntag: mandatory\nsteps:\n  - send: {{ operate: {{ command: Device.Reboot(), command_key: k, send_resp: true }} }}\n    expect: {{ operate_resp: {{}} }}\n  - expect_none: {{ notify: {{}} }}\n    for: 2s\n    while_closed: {while_closed}\n"
+        ),
+        "9.3.yaml",
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silence_over_a_closed_connection_is_inconclusive_not_a_pass() {
+    let o = run_one(&silence_after_reboot(false), &Target::builtin(vec![])).await;
+    assert_eq!(o.verdict(), Verdict::Error, "{:?}", o.failure());
+    let f = o.failure().unwrap();
+    assert!(
+        f.message.contains("inconclusive") && f.message.contains("closed"),
+        "{}",
+        f.message
+    );
+    // A case that means "nothing while the agent is away" says so.
+    let o = run_one(&silence_after_reboot(true), &Target::builtin(vec![])).await;
+    assert_eq!(o.verdict(), Verdict::Pass, "{:?}", o.failure());
+}
+
+/// The case's verdict and failure text against the built-in agent with `faults`, over `mtp`.
+async fn verdict_with(faults: Vec<Fault>, mtp: BuiltinMtp) -> (Verdict, String) {
+    let o = run_one(&case("1.36"), &Target::BuiltIn { faults, mtp }).await;
+    (
+        o.verdict(),
+        o.failure().map(|f| f.text()).unwrap_or_default(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_client_handshake_that_breaks_the_binding_fails_citing_it() {
+    for (fault, requirement) in [
+        (Fault::WsNoSubprotocol, "R-WS.10"),
+        (Fault::WsNoEidQuery, "R-WS.10b"),
+    ] {
+        let (v, text) = verdict_with(vec![fault], BuiltinMtp::WebSocket).await;
+        assert_eq!(v, Verdict::Fail, "{fault}: {text}");
+        assert!(
+            text.contains(&format!("TR-369 {requirement}:")),
+            "{fault}: {text}"
+        );
+        assert!(!text.contains("not reachable"), "{fault}: {text}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_server_answering_without_the_subprotocol_fails_citing_r_ws_11() {
+    let (t, agent) = agent_server(vec![Fault::WsNoSubprotocol]).await;
+    let o = run_one(&case("1.36"), &t).await;
+    agent.abort();
+    assert_eq!(o.verdict(), Verdict::Fail, "{:?}", o.failure());
+    let text = o.failure().unwrap().text();
+    assert!(text.contains("TR-369 R-WS.11:"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_mqtt_connect_without_the_endpoint_id_property_fails_citing_r_mqtt_13() {
+    let (v, text) = verdict_with(
+        vec![Fault::MqttNoEndpointIdProperty],
+        BuiltinMtp::Mqtt(Version::V5),
+    )
+    .await;
+    assert_eq!(v, Verdict::Fail, "{text}");
+    assert!(text.contains("R-MQTT.13"), "{text}");
 }

@@ -111,6 +111,11 @@ pub enum Fault {
     MalformedRecord,
     /// (I/O loop) records are addressed to the wrong `to_id`.
     WrongToId,
+    /// (WebSocket) The opening handshake has no Sec-WebSocket-Protocol: v1.usp, as client
+    /// or as server.
+    WsNoSubprotocol,
+    /// (WebSocket) As client, the request URI has no `eid` query parameter.
+    WsNoEidQuery,
     /// (MQTT) The 5.0 CONNECT carries no usp-endpoint-id User Property.
     MqttNoEndpointIdProperty,
     /// (MQTT) CONNECT leaves out the configured User Name and Password.
@@ -168,11 +173,11 @@ pub enum Fault {
 }
 
 /// Every fault, in a stable order (for listings and tests); also [`Fault::ALL`].
-pub const ALL: [Fault; 77] = Fault::ALL;
+pub const ALL: [Fault; 79] = Fault::ALL;
 
 impl Fault {
     /// Every fault, in a stable order (for listings and tests).
-    pub const ALL: [Fault; 77] = [
+    pub const ALL: [Fault; 79] = [
         Fault::IgnoreAllowPartial,
         Fault::CreateDespiteRequiredFailure,
         Fault::NoUniqueKeys,
@@ -223,6 +228,8 @@ impl Fault {
         Fault::LateResponse,
         Fault::MalformedRecord,
         Fault::WrongToId,
+        Fault::WsNoSubprotocol,
+        Fault::WsNoEidQuery,
         Fault::MqttNoEndpointIdProperty,
         Fault::MqttNoCredentials,
         Fault::MqttIgnoreAssignedClientId,
@@ -305,6 +312,8 @@ impl Fault {
             Fault::LateResponse => "late-response",
             Fault::MalformedRecord => "malformed-record",
             Fault::WrongToId => "wrong-to-id",
+            Fault::WsNoSubprotocol => "ws-no-subprotocol",
+            Fault::WsNoEidQuery => "ws-no-eid-query",
             Fault::MqttNoEndpointIdProperty => "mqtt-no-endpoint-id-property",
             Fault::MqttNoCredentials => "mqtt-no-credentials",
             Fault::MqttIgnoreAssignedClientId => "mqtt-ignore-assigned-client-id",
@@ -575,6 +584,16 @@ impl Fault {
                 "(I/O loop) Records are addressed to a to_id other than the Controller's \
                  Endpoint ID, so the Controller must ignore them (R-E2E.1)."
             }
+            Fault::WsNoSubprotocol => {
+                "(WebSocket I/O) The opening handshake leaves out Sec-WebSocket-Protocol: v1.usp: \
+                 as client the agent does not offer it (violates R-WS.10), as server it answers \
+                 without it (violates R-WS.11). A harness must then fail the case, not report \
+                 the agent unreachable."
+            }
+            Fault::WsNoEidQuery => {
+                "(WebSocket I/O) As client the agent's request URI carries no eid query \
+                 parameter with its Endpoint ID (violates R-WS.10b)."
+            }
             Fault::MqttNoEndpointIdProperty => {
                 "(MQTT I/O) The MQTT 5.0 CONNECT carries no \"usp-endpoint-id\" User Property (violates R-MQTT.13; TP-469 11.2 metric 3)."
             }
@@ -666,7 +685,12 @@ impl Fault {
         self.is_mqtt_fault()
             || matches!(
                 self,
-                Fault::WrongMsgId | Fault::LateResponse | Fault::MalformedRecord | Fault::WrongToId
+                Fault::WrongMsgId
+                    | Fault::LateResponse
+                    | Fault::MalformedRecord
+                    | Fault::WrongToId
+                    | Fault::WsNoSubprotocol
+                    | Fault::WsNoEidQuery
             )
     }
 
@@ -726,7 +750,7 @@ mod tests {
             assert!(f.description().len() > 40);
         }
         assert_eq!(ALL.iter().filter(|f| f.is_mqtt_fault()).count(), 27);
-        assert_eq!(ALL.iter().filter(|f| f.is_io_fault()).count(), 31);
+        assert_eq!(ALL.iter().filter(|f| f.is_io_fault()).count(), 33);
     }
 
     #[test]

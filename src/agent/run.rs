@@ -12,7 +12,7 @@ use tokio::sync::{Mutex, mpsc};
 
 use super::{Agent, AgentConfig, Fault, Outgoing};
 use crate::mtp::mqtt::{self, ClientConfig};
-use crate::mtp::{Link, MtpEventKind, MtpKind, uds, websocket};
+use crate::mtp::{ConnectError, Link, MtpEventKind, MtpKind, uds, websocket};
 use crate::usp::{msg, pb, record};
 
 /// How late the `late-response` fault answers: past any sensible response timeout of a
@@ -52,10 +52,21 @@ pub struct MqttDial {
 
 impl Dial {
     /// One connection attempt, bounded by `bound`.
-    pub async fn connect(&self, eid: &str, bound: Duration) -> Result<Link, String> {
-        match self {
-            Dial::WebSocket(url) => websocket::connect(url, eid, bound).await,
-            Dial::Uds(path) => uds::connect(path, eid, bound).await,
+    pub async fn connect(&self, eid: &str, bound: Duration) -> Result<Link, ConnectError> {
+        self.connect_with(eid, bound, websocket::Hello::CONFORMING)
+            .await
+    }
+
+    /// One connection attempt whose WebSocket opening handshake offers what `hello` says.
+    pub async fn connect_with(
+        &self,
+        eid: &str,
+        bound: Duration,
+        hello: websocket::Hello,
+    ) -> Result<Link, ConnectError> {
+        Ok(match self {
+            Dial::WebSocket(url) => websocket::connect_with(url, eid, bound, hello).await?,
+            Dial::Uds(path) => uds::connect(path, eid, bound).await?,
             Dial::Mqtt(d) => {
                 let mut c = ClientConfig::agent(
                     &d.broker,
@@ -68,9 +79,9 @@ impl Dial {
                 c.credentials = d.credentials.clone();
                 c.endpoint_id = Some(eid.to_string());
                 c.timeout = bound;
-                mqtt::connect_with(c).await.map(|(link, _)| link)
+                mqtt::connect_with(c).await.map(|(link, _)| link)?
             }
-        }
+        })
     }
 
     /// The first retry delay and its cap: WebSocket doubles from 1 s to 60 s (the shape of
@@ -96,9 +107,13 @@ pub async fn client(dial: Dial, cfg: AgentConfig) {
     let (initial, cap) = dial.backoff();
     let mut backoff = initial;
     let mut first = true;
+    let hello = websocket::Hello {
+        subprotocol: !cfg.faults.contains(&Fault::WsNoSubprotocol),
+        eid_query: !cfg.faults.contains(&Fault::WsNoEidQuery),
+    };
     loop {
         match dial
-            .connect(&cfg.endpoint_id, Duration::from_secs(10))
+            .connect_with(&cfg.endpoint_id, Duration::from_secs(10), hello)
             .await
         {
             Ok(link) => {
@@ -124,10 +139,16 @@ pub enum Listener {
 pub async fn server(listener: Listener, cfg: AgentConfig) {
     let agent = Arc::new(Mutex::new(Agent::new(cfg.clone())));
     let mut first = true;
+    let listener = match listener {
+        Listener::WebSocket(s) if cfg.faults.contains(&Fault::WsNoSubprotocol) => {
+            Listener::WebSocket(s.without_subprotocol())
+        }
+        other => other,
+    };
     loop {
         let accepted = match &listener {
             Listener::WebSocket(s) => s.accept().await,
-            Listener::Uds(s) => s.accept().await,
+            Listener::Uds(s) => s.accept().await.map_err(ConnectError::from),
         };
         match accepted {
             Ok(link) => {

@@ -8,4 +8,4 @@ mod log;
 mod session;
 
 pub use log::{Dir, LogEntry, Logged};
-pub use session::{Received, Relink, Sent, Session, WaitError};
+pub use session::{NoneError, Received, Relink, Sent, Session, WaitError};

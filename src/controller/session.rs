@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::log::{Dir, LogEntry, Logged, summarize};
-use crate::mtp::{Link, MtpEvent, MtpEventKind};
+use crate::mtp::{ConnectError, Link, MtpEvent, MtpEventKind};
 use crate::usp::checks::{self, Violation};
 use crate::usp::pb::{self, header::MsgType, request::ReqType, response::RespType};
 use crate::usp::{msg, record};
@@ -18,8 +18,9 @@ use crate::usp::{msg, record};
 pub struct Sent {
     pub msg_id: String,
     pub msg_type: MsgType,
+    /// When it was queued to the link (its log entry moves to the instant its bytes reach
+    /// the socket, a moment later, once the link reports it).
     pub at: Instant,
-    pub log_index: usize,
 }
 
 /// A message from the EUT, taken from the log.
@@ -27,6 +28,7 @@ pub struct Sent {
 pub struct Received {
     pub msg: pb::Msg,
     pub at: Instant,
+    /// Its place in the log when it was taken (entries that arrive later may move it).
     pub log_index: usize,
     pub bytes: Vec<u8>,
 }
@@ -59,10 +61,39 @@ impl std::fmt::Display for WaitError {
     }
 }
 
+/// Why an "expect none" check did not pass.
+#[derive(Debug, Clone)]
+pub enum NoneError {
+    /// A message the check forbids arrived.
+    Arrived(Box<Received>),
+    /// The connection closed before the span was over: silence after `after` (time into the
+    /// span; zero when it was already closed) proves nothing.
+    Closed { after: Duration, reason: String },
+}
+
+impl std::fmt::Display for NoneError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NoneError::Arrived(got) => {
+                write!(f, "{} arrived", summarize(&got.bytes, Some(&got.msg)))
+            }
+            NoneError::Closed { after, reason } if after.is_zero() => write!(
+                f,
+                "inconclusive: the connection to the EUT was closed before the span began ({reason})"
+            ),
+            NoneError::Closed { after, reason } => write!(
+                f,
+                "inconclusive: the connection to the EUT closed {:.3} s into the span ({reason})",
+                after.as_secs_f64()
+            ),
+        }
+    }
+}
+
 /// Gets a new link to the EUT after it dropped the old one (it rebooted): accept its
 /// reconnection, or connect to it again. The caller bounds the wait.
 pub type Relink =
-    Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<Link, String>> + Send>> + Send + Sync>;
+    Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<Link, ConnectError>> + Send>> + Send + Sync>;
 
 /// A second Controller's own connection with the EUT (TP-469 1.78): what that Controller
 /// sends goes over it, and what arrives on it joins the one log.
@@ -82,12 +113,18 @@ pub struct Session {
     eut_id: String,
     msg_prefix: String,
     next_id: u64,
+    /// In time order; see [`Session::insert`].
     log: Vec<LogEntry>,
     /// Log indices of inbound messages not yet consumed by a wait, oldest first.
     pending: VecDeque<usize>,
+    /// Log indices of records queued to a link whose bytes it has not yet reported on the
+    /// socket, oldest first.
+    in_flight: VecDeque<usize>,
     /// Violations not yet reported by a step.
     fresh_violations: Vec<Violation>,
     closed: Option<String>,
+    /// When the link was seen closed (the instant of its Closed event).
+    closed_at: Option<Instant>,
     /// Whether a Notify asking for a response gets one as soon as it arrives.
     auto_ack: bool,
     start: Instant,
@@ -107,8 +144,10 @@ impl Session {
             next_id: 0,
             log: Vec::new(),
             pending: VecDeque::new(),
+            in_flight: VecDeque::new(),
             fresh_violations: Vec::new(),
             closed: None,
+            closed_at: None,
             auto_ack: true,
             start: Instant::now(),
         }
@@ -205,7 +244,6 @@ impl Session {
             msg_id: id,
             msg_type,
             at: self.log[log_index].at,
-            log_index,
         }
     }
 
@@ -219,17 +257,32 @@ impl Session {
     fn send_from(&mut self, m: pb::Msg, from: &str) -> usize {
         let rec = record::no_session(&self.eut_id, from, &m);
         let bytes = record::encode(&rec);
-        match &self.second {
+        // Taken before queueing, so never after the bytes reach the socket; the link's Sent
+        // event replaces it with the instant they did.
+        let (at, wall) = (Instant::now(), SystemTime::now());
+        let queued = match &self.second {
             Some(s) if s.endpoint_id == from => s.link.sender.record(bytes.clone()),
             _ => self.link.sender.record(bytes.clone()),
         };
-        self.push(Logged::Record {
-            dir: Dir::Out,
-            summary: summarize(&bytes, Some(&m)),
-            bytes,
-            msg: Some(m),
-            violations: vec![],
-        })
+        let mut summary = summarize(&bytes, Some(&m));
+        if !queued {
+            summary.push_str(" (not sent: the connection is closed)");
+        }
+        let idx = self.insert(LogEntry {
+            at,
+            wall,
+            what: Logged::Record {
+                dir: Dir::Out,
+                summary,
+                bytes,
+                msg: Some(m),
+                violations: vec![],
+            },
+        });
+        if queued {
+            self.in_flight.push_back(idx);
+        }
+        idx
     }
 
     /// Answers a Notify with its NotifyResp (R-NOT.x: the subscription_id echoes the Notify's).
@@ -246,12 +299,51 @@ impl Session {
     }
 
     fn push(&mut self, what: Logged) -> usize {
-        self.log.push(LogEntry {
+        self.insert(LogEntry {
             at: Instant::now(),
             wall: SystemTime::now(),
             what,
-        });
-        self.log.len() - 1
+        })
+    }
+
+    /// Adds an entry where its time puts it, and returns its index. Entries mostly come in
+    /// order; one that comes late (from the other of two links, from a link's reader while
+    /// its writer reported, or noted before an event already on its way) goes before those
+    /// it predates, and the indices the session holds move with it.
+    fn insert(&mut self, e: LogEntry) -> usize {
+        let pos = self
+            .log
+            .iter()
+            .rposition(|x| x.at <= e.at)
+            .map_or(0, |p| p + 1);
+        self.log.insert(pos, e);
+        for i in self.pending.iter_mut().chain(self.in_flight.iter_mut()) {
+            if *i >= pos {
+                *i += 1;
+            }
+        }
+        pos
+    }
+
+    /// A link reports a record's bytes on the socket: its entry takes that instant.
+    fn on_wire(&mut self, bytes: &[u8], at: Instant, wall: SystemTime) {
+        let Some(k) = self.in_flight.iter().position(
+            |&i| matches!(&self.log[i].what, Logged::Record { bytes: b, .. } if b == bytes),
+        ) else {
+            return;
+        };
+        let Some(idx) = self.in_flight.remove(k) else {
+            return;
+        };
+        let mut e = self.log.remove(idx);
+        for i in self.pending.iter_mut().chain(self.in_flight.iter_mut()) {
+            if *i > idx {
+                *i -= 1;
+            }
+        }
+        e.at = at;
+        e.wall = wall;
+        self.insert(e);
     }
 
     /// Awaits the response or Error answering `sent`, within `bound`.
@@ -310,8 +402,7 @@ impl Session {
                         let reconnect_by = deadline.max(began + self.relink_bound);
                         match tokio::time::timeout_at(reconnect_by, relink()).await {
                             Ok(Ok(link)) => {
-                                self.link = link;
-                                self.closed = None;
+                                self.relinked(link);
                                 deadline += began.elapsed();
                                 continue;
                             }
@@ -358,8 +449,7 @@ impl Session {
         )));
         match tokio::time::timeout(self.relink_bound, relink()).await {
             Ok(Ok(link)) => {
-                self.link = link;
-                self.closed = None;
+                self.relinked(link);
                 Ok(())
             }
             Ok(Err(e)) => Err(WaitError::Closed {
@@ -374,21 +464,40 @@ impl Session {
         }
     }
 
-    /// Succeeds if nothing `want` accepts arrives for `span`; otherwise returns what did.
-    /// The span is always waited in full: that is the point of the check.
+    fn relinked(&mut self, link: Link) {
+        self.link = link;
+        self.closed = None;
+        self.closed_at = None;
+    }
+
+    /// Succeeds if nothing `want` accepts arrives for `span`; otherwise says what did, or
+    /// that the connection closed meanwhile: silence over a closed connection proves nothing,
+    /// unless the case expects the EUT to be disconnected (`while_closed`), and then the span
+    /// is waited in full. The span is always waited in full when it passes: that is the point
+    /// of the check.
     pub async fn expect_none(
         &mut self,
         span: Duration,
+        while_closed: bool,
         want: impl Fn(&pb::Msg) -> bool,
-    ) -> Result<(), Received> {
+    ) -> Result<(), NoneError> {
+        let began = Instant::now();
         let deadline = tokio::time::Instant::now() + span;
         loop {
             if let Some(got) = self.take_first(&want) {
-                return Err(got);
+                return Err(NoneError::Arrived(Box::new(got)));
             }
-            if self.closed.is_some() {
-                tokio::time::sleep_until(deadline).await;
-                return Ok(());
+            if let Some(reason) = self.closed.clone() {
+                if while_closed {
+                    // Nothing can arrive on a closed link: the deadline is the only event.
+                    tokio::time::sleep_until(deadline).await;
+                    return Ok(());
+                }
+                let at = self.closed_at.unwrap_or(began);
+                return Err(NoneError::Closed {
+                    after: at.saturating_duration_since(began),
+                    reason,
+                });
             }
             if !self.pump_until(deadline).await {
                 return Ok(());
@@ -444,8 +553,10 @@ impl Session {
             Err(_) => return false,
             Ok((ev, true)) => return self.second_event(ev),
             Ok((None, false)) => {
-                self.closed
-                    .get_or_insert_with(|| "the link's task ended".into());
+                if self.closed.is_none() {
+                    self.closed = Some("the link's task ended".into());
+                    self.closed_at = Some(Instant::now());
+                }
                 return true;
             }
             Ok((Some(ev), false)) => ev,
@@ -454,7 +565,10 @@ impl Session {
         let wall = ev.wall;
         let what = match ev.kind {
             MtpEventKind::Record(bytes) => return self.inbound(bytes, at, wall),
-            MtpEventKind::Sent(_) => return true,
+            MtpEventKind::Sent(bytes) => {
+                self.on_wire(&bytes, at, wall);
+                return true;
+            }
             MtpEventKind::Connected { detail } => Logged::Mtp(detail),
             MtpEventKind::Note(n) => Logged::Mtp(n),
             MtpEventKind::Closed { code, reason } => {
@@ -463,10 +577,11 @@ impl Session {
                     None => format!("closed: {reason}"),
                 };
                 self.closed = Some(text.clone());
+                self.closed_at = Some(at);
                 Logged::Mtp(text)
             }
         };
-        self.log.push(LogEntry { at, wall, what });
+        self.insert(LogEntry { at, wall, what });
         true
     }
 
@@ -485,7 +600,10 @@ impl Session {
         };
         let what = match ev.kind {
             MtpEventKind::Record(bytes) => return self.inbound(bytes, ev.at, ev.wall),
-            MtpEventKind::Sent(_) => return true,
+            MtpEventKind::Sent(bytes) => {
+                self.on_wire(&bytes, ev.at, ev.wall);
+                return true;
+            }
             MtpEventKind::Connected { detail } => format!("{who}: {detail}"),
             MtpEventKind::Note(n) => format!("{who}: {n}"),
             MtpEventKind::Closed { code, reason } => {
@@ -496,7 +614,7 @@ impl Session {
                 }
             }
         };
-        self.log.push(LogEntry {
+        self.insert(LogEntry {
             at: ev.at,
             wall: ev.wall,
             what: Logged::Mtp(what),
@@ -509,8 +627,7 @@ impl Session {
             Ok(inb) => (inb.msg, inb.violations),
             Err(v) => (None, vec![v]),
         };
-        let idx = self.log.len();
-        self.log.push(LogEntry {
+        let idx = self.insert(LogEntry {
             at,
             wall,
             what: Logged::Record {

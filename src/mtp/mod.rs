@@ -23,7 +23,7 @@ pub enum MtpEventKind {
     Connected { detail: String },
     /// A USP Record's bytes arrived.
     Record(Vec<u8>),
-    /// A USP Record's bytes were sent.
+    /// A USP Record's bytes were handed to the socket (stamped just before the write).
     Sent(Vec<u8>),
     /// Something at the MTP level that a case may assert on or a person needs to see
     /// (a text frame where binary was required, a ping, a refused handshake…).
@@ -42,11 +42,56 @@ pub struct MtpEvent {
 
 impl MtpEvent {
     pub fn now(kind: MtpEventKind) -> Self {
+        MtpEvent::stamped(Stamp::now(), kind)
+    }
+
+    /// An event with a time taken earlier, where the bytes met the socket.
+    pub fn stamped(stamp: Stamp, kind: MtpEventKind) -> Self {
         MtpEvent {
-            at: Instant::now(),
-            wall: SystemTime::now(),
+            at: stamp.at,
+            wall: stamp.wall,
             kind,
         }
+    }
+}
+
+/// An instant on both clocks. MTP tasks take it where the bytes meet the socket: a send's
+/// just before its bytes are handed to the socket, a receive's as soon as they are read from
+/// it. An answer, which can only be read after its request was written, is therefore never
+/// stamped before it, whichever task or thread stamps which.
+#[derive(Debug, Clone, Copy)]
+pub struct Stamp {
+    pub at: Instant,
+    pub wall: SystemTime,
+}
+
+impl Stamp {
+    pub fn now() -> Stamp {
+        Stamp {
+            at: Instant::now(),
+            wall: SystemTime::now(),
+        }
+    }
+}
+
+/// Why no link came of an attempt to connect or to accept a connection.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectError {
+    /// Nothing answered, or the environment broke (refused, timed out, not the protocol at
+    /// all): the peer was not reached, which says nothing about its conformance.
+    #[error("{0}")]
+    Unreachable(String),
+    /// The peer was reached, and its handshake broke the TR-369 requirement named.
+    #[error("{text} ({requirement})")]
+    Violation {
+        requirement: &'static str,
+        text: String,
+    },
+}
+
+impl From<String> for ConnectError {
+    fn from(text: String) -> Self {
+        ConnectError::Unreachable(text)
     }
 }
 

@@ -12,7 +12,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::mpsc;
 
-use super::{Link, MtpEvent, MtpEventKind, MtpKind, Outgoing, channels};
+use super::{Link, MtpEvent, MtpEventKind, MtpKind, Outgoing, Stamp, channels};
 
 /// The synchronization bytes that start every frame (R-UDS.8).
 pub const SYNC: &[u8; 4] = b"_USP";
@@ -260,7 +260,8 @@ async fn pump(
         loop {
             let f = read_frame(&mut rd).await;
             let stop = !matches!(f, Ok(Some(_)));
-            if frames_tx.send(f).is_err() || stop {
+            // Stamped as read, not when the pump gets round to it.
+            if frames_tx.send((Stamp::now(), f)).is_err() || stop {
                 return;
             }
         }
@@ -270,11 +271,12 @@ async fn pump(
         tokio::select! {
             out = out_rx.recv() => match out {
                 Some(Outgoing::Record(bytes)) => {
+                    let stamp = Stamp::now();
                     if let Err(e) = wr.write_all(&encode(&[Tlv { kind: RECORD, value: bytes.clone() }])).await {
                         emit(MtpEventKind::Closed { code: None, reason: format!("send failed: {e}") });
                         break;
                     }
-                    emit(MtpEventKind::Sent(bytes));
+                    let _ = ev_tx.send(MtpEvent::stamped(stamp, MtpEventKind::Sent(bytes)));
                 }
                 Some(Outgoing::Close { reason, .. }) => {
                     let _ = wr.shutdown().await;
@@ -287,10 +289,10 @@ async fn pump(
                 }
             },
             frame = frames_rx.recv() => match frame {
-                Some(Ok(Some(tlvs))) => {
+                Some((read, Ok(Some(tlvs)))) => {
                     for t in tlvs {
                         match t.kind {
-                            RECORD => { emit(MtpEventKind::Record(t.value)); }
+                            RECORD => { let _ = ev_tx.send(MtpEvent::stamped(read, MtpEventKind::Record(t.value))); }
                             ERROR => {
                                 // R-UDS.25: an Error ends the connection.
                                 emit(MtpEventKind::Closed {
@@ -306,11 +308,11 @@ async fn pump(
                         }
                     }
                 }
-                Some(Ok(None)) | None => {
+                Some((_, Ok(None))) | None => {
                     emit(MtpEventKind::Closed { code: None, reason: "the connection ended".into() });
                     break;
                 }
-                Some(Err(e)) => {
+                Some((_, Err(e))) => {
                     // R-UDS.24: answer an unparsable frame with an Error and close.
                     let _ = wr.write_all(&error_frame(&e)).await;
                     let _ = wr.shutdown().await;

@@ -4,7 +4,8 @@
 //!
 //! Handshake rules enforced or reported: `v1.usp` subprotocol (R-WS.9, R-WS.10, R-WS.11,
 //! R-WS.12, R-WS.12a), the `eid` query parameter (R-WS.10b/10c), the optional
-//! `bbf-usp-protocol` extension (R-WS.11a–c). Records travel in binary frames (R-WS.14);
+//! `bbf-usp-protocol` extension (R-WS.11a–c). A peer's handshake that breaks one of the MUSTs
+//! is a [`ConnectError::Violation`] naming it; a peer not reached is `Unreachable`. Records travel in binary frames (R-WS.14);
 //! fragmented messages are reassembled by tungstenite (R-WS.14b); pings are answered (R-WS.13).
 
 use std::time::Duration;
@@ -21,18 +22,60 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{self, Message};
 
-use super::{Link, MtpEvent, MtpEventKind, MtpKind, Outgoing, channels};
+use super::{ConnectError, Link, MtpEvent, MtpEventKind, MtpKind, Outgoing, Stamp, channels};
 
 /// The subprotocol for protobuf-encoded USP Records (R-WS.9).
 pub const SUBPROTOCOL: &str = "v1.usp";
+
+/// What a client's opening handshake offers. A conforming Endpoint offers both; the
+/// reference agent's faults leave one out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hello {
+    /// `Sec-WebSocket-Protocol: v1.usp` (R-WS.9, R-WS.10).
+    pub subprotocol: bool,
+    /// The `eid` query parameter (R-WS.10b).
+    pub eid_query: bool,
+}
+
+impl Hello {
+    pub const CONFORMING: Hello = Hello {
+        subprotocol: true,
+        eid_query: true,
+    };
+}
 
 /// What the client's opening handshake said, as the server saw it.
 #[derive(Debug, Clone, Default)]
 pub struct Handshake {
     pub path: String,
     pub eid: Option<String>,
-    pub subprotocols: Vec<String>,
+    /// `None` when there is no `Sec-WebSocket-Protocol` header at all.
+    pub subprotocols: Option<Vec<String>>,
     pub extensions: Option<String>,
+}
+
+impl Handshake {
+    /// The TR-369 requirement this opening handshake breaks, and how.
+    pub fn violation(&self) -> Option<(&'static str, String)> {
+        match &self.subprotocols {
+            None => Some((
+                "R-WS.10",
+                "the client's opening handshake has no Sec-WebSocket-Protocol header".into(),
+            )),
+            Some(p) if !p.iter().any(|p| p == SUBPROTOCOL) => Some((
+                "R-WS.9",
+                format!("the client's Sec-WebSocket-Protocol offers {p:?}, not {SUBPROTOCOL:?}"),
+            )),
+            _ if self.eid.as_deref().is_none_or(str::is_empty) => Some((
+                "R-WS.10b",
+                format!(
+                    "the client's request URI {:?} has no eid query parameter with its Endpoint ID",
+                    self.path
+                ),
+            )),
+            _ => None,
+        }
+    }
 }
 
 /// A listening WebSocket server on which Endpoints connect.
@@ -44,6 +87,9 @@ pub struct Server {
     /// agent reaches on its own path. An agent checks the announced eid against the
     /// Controller it meant to reach, and drops the connection otherwise.
     by_path: Vec<(String, String)>,
+    /// Whether the answer names `v1.usp` (R-WS.11); only the reference agent's
+    /// `ws-no-subprotocol` fault turns it off.
+    answer_subprotocol: bool,
 }
 
 impl Server {
@@ -53,6 +99,7 @@ impl Server {
             listener: TcpListener::bind(addr).await?,
             own_eid: own_eid.into(),
             by_path: Vec::new(),
+            answer_subprotocol: true,
         })
     }
 
@@ -62,25 +109,33 @@ impl Server {
         self
     }
 
+    /// Answers handshakes without `Sec-WebSocket-Protocol`, breaking R-WS.11 (a fault of the
+    /// reference agent).
+    pub fn without_subprotocol(mut self) -> Server {
+        self.answer_subprotocol = false;
+        self
+    }
+
     /// The address actually bound.
     pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
         self.listener.local_addr()
     }
 
     /// Waits for one Endpoint to connect and complete the handshake. A handshake that breaks
-    /// the binding (no `v1.usp`) is refused (R-WS.12a) and reported as an `Err`, so a case
-    /// can say what was wrong rather than time out.
+    /// the binding (no `v1.usp`, R-WS.12a; no `eid`) is refused and reported as a
+    /// [`ConnectError::Violation`], so a case can say what was wrong rather than time out.
     // The handshake callback's error type is tungstenite's own HTTP response.
     #[allow(clippy::result_large_err)]
-    pub async fn accept(&self) -> Result<Link, String> {
+    pub async fn accept(&self) -> Result<Link, ConnectError> {
         let (tcp, peer) = self
             .listener
             .accept()
             .await
-            .map_err(|e| format!("accept failed: {e}"))?;
+            .map_err(|e| ConnectError::Unreachable(format!("accept failed: {e}")))?;
         let _ = tcp.set_nodelay(true);
         let own = self.own_eid.clone();
         let by_path = self.by_path.clone();
+        let answer_subprotocol = self.answer_subprotocol;
         let (hs_tx, hs_rx) = std::sync::mpsc::channel();
         let ws = tokio_tungstenite::accept_hdr_async(tcp, move |req: &Request, resp: Response| {
             let hs = read_handshake(req);
@@ -89,16 +144,25 @@ impl Server {
                 .iter()
                 .find(|(p, _)| *p == hs.path)
                 .map_or(own.as_str(), |(_, e)| e.as_str());
-            answer_handshake(&hs, eid, resp)
+            answer_handshake(&hs, eid, answer_subprotocol, resp)
         })
         .await;
-        let hs = hs_rx.try_recv().unwrap_or_default();
+        let seen = hs_rx.try_recv().ok();
         let ws = ws.map_err(|e| {
-            format!(
+            let hs = seen.clone().unwrap_or_default();
+            let text = format!(
                 "WebSocket handshake from {peer} failed: {e} (path {:?}, subprotocols {:?})",
                 hs.path, hs.subprotocols
-            )
+            );
+            match hs.violation() {
+                Some((requirement, why)) if seen.is_some() => ConnectError::Violation {
+                    requirement,
+                    text: format!("{why}; refused: {text}"),
+                },
+                _ => ConnectError::Unreachable(text),
+            }
         })?;
+        let hs = seen.unwrap_or_default();
         let detail = format!(
             "WebSocket server: peer {peer} connected to {:?}, eid {:?}, subprotocols {:?}, extensions {:?}",
             hs.path, hs.eid, hs.subprotocols, hs.extensions
@@ -132,7 +196,10 @@ fn read_handshake(req: &Request) -> Handshake {
     Handshake {
         path: req.uri().path().to_string(),
         eid,
-        subprotocols: header_list("sec-websocket-protocol"),
+        subprotocols: req
+            .headers()
+            .contains_key("sec-websocket-protocol")
+            .then(|| header_list("sec-websocket-protocol")),
         extensions: (!ext.is_empty()).then(|| ext.join(", ")),
     }
 }
@@ -141,19 +208,21 @@ fn read_handshake(req: &Request) -> Handshake {
 fn answer_handshake(
     hs: &Handshake,
     own_eid: &str,
+    answer_subprotocol: bool,
     mut resp: Response,
 ) -> Result<Response, ErrorResponse> {
-    if !hs.subprotocols.iter().any(|p| p == SUBPROTOCOL) {
-        let mut err = ErrorResponse::new(Some(format!(
-            "the Sec-WebSocket-Protocol header must offer {SUBPROTOCOL} (R-WS.10, R-WS.12a)"
-        )));
+    // R-WS.12a: no session without v1.usp; nor without the eid that names the client.
+    if let Some((requirement, why)) = hs.violation() {
+        let mut err = ErrorResponse::new(Some(format!("{why} ({requirement})")));
         *err.status_mut() = http::StatusCode::BAD_REQUEST;
         return Err(err);
     }
-    resp.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        HeaderValue::from_static(SUBPROTOCOL),
-    );
+    if answer_subprotocol {
+        resp.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            HeaderValue::from_static(SUBPROTOCOL),
+        );
+    }
     if hs
         .extensions
         .as_deref()
@@ -167,50 +236,69 @@ fn answer_handshake(
 
 /// Connects to a WebSocket server at `url` (`ws://host:port/path`) as the Endpoint `own_eid`,
 /// offering `v1.usp` and the `eid` query parameter (R-WS.10, R-WS.10b), within `timeout`.
-pub async fn connect(url: &str, own_eid: &str, timeout: Duration) -> Result<Link, String> {
+pub async fn connect(url: &str, own_eid: &str, timeout: Duration) -> Result<Link, ConnectError> {
+    connect_with(url, own_eid, timeout, Hello::CONFORMING).await
+}
+
+/// [`connect`], offering what `hello` says. A server that answers without `v1.usp` breaks
+/// R-WS.11 (or R-WS.9, naming another), and no session is established with it (R-WS.12).
+pub async fn connect_with(
+    url: &str,
+    own_eid: &str,
+    timeout: Duration,
+    hello: Hello,
+) -> Result<Link, ConnectError> {
     let sep = if url.contains('?') { '&' } else { '?' };
-    let full = format!("{url}{sep}eid={}", percent_encode(own_eid));
+    let full = if hello.eid_query {
+        format!("{url}{sep}eid={}", percent_encode(own_eid))
+    } else {
+        url.to_string()
+    };
     let uri: http::Uri = full
         .parse()
-        .map_err(|e| format!("bad WebSocket URL {full:?}: {e}"))?;
+        .map_err(|e| ConnectError::Unreachable(format!("bad WebSocket URL {full:?}: {e}")))?;
     let host = uri.host().unwrap_or("127.0.0.1").to_string();
     let port = uri.port_u16().unwrap_or(80);
-    let req = http::Request::builder()
+    let mut req = http::Request::builder()
         .uri(&full)
         .header("Host", format!("{host}:{port}"))
         .header("Connection", "Upgrade")
         .header("Upgrade", "websocket")
         .header("Sec-WebSocket-Version", "13")
         .header("Sec-WebSocket-Key", generate_key())
-        .header("Sec-WebSocket-Protocol", SUBPROTOCOL)
         .header(
             "Sec-WebSocket-Extensions",
             format!("bbf-usp-protocol; eid=\"{own_eid}\""),
-        )
+        );
+    if hello.subprotocol {
+        req = req.header("Sec-WebSocket-Protocol", SUBPROTOCOL);
+    }
+    let req = req
         .body(())
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| ConnectError::Unreachable(e.to_string()))?;
     let attempt = async {
         let tcp = TcpStream::connect((host.as_str(), port))
             .await
-            .map_err(|e| format!("cannot connect to {host}:{port}: {e}"))?;
+            .map_err(|e| {
+                ConnectError::Unreachable(format!("cannot connect to {host}:{port}: {e}"))
+            })?;
         let _ = tcp.set_nodelay(true);
         tokio_tungstenite::client_async(req, tcp)
             .await
-            .map_err(|e| format!("WebSocket handshake with {url} failed: {e}"))
+            .map_err(|e| handshake_error(url, e))
     };
-    let (ws, resp) = tokio::time::timeout(timeout, attempt)
-        .await
-        .map_err(|_| format!("no WebSocket session with {url} within {timeout:?}"))??;
+    let (ws, resp) = tokio::time::timeout(timeout, attempt).await.map_err(|_| {
+        ConnectError::Unreachable(format!(
+            "no WebSocket session with {url} within {timeout:?}"
+        ))
+    })??;
     // R-WS.12: a client must not use a session the server did not accept v1.usp for.
     let proto = resp
         .headers()
         .get("sec-websocket-protocol")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if proto != SUBPROTOCOL {
-        return Err(format!(
-            "the server at {url} answered Sec-WebSocket-Protocol {proto:?}, not {SUBPROTOCOL} (R-WS.11, R-WS.12)"
-        ));
+        .and_then(|v| v.to_str().ok());
+    if hello.subprotocol && proto != Some(SUBPROTOCOL) {
+        return Err(answer_violation(url, proto));
     }
     let peer_eid = resp
         .headers()
@@ -223,6 +311,44 @@ pub async fn connect(url: &str, own_eid: &str, timeout: Duration) -> Result<Link
         resp.headers().get("sec-websocket-extensions")
     );
     Ok(spawn_pump(ws, format!("WebSocket {url}"), peer_eid, detail))
+}
+
+/// A server's answer that does not accept `v1.usp`: none at all breaks R-WS.11, another
+/// subprotocol R-WS.9.
+fn answer_violation(url: &str, proto: Option<&str>) -> ConnectError {
+    match proto {
+        None => ConnectError::Violation {
+            requirement: "R-WS.11",
+            text: format!(
+                "the server at {url} answered the opening handshake without a \
+                 Sec-WebSocket-Protocol header, so no session is established (R-WS.12)"
+            ),
+        },
+        Some(p) => ConnectError::Violation {
+            requirement: "R-WS.9",
+            text: format!(
+                "the server at {url} answered Sec-WebSocket-Protocol {p:?}, not {SUBPROTOCOL:?}, \
+                 so no session is established (R-WS.12)"
+            ),
+        },
+    }
+}
+
+/// A failed client handshake: tungstenite's own subprotocol checks are the server breaking
+/// the binding; anything else means the server was not reached as a WebSocket server.
+fn handshake_error(url: &str, e: tungstenite::Error) -> ConnectError {
+    use tungstenite::error::{ProtocolError, SubProtocolError};
+    match e {
+        tungstenite::Error::Protocol(ProtocolError::SecWebSocketSubProtocolError(
+            SubProtocolError::NoSubProtocol,
+        )) => answer_violation(url, None),
+        tungstenite::Error::Protocol(ProtocolError::SecWebSocketSubProtocolError(
+            SubProtocolError::InvalidSubProtocol,
+        )) => answer_violation(url, Some("another subprotocol")),
+        other => {
+            ConnectError::Unreachable(format!("WebSocket handshake with {url} failed: {other}"))
+        }
+    }
 }
 
 /// Starts the task that owns the socket and moves frames to and from the link's channels.
@@ -259,11 +385,12 @@ async fn pump<S>(
         tokio::select! {
             out = out_rx.recv() => match out {
                 Some(Outgoing::Record(bytes)) => {
+                    let stamp = Stamp::now();
                     if let Err(e) = ws.send(Message::Binary(bytes.clone().into())).await {
                         emit(MtpEventKind::Closed { code: None, reason: format!("send failed: {e}") });
                         return;
                     }
-                    emit(MtpEventKind::Sent(bytes));
+                    let _ = ev_tx.send(MtpEvent::stamped(stamp, MtpEventKind::Sent(bytes)));
                 }
                 Some(Outgoing::Close { code, reason }) => {
                     let frame = CloseFrame { code: CloseCode::from(code), reason: reason.clone().into() };
@@ -462,6 +589,9 @@ mod tests {
         let plain = tokio_tungstenite::connect_async(format!("ws://{addr}/usp")).await;
         assert!(plain.is_err());
         let err = accept.await.unwrap().unwrap_err();
-        assert!(err.contains("handshake"), "{err}");
+        assert!(
+            matches!(&err, ConnectError::Violation { requirement: "R-WS.10", text } if text.contains("handshake")),
+            "{err}"
+        );
     }
 }

@@ -11,7 +11,7 @@ use super::instances;
 use super::metrics::{self, StoppedAt};
 use super::mqtt::{self as run_mqtt, CaseMqtt};
 use super::target::Target;
-use crate::controller::{Received, Session, WaitError};
+use crate::controller::{NoneError, Received, Session, WaitError};
 use crate::report::model::{MetricResult, Outcome};
 use crate::report::{Failure, Verdict};
 use crate::suite::case::{Identity, Window};
@@ -574,16 +574,24 @@ impl Ctx<'_> {
         span: Duration,
     ) -> Result<(), Stop> {
         let snapshot = vars.clone();
+        let while_closed = self.step.while_closed;
         session
-            .expect_none(span, |m| expect.matches(&msg::body_tree(m), &snapshot))
+            .expect_none(span, while_closed, |m| {
+                expect.matches(&msg::body_tree(m), &snapshot)
+            })
             .await
-            .map_err(|got| {
-                self.fail_on(
+            .map_err(|e| match e {
+                NoneError::Arrived(got) => self.fail_on(
                     &got,
                     format!("a message arrived that must not arrive within {span:?}"),
                     Some(format!("nothing matching {}", expect.show(vars))),
                     Some(msg::body_name(&got.msg).to_string()),
-                )
+                ),
+                closed @ NoneError::Closed { .. } => self.error(format!(
+                    "{closed}; silence over a closed connection proves nothing, so the {span:?} \
+                     check could not pass (a case that expects the EUT to be disconnected says \
+                     `while_closed: true`)"
+                )),
             })
     }
 }
@@ -899,7 +907,7 @@ impl Ctx<'_> {
                 .ok_or_else(|| self.error(format!("after '{a}' has not happened")))?,
             None => Instant::now(),
         };
-        m.expect_no_packet(expect, vars, from, span)
+        m.expect_no_packet(expect, vars, from, span, self.step.while_closed)
             .await
             .map_err(|e| self.mqtt_stop(e))
     }

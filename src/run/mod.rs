@@ -13,6 +13,7 @@ use std::time::{Instant, SystemTime};
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
 use crate::controller::{Dir, LogEntry, Logged, Session};
+use crate::mtp::ConnectError;
 use crate::report::model::{LogLine, Outcome};
 use crate::report::{CaseOutcome, RunReport};
 use crate::suite::vars::Vars;
@@ -113,13 +114,25 @@ pub async fn run_one(case: &Case, target: &Target) -> CaseOutcome {
     }
     let (link, guard, relink) = match target.open().await {
         Ok(x) => x,
-        Err(why) => {
+        Err(e) => {
+            // Not reached is the environment's problem; a handshake that breaks a TR-369
+            // requirement is the EUT's, and cites it.
+            let message = match &e {
+                ConnectError::Unreachable(why) => why.clone(),
+                ConnectError::Violation { requirement, text } => {
+                    format!("the EUT's transport handshake breaks TR-369 {requirement}: {text}")
+                }
+            };
             let failure = crate::report::Failure {
                 step: "connecting to the EUT".into(),
-                message: why,
+                message,
                 ..Default::default()
             };
-            return CaseOutcome::new(case, &mtp, Outcome::Error { failure });
+            let outcome = match e {
+                ConnectError::Unreachable(_) => Outcome::Error { failure },
+                ConnectError::Violation { .. } => Outcome::Fail { failure },
+            };
+            return CaseOutcome::new(case, &mtp, outcome);
         }
     };
     let mut session = Session::new(

@@ -21,7 +21,7 @@ use crate::mtp::mqtt::{
     self, Broker, BrokerEvent, BrokerHandle, ClientConfig, ControllerConfig, ControllerControl,
     Dir, Script, Version,
 };
-use crate::mtp::{Link, LinkSender, MtpEvent, MtpEventKind, Outgoing, channels};
+use crate::mtp::{ConnectError, Link, LinkSender, MtpEvent, MtpEventKind, Outgoing, channels};
 use crate::report::model::LogLine;
 use crate::suite::compile::PacketExpect;
 use crate::suite::matcher::MatchError;
@@ -378,11 +378,9 @@ pub fn present(
         let req_tx = req_tx.clone();
         Box::pin(async move {
             let (tx, rx) = oneshot::channel();
-            req_tx
-                .send(tx)
-                .map_err(|_| "the MQTT Controller's link has ended".to_string())?;
-            rx.await
-                .map_err(|_| "the MQTT Controller's link has ended".to_string())
+            let ended = || ConnectError::Unreachable("the MQTT Controller's link has ended".into());
+            req_tx.send(tx).map_err(|_| ended())?;
+            rx.await.map_err(|_| ended())
         })
     })
 }
@@ -794,7 +792,7 @@ fn external_client(setup: crate::suite::profile::MqttSetup) -> Relink {
             loop {
                 match mqtt::connect_with(cfg.clone()).await {
                     Ok((link, _)) => return Ok(link),
-                    Err(e) if e.contains("refused the CONNECT") => return Err(e),
+                    Err(e) if e.contains("refused the CONNECT") => return Err(e.into()),
                     Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
                 }
             }
@@ -1256,14 +1254,17 @@ impl CaseMqtt {
         Ok(e)
     }
 
-    /// Fails if a packet of the agent's matching `expect` arrives at or after `from`, until
-    /// `until`.
+    /// Fails if a packet of the agent's matching `expect` arrives at or after `from`, for
+    /// `span`. Silence from an agent that is not connected to the broker when the span ends
+    /// proves nothing: that is an error saying so (and since when), unless the case expects
+    /// the agent to be disconnected (`while_closed`).
     pub async fn expect_no_packet(
         &self,
         expect: &PacketExpect,
         vars: &crate::suite::vars::Vars,
         from: Instant,
         span: Duration,
+        while_closed: bool,
     ) -> Result<(), StepError> {
         let broker = self.embedded("inspects the agent's MQTT packets")?;
         let start = *lock(&self.await_from);
@@ -1287,7 +1288,15 @@ impl CaseMqtt {
             }
         };
         match got {
-            Err(_) => Ok(()),
+            Err(_) if while_closed => Ok(()),
+            Err(_) => match self.agent_gone(broker, from) {
+                None => Ok(()),
+                Some(since) => Err(StepError::Error(format!(
+                    "inconclusive: the agent had no connection to the broker when the {span:?} \
+                     span ended ({since}), so its silence proves nothing (a case that expects \
+                     the agent to be disconnected says `while_closed: true`)"
+                ))),
+            },
             Ok(e) => Err(StepError::Fail {
                 message: format!(
                     "the agent sent a {kind} that must not be sent ({})",
@@ -1301,6 +1310,37 @@ impl CaseMqtt {
                 packet: Some(Box::new(e)),
             }),
         }
+    }
+}
+
+impl CaseMqtt {
+    /// `None` while the agent has a connection to the broker; otherwise when and how its
+    /// last one ended, relative to `from`.
+    fn agent_gone(&self, broker: &BrokerHandle, from: Instant) -> Option<String> {
+        let connected = broker
+            .clients()
+            .iter()
+            .any(|c| c.client_id != self.controller_client_id && c.peer != "in-process");
+        if connected {
+            return None;
+        }
+        let last = broker
+            .events_from(self.log_from)
+            .into_iter()
+            .rev()
+            .find(|e| e.kind == "CLOSED" && self.is_agent(e));
+        Some(match last {
+            Some(e) if e.at >= from => format!(
+                "its connection closed {:.3} s into the span: {}",
+                e.at.duration_since(from).as_secs_f64(),
+                describe_event(&e)
+            ),
+            Some(e) => format!(
+                "its connection had closed before the span began: {}",
+                describe_event(&e)
+            ),
+            None => "it was not connected during the case".into(),
+        })
     }
 }
 

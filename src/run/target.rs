@@ -16,7 +16,7 @@ use super::mqtt::{self as run_mqtt, CaseMqtt, ExternalMqtt};
 use crate::agent::{self, Fault, run::Dial};
 use crate::controller::{Relink, Session};
 use crate::mtp::mqtt::Version;
-use crate::mtp::{Link, uds, websocket};
+use crate::mtp::{ConnectError, Link, uds, websocket};
 use crate::suite::profile::{
     BrokerMode, DEFAULT_SECONDARY_ID, MtpSetup, Profile, UdsSetup, WebSocketSetup,
 };
@@ -57,10 +57,10 @@ enum Listening {
 }
 
 impl Listening {
-    async fn accept(&self) -> Result<Link, String> {
+    async fn accept(&self) -> Result<Link, ConnectError> {
         match self {
             Listening::WebSocket(s) => s.accept().await,
-            Listening::Uds(s) => s.accept().await,
+            Listening::Uds(s) => Ok(s.accept().await?),
         }
     }
 }
@@ -342,8 +342,9 @@ impl Target {
     }
 
     /// A connection to the EUT for one case, and how to get another when it reconnects. An
-    /// `Err` is an environment error: it says what was tried and for how long.
-    pub async fn open(&self) -> Result<(Link, AgentGuard, Relink), String> {
+    /// `Unreachable` says what was tried and for how long (an environment error); a
+    /// `Violation` is the EUT's handshake breaking a TR-369 requirement (a failure).
+    pub async fn open(&self) -> Result<(Link, AgentGuard, Relink), ConnectError> {
         match self {
             Target::BuiltIn { faults, mtp } => self.open_builtin(faults, *mtp).await,
             Target::External { profile, state } => {
@@ -365,7 +366,13 @@ impl Target {
                 }
                 let bound = self.connect_timeout();
                 let link = tokio::time::timeout(bound, relink()).await.map_err(|_| {
-                    format!(
+                    if let Some(v) = mqtt
+                        .as_ref()
+                        .and_then(|m| connect_violation(m, &profile.eut.endpoint_id))
+                    {
+                        return v;
+                    }
+                    ConnectError::Unreachable(format!(
                         "agent not reachable: {} within {bound:?}",
                         match profile.mtp() {
                             MtpSetup::WebSocket(WebSocketSetup::Listen { listen }) =>
@@ -382,7 +389,7 @@ impl Target {
                                 m.address
                             ),
                         }
-                    )
+                    ))
                 })??;
                 // Through an external broker nothing shows the agent's presence: a first
                 // request it answers does.
@@ -394,7 +401,7 @@ impl Target {
                         bound,
                     )
                     .await
-                    .map_err(|e| format!("agent not reachable: {e}"))?,
+                    .map_err(|e| ConnectError::Unreachable(format!("agent not reachable: {e}")))?,
                     _ => link,
                 };
                 Ok((link, AgentGuard(None, mqtt), relink))
@@ -435,7 +442,7 @@ impl Target {
             }
         };
         if let Some(dial) = dial {
-            return dial.connect(&me, bound).await;
+            return dial.connect(&me, bound).await.map_err(|e| e.to_string());
         }
         let server = server.ok_or("the harness is not listening")?;
         if second.mtp.is_empty() {
@@ -481,13 +488,14 @@ impl Target {
             .map_err(|_| {
                 format!("the agent did not connect to the second Controller within {bound:?}")
             })?
+            .map_err(|e| e.to_string())
     }
 
     async fn open_builtin(
         &self,
         faults: &[Fault],
         mtp: BuiltinMtp,
-    ) -> Result<(Link, AgentGuard, Relink), String> {
+    ) -> Result<(Link, AgentGuard, Relink), ConnectError> {
         let controller = self.controller_id();
         if let BuiltinMtp::Mqtt(version) = mtp {
             return self.open_builtin_mqtt(faults, version).await;
@@ -521,9 +529,11 @@ impl Target {
         let handle = tokio::spawn(agent::run::client(dial, cfg));
         let relink = accept_on(Arc::new(listening));
         let bound = self.connect_timeout();
-        let link = tokio::time::timeout(bound, relink())
-            .await
-            .map_err(|_| format!("the built-in agent did not connect within {bound:?}"))??;
+        let link = tokio::time::timeout(bound, relink()).await.map_err(|_| {
+            ConnectError::Unreachable(format!(
+                "the built-in agent did not connect within {bound:?}"
+            ))
+        })??;
         Ok((link, AgentGuard(Some(handle), None), relink))
     }
 
@@ -533,7 +543,7 @@ impl Target {
         &self,
         faults: &[Fault],
         version: Version,
-    ) -> Result<(Link, AgentGuard, Relink), String> {
+    ) -> Result<(Link, AgentGuard, Relink), ConnectError> {
         let m = run_mqtt::builtin(version).await?;
         let cfg = agent::AgentConfig {
             endpoint_id: BUILTIN_AGENT_ID.into(),
@@ -547,7 +557,9 @@ impl Target {
         let link = tokio::time::timeout(bound, (m.relink)())
             .await
             .map_err(|_| {
-                format!("the built-in agent did not connect and subscribe at the embedded MQTT broker within {bound:?}")
+                connect_violation(guard.mqtt().expect("made above"), BUILTIN_AGENT_ID).unwrap_or_else(|| ConnectError::Unreachable(format!(
+                    "the built-in agent did not connect and subscribe at the embedded MQTT broker within {bound:?}"
+                )))
             })??;
         Ok((link, guard, m.relink))
     }
@@ -677,10 +689,32 @@ fn connect_to(dial: Dial, me: String) -> Relink {
             loop {
                 match dial.connect(&me, Duration::from_secs(5)).await {
                     Ok(link) => return Ok(link),
-                    Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
+                    // A handshake that breaks the binding will not mend by retrying.
+                    Err(v @ ConnectError::Violation { .. }) => return Err(v),
+                    Err(ConnectError::Unreachable(_)) => {
+                        tokio::time::sleep(Duration::from_secs(1)).await
+                    }
                 }
             }
         })
+    })
+}
+
+/// The agent never became present at the embedded MQTT broker: if a CONNECT of its broke
+/// a TR-369 rule meanwhile (R-MQTT.13), that is the failure to report, not unreachability.
+fn connect_violation(m: &CaseMqtt, eut_id: &str) -> Option<ConnectError> {
+    let (v, e) = m
+        .take_violations(eut_id)
+        .into_iter()
+        .find(|(_, e)| e.kind == "CONNECT")?;
+    Some(ConnectError::Violation {
+        requirement: v.requirement,
+        text: format!(
+            "the agent never became reachable through the broker, and its CONNECT broke a rule: \
+             {} [{}]",
+            v.text,
+            run_mqtt::describe_event(&e)
+        ),
     })
 }
 

@@ -196,6 +196,9 @@ pub struct RawStep {
     pub except: Option<Vec<String>>,
     /// Delete every instance of a snapshot's object that the snapshot does not hold.
     pub delete_new_instances: Option<String>,
+    /// `expect_none`, `expect_no_packet`: the EUT is meant to be disconnected during the
+    /// span, so silence while it is counts (otherwise a closed connection is inconclusive).
+    pub while_closed: Option<bool>,
 }
 
 /// A `snapshot:` step as written.
@@ -369,6 +372,9 @@ pub struct Step {
     pub action: Action,
     /// `line:column` of the step in its file, for messages.
     pub at: String,
+    /// `expect_none`, `expect_no_packet`: the case expects the EUT to be disconnected during
+    /// the span (see [`RawStep::while_closed`]).
+    pub while_closed: bool,
 }
 
 impl Step {

@@ -429,6 +429,11 @@ fn step(
         "for",
         "expect_none",
     )?;
+    only(
+        s.while_closed.is_none() || s.expect_none.is_some() || s.expect_no_packet.is_some(),
+        "while_closed",
+        "expect_none` or `expect_no_packet",
+    )?;
     if let Some(w) = &s.window {
         if !names.contains(&w.from) {
             return Err(fail(format!(
@@ -570,6 +575,7 @@ fn step(
         metrics,
         action,
         at: String::new(),
+        while_closed: s.while_closed.unwrap_or(false),
     })
 }
 

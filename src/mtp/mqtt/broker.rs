@@ -166,6 +166,9 @@ pub(crate) struct Message {
     pub props: Option<v5::PublishProperties>,
     pub from: String,
     pub from_version: Version,
+    /// When the broker read it from its sender (for the in-process Controller: when it was
+    /// handed to the broker).
+    pub read: crate::mtp::Stamp,
 }
 
 /// What the broker asks a connection's task to do.

@@ -52,6 +52,8 @@ pub(crate) enum CEvent {
     /// CONNACK with a failure code (5.0 numbering, or the 3.1.1 return code).
     Refused(u8, String),
     Publish {
+        /// When the event loop read it from the socket.
+        read: crate::mtp::Stamp,
         topic: String,
         payload: Vec<u8>,
         response_topic: Option<String>,
@@ -155,6 +157,7 @@ async fn run_v5(mut el: c5::EventLoop, tx: mpsc::UnboundedSender<CEvent>) {
             Ok(Event::Incoming(P::Publish(m))) => {
                 let props = m.properties.unwrap_or_default();
                 CEvent::Publish {
+                    read: crate::mtp::Stamp::now(),
                     topic: String::from_utf8_lossy(&m.topic).into_owned(),
                     payload: m.payload.to_vec(),
                     response_topic: props.response_topic,
@@ -201,6 +204,7 @@ async fn run_v4(mut el: rumqttc::EventLoop, tx: mpsc::UnboundedSender<CEvent>) {
                 user_properties: Vec::new(),
             },
             Ok(Event::Incoming(P::Publish(m))) => CEvent::Publish {
+                read: crate::mtp::Stamp::now(),
                 topic: m.topic,
                 payload: m.payload.to_vec(),
                 response_topic: None,

@@ -23,7 +23,7 @@ use super::link::{Route, held};
 use super::wire::Packet;
 use super::{CONTENT_TYPE, Version, with_reply_to};
 use crate::mtp::MtpKind;
-use crate::mtp::{Link, MtpEvent, MtpEventKind, Outgoing, channels};
+use crate::mtp::{Link, MtpEvent, MtpEventKind, Outgoing, Stamp, channels};
 
 /// The embedded Controller's settings.
 #[derive(Debug, Clone)]
@@ -284,7 +284,12 @@ impl Pump {
                 m.from, m.from_version
             )));
         }
-        self.emit(MtpEventKind::Record(m.payload.to_vec()))
+        self.ev_tx
+            .send(MtpEvent::stamped(
+                m.read,
+                MtpEventKind::Record(m.payload.to_vec()),
+            ))
+            .is_ok()
     }
 
     /// Publishes a record to `dest` as the Controller, logged as received from it.
@@ -339,6 +344,8 @@ impl Pump {
                 "no subscriber matches {topic:?}: the record went nowhere"
             )));
         }
+        // Delivery to the subscribers' connections is this side's socket.
+        let stamp = Stamp::now();
         let msg = Message {
             topic,
             payload: Bytes::from(bytes.clone()),
@@ -346,8 +353,11 @@ impl Pump {
             props,
             from: self.client_id.clone(),
             from_version: version,
+            read: stamp,
         };
         self.inner.deliver(&targets, &msg);
-        self.emit(MtpEventKind::Sent(bytes));
+        let _ = self
+            .ev_tx
+            .send(MtpEvent::stamped(stamp, MtpEventKind::Sent(bytes)));
     }
 }

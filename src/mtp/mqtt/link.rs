@@ -15,7 +15,7 @@ use super::client::{self, CEvent, Cli, Params};
 use super::{CONTENT_TYPE, Version, covered, is_usp_content_type, split_reply_to};
 use super::{REPLY_TO, with_reply_to};
 use crate::mtp::MtpKind;
-use crate::mtp::{Link, MtpEvent, MtpEventKind, Outgoing, channels};
+use crate::mtp::{Link, MtpEvent, MtpEventKind, Outgoing, Stamp, channels};
 
 /// Everything a client link needs.
 #[derive(Debug, Clone)]
@@ -425,6 +425,7 @@ async fn pump(
         };
         match inbound {
             Some(CEvent::Publish {
+                read,
                 topic,
                 payload,
                 response_topic,
@@ -433,7 +434,10 @@ async fn pump(
                 for n in route.learn(cfg.version, &topic, response_topic, content_type) {
                     emit(MtpEventKind::Note(n));
                 }
-                if !emit(MtpEventKind::Record(payload)) {
+                if ev_tx
+                    .send(MtpEvent::stamped(read, MtpEventKind::Record(payload)))
+                    .is_err()
+                {
                     return;
                 }
             }
@@ -469,6 +473,8 @@ async fn pump(
                 Version::V5 => (dest, Some(reply_to.clone()), cfg.content_type.clone()),
                 Version::V311 => (with_reply_to(&dest, &reply_to), None, None),
             };
+            // Stamped as handed on: rumqttc's event loop writes it to the socket after.
+            let stamp = Stamp::now();
             if let Err(e) = cli.publish(topic, bytes.clone(), cfg.qos, rt, ct).await {
                 emit(MtpEventKind::Closed {
                     code: None,
@@ -476,7 +482,7 @@ async fn pump(
                 });
                 return;
             }
-            emit(MtpEventKind::Sent(bytes));
+            let _ = ev_tx.send(MtpEvent::stamped(stamp, MtpEventKind::Sent(bytes)));
         }
     }
 }

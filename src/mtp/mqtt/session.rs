@@ -651,6 +651,8 @@ impl Conn {
     /// Routes a PUBLISH (logged with whom it went to) and acknowledges it; `None` for any
     /// other packet.
     async fn on_publish(&mut self, packet: &Packet) -> Option<Flow> {
+        // The frame was read a moment ago; routing comes after.
+        let read = crate::mtp::Stamp::now();
         let version = self.version.unwrap_or(Version::V311);
         let (mut topic, qos, pkid, payload, mut props) = match packet {
             Packet::V5(v5::Packet::Publish(p)) => (
@@ -701,6 +703,7 @@ impl Conn {
             props,
             from: self.client_id.clone(),
             from_version: version,
+            read,
         };
         self.inner.deliver(&targets, &msg);
         let ack = match (version, qos) {
