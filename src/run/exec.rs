@@ -342,6 +342,14 @@ impl Ctx<'_> {
                     "; the EUT also broke a universal test metric: {}",
                     text.join("; ")
                 ));
+                stop.failure
+                    .metrics
+                    .push("Universal test metrics (TP-469 introduction)".into());
+                // Whatever left the step itself inconclusive, the broken rule is a finding.
+                if stop.verdict == Verdict::Error {
+                    stop.verdict = Verdict::Fail;
+                    stop.universal_only = true;
+                }
             }
             return Err(stop);
         }
@@ -598,6 +606,14 @@ impl Ctx<'_> {
 
 /// Snapshots of instances (see `run::instances`).
 impl Ctx<'_> {
+    /// The EUT's fault is a failure; a closed connection leaves the step inconclusive.
+    fn problem(&self, what: String, p: instances::Problem) -> Stop {
+        match p {
+            instances::Problem::Eut(why) => self.fail(format!("{what}: {why}")),
+            instances::Problem::Closed(why) => self.error(format!("{what}: {why}")),
+        }
+    }
+
     async fn snapshot(
         &self,
         session: &mut Session,
@@ -607,7 +623,7 @@ impl Ctx<'_> {
     ) -> Result<(), Stop> {
         let set = instances::instances(session, of, filter, vars, self.response_timeout)
             .await
-            .map_err(|p| self.error(format!("the snapshot of {of} could not be taken: {p}")))?;
+            .map_err(|p| self.problem(format!("the snapshot of {of} could not be taken"), p))?;
         let name = self.step.name.clone().unwrap_or_default();
         vars.set(name, instances::encode(&set));
         Ok(())
@@ -627,7 +643,7 @@ impl Ctx<'_> {
         );
         let now = instances::instances(session, of, None, vars, self.response_timeout)
             .await
-            .map_err(|p| self.error(format!("the instances of {of} could not be read: {p}")))?;
+            .map_err(|p| self.problem(format!("the instances of {of} could not be read"), p))?;
         Ok(now.difference(&before).cloned().collect())
     }
 

@@ -9,13 +9,28 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::controller::Session;
+use crate::controller::{Session, WaitError};
 use crate::suite::matcher::Matcher;
 use crate::suite::vars::Vars;
 use crate::usp::{msg, pb};
 
-/// Why a snapshot could not be taken: the EUT's answer, in words.
-pub type Problem = String;
+/// Why the instances could not be read.
+#[derive(Debug, Clone)]
+pub enum Problem {
+    /// The EUT broke a rule: no answer in time (R-MSG.0), or an error for an object it must
+    /// have.
+    Eut(String),
+    /// The connection closed: nothing is known.
+    Closed(String),
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Problem::Eut(s) | Problem::Closed(s) => f.write_str(s),
+        }
+    }
+}
 
 /// The instance paths of `object` (`Device.LocalAgent.Subscription.`) now; with `filter`,
 /// only those whose parameters (a Get of `object*.`) match it.
@@ -86,21 +101,28 @@ async fn ask(
     let got = session
         .await_answer(&sent, bound)
         .await
-        .map_err(|e| format!("the EUT did not answer: {e}"))?;
+        .map_err(|e| match e {
+            WaitError::Closed { .. } => Problem::Closed(e.to_string()),
+            WaitError::Timeout { .. } => Problem::Eut(format!(
+                "the EUT did not answer {} msg_id {:?} (R-MSG.0): {e}",
+                sent.msg_type.as_str_name(),
+                sent.msg_id
+            )),
+        })?;
     Ok(msg::body_tree(&got.msg))
 }
 
 fn check_code(result: &Value, object: &str, tree: &Value) -> Result<(), Problem> {
     match result["err_code"].as_u64() {
         Some(0) => Ok(()),
-        Some(c) => Err(format!(
+        Some(c) => Err(Problem::Eut(format!(
             "the EUT answered {} for {object}",
             crate::usp::errors::describe(c as u32)
-        )),
-        None => Err(format!(
+        ))),
+        None => Err(Problem::Eut(format!(
             "the EUT's answer has no result for {object}: {}",
             crate::suite::matcher::show(Some(tree))
-        )),
+        ))),
     }
 }
 
