@@ -82,6 +82,8 @@ pub enum RawMetric {
         text: String,
         #[serde(default)]
         requirements: Vec<String>,
+        /// Why no agent can break this metric (so no fault proves it).
+        unbreakable: Option<String>,
     },
 }
 
@@ -91,6 +93,8 @@ pub struct Metric {
     pub text: String,
     /// The TR-369 requirement ids it checks.
     pub requirements: Vec<String>,
+    /// Why no agent can break it, when that is so.
+    pub unbreakable: Option<String>,
 }
 
 impl From<RawMetric> for Metric {
@@ -99,8 +103,17 @@ impl From<RawMetric> for Metric {
             RawMetric::Text(text) => Metric {
                 text,
                 requirements: vec![],
+                unbreakable: None,
             },
-            RawMetric::Full { text, requirements } => Metric { text, requirements },
+            RawMetric::Full {
+                text,
+                requirements,
+                unbreakable,
+            } => Metric {
+                text,
+                requirements,
+                unbreakable,
+            },
         }
     }
 }
