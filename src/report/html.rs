@@ -68,11 +68,19 @@ pub fn render(r: &RunReport) -> String {
     for o in &r.cases {
         let _ = write!(
             h,
-            "<tr><td><a href=\"#case-{id}\">{id}</a></td><td>{}</td><td>{}</td><td class={}>{}</td><td>{} ms</td></tr>",
+            "<tr><td><a href=\"#case-{id}\">{id}</a></td><td>{}</td><td>{}</td><td class={}>{}{}</td><td>{} ms</td></tr>",
             esc(&o.title),
             esc(&o.tag),
             class(o.verdict()),
             o.verdict().as_str(),
+            if o.deviations.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " <span class=dev title=\"{}\">(deviates from TP-469)</span>",
+                    esc(&o.deviations.join(" "))
+                )
+            },
             o.duration_ms,
             id = esc(&o.id)
         );

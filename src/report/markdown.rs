@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use super::model::MetricVerdict;
 use super::{RunReport, Verdict};
 
 fn cut(s: &str, n: usize) -> String {
@@ -21,7 +22,18 @@ fn cut(s: &str, n: usize) -> String {
 fn one_line(o: &super::CaseOutcome) -> String {
     match (o.failure(), o.reason()) {
         (Some(f), _) => {
-            let mut line = cut(f.message.lines().next().unwrap_or(""), 300);
+            let mut line = String::new();
+            // Which of the plan's metrics broke (or could not be judged), first.
+            let at: Vec<String> = o
+                .metrics
+                .iter()
+                .filter(|m| matches!(m.verdict, MetricVerdict::Fail | MetricVerdict::Inconclusive))
+                .map(|m| format!("metric {} {}", m.number, m.verdict.as_str()))
+                .collect();
+            if !at.is_empty() {
+                line.push_str(&format!("{}: ", at.join(", ")));
+            }
+            line.push_str(&cut(f.message.lines().next().unwrap_or(""), 300));
             // A structural mismatch says where it came closest, nested as deep as the match
             // went: the innermost place is the one line that explains it.
             match (&f.expected, &f.actual) {
@@ -158,6 +170,22 @@ pub fn render(title: &str, runs: &[(String, RunReport)]) -> String {
     }
     if !any {
         md.push_str("Every case that ran passed.\n");
+    }
+    let mut deviations: BTreeMap<Vec<u32>, (String, Vec<String>)> = BTreeMap::new();
+    for (_, r) in runs {
+        for o in r.cases.iter().filter(|o| !o.deviations.is_empty()) {
+            deviations
+                .entry(crate::suite::case::id_key(&o.id))
+                .or_insert_with(|| (o.id.clone(), o.deviations.clone()));
+        }
+    }
+    if !deviations.is_empty() {
+        md.push_str("\n## Where cases depart from the plan's text\n\n");
+        for (id, ds) in deviations.values() {
+            for d in ds {
+                let _ = writeln!(md, "- **{id}**: {}", d.replace('\n', " "));
+            }
+        }
     }
     md
 }

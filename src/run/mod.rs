@@ -253,7 +253,15 @@ pub fn run_suite(cases: Vec<Case>, target: Arc<Target>, opts: &Options) -> RunRe
             ));
             continue;
         }
-        let name = format!("{} {}", case.id, case.title);
+        // A deliberate departure from the plan shows on the test line itself.
+        let name = if case.deviations.is_empty() {
+            format!("{} {}", case.id, case.title)
+        } else {
+            format!(
+                "{} {} [deviates from TP-469: see the report]",
+                case.id, case.title
+            )
+        };
         if let Some(why) = not_applicable(&case, &target) {
             outcomes.lock().unwrap().push(CaseOutcome::new(
                 &case,
