@@ -103,6 +103,8 @@ pub enum Fault {
     WriteOnceRewritable,
     /// GetInstances with a wildcard fails with 7008.
     GetInstancesRejectsWildcard,
+    /// Set with allow_partial=true answers a failing Search Path with an Error, not a SetResp.
+    SetSearchFailureIsError,
     /// (I/O loop) responses carry a msg_id other than the request's.
     WrongMsgId,
     /// (I/O loop) responses are delayed beyond the harness's timeout.
@@ -168,11 +170,11 @@ pub enum Fault {
 }
 
 /// Every fault, in a stable order (for listings and tests); also [`Fault::ALL`].
-pub const ALL: [Fault; 77] = Fault::ALL;
+pub const ALL: [Fault; 78] = Fault::ALL;
 
 impl Fault {
     /// Every fault, in a stable order (for listings and tests).
-    pub const ALL: [Fault; 77] = [
+    pub const ALL: [Fault; 78] = [
         Fault::IgnoreAllowPartial,
         Fault::CreateDespiteRequiredFailure,
         Fault::NoUniqueKeys,
@@ -219,6 +221,7 @@ impl Fault {
         Fault::OnboardingRestartWhenDisabled,
         Fault::WriteOnceRewritable,
         Fault::GetInstancesRejectsWildcard,
+        Fault::SetSearchFailureIsError,
         Fault::WrongMsgId,
         Fault::LateResponse,
         Fault::MalformedRecord,
@@ -301,6 +304,7 @@ impl Fault {
             Fault::OnboardingRestartWhenDisabled => "onboarding-restart-when-disabled",
             Fault::WriteOnceRewritable => "write-once-rewritable",
             Fault::GetInstancesRejectsWildcard => "get-instances-rejects-wildcard",
+            Fault::SetSearchFailureIsError => "set-search-failure-is-error",
             Fault::WrongMsgId => "wrong-msg-id",
             Fault::LateResponse => "late-response",
             Fault::MalformedRecord => "malformed-record",
@@ -558,6 +562,12 @@ impl Fault {
                 "GetInstances whose obj_path contains a wildcard '*' reports 7008 Invalid path syntax \
                  instead of the matching instances (violates the GetInstances obj_paths definition and \
                  'Searching with Wildcards')."
+            }
+            Fault::SetSearchFailureIsError => {
+                "A Set with allow_partial=true whose Search Path (wildcard or search expression) \
+                 fails on a required parameter is answered with an Error message carrying the \
+                 param_errs, instead of a SetResp with an OperationFailure. R-SET.2a lets an Agent \
+                 choose either; TP-469 1.21 asks for the SetResp (metrics 1 to 3)."
             }
             Fault::WrongMsgId => {
                 "(I/O loop) Responses and Errors carry a msg_id different from the request's \
