@@ -167,14 +167,17 @@ pub enum Fault {
     MqttConnectRecordWrongTopic,
     /// (MQTT) TransportProtocol TLS is ignored: the agent speaks plain MQTT.
     MqttNoTls,
+    /// (MQTT) A new Subscription is UNSUBSCRIBEd (and SUBSCRIBEd again) at once; disabling it
+    /// later sends no UNSUBSCRIBE.
+    MqttUnsubscribeBeforeDisable,
 }
 
 /// Every fault, in a stable order (for listings and tests); also [`Fault::ALL`].
-pub const ALL: [Fault; 78] = Fault::ALL;
+pub const ALL: [Fault; 79] = Fault::ALL;
 
 impl Fault {
     /// Every fault, in a stable order (for listings and tests).
-    pub const ALL: [Fault; 78] = [
+    pub const ALL: [Fault; 79] = [
         Fault::IgnoreAllowPartial,
         Fault::CreateDespiteRequiredFailure,
         Fault::NoUniqueKeys,
@@ -253,6 +256,7 @@ impl Fault {
         Fault::MqttConnectRecordWrongVersion,
         Fault::MqttConnectRecordWrongTopic,
         Fault::MqttNoTls,
+        Fault::MqttUnsubscribeBeforeDisable,
     ];
 
     /// The kebab-case name used on the command line and in test files.
@@ -336,6 +340,7 @@ impl Fault {
             Fault::MqttConnectRecordWrongVersion => "mqtt-connect-record-wrong-version",
             Fault::MqttConnectRecordWrongTopic => "mqtt-connect-record-wrong-topic",
             Fault::MqttNoTls => "mqtt-no-tls",
+            Fault::MqttUnsubscribeBeforeDisable => "mqtt-unsubscribe-before-disable",
         }
     }
 
@@ -668,6 +673,12 @@ impl Fault {
                  plain MQTT over TCP, to whatever port is configured (violates R-MQTT.48 and \
                  R-MTP.1; TP-469 11.3)."
             }
+            Fault::MqttUnsubscribeBeforeDisable => {
+                "(MQTT I/O) A Device.MQTT.Client.{i}.Subscription.{i}. added while connected is \
+                 SUBSCRIBEd, UNSUBSCRIBEd and SUBSCRIBEd again at once, and disabling or deleting it \
+                 later sends no UNSUBSCRIBE: the only UNSUBSCRIBE comes before the Subscription is \
+                 disabled (violates R-MQTT.34; TP-469 11.9 metric 3)."
+            }
         }
     }
 
@@ -735,8 +746,8 @@ mod tests {
             assert!(seen.insert(f.name()), "duplicate {}", f.name());
             assert!(f.description().len() > 40);
         }
-        assert_eq!(ALL.iter().filter(|f| f.is_mqtt_fault()).count(), 27);
-        assert_eq!(ALL.iter().filter(|f| f.is_io_fault()).count(), 31);
+        assert_eq!(ALL.iter().filter(|f| f.is_mqtt_fault()).count(), 28);
+        assert_eq!(ALL.iter().filter(|f| f.is_io_fault()).count(), 32);
     }
 
     #[test]

@@ -219,17 +219,25 @@ impl Session {
     fn send_from(&mut self, m: pb::Msg, from: &str) -> usize {
         let rec = record::no_session(&self.eut_id, from, &m);
         let bytes = record::encode(&rec);
+        // The time it was sent is taken before it leaves: over an in-process MQTT broker the
+        // agent may act on it (an UNSUBSCRIBE after a Set, TP-469 11.9) before `send` returns,
+        // and what it causes must not seem to come first.
+        let (at, wall) = (Instant::now(), SystemTime::now());
         match &self.second {
             Some(s) if s.endpoint_id == from => s.link.sender.record(bytes.clone()),
             _ => self.link.sender.record(bytes.clone()),
         };
-        self.push(Logged::Record {
-            dir: Dir::Out,
-            summary: summarize(&bytes, Some(&m)),
-            bytes,
-            msg: Some(m),
-            violations: vec![],
-        })
+        self.push_at(
+            Logged::Record {
+                dir: Dir::Out,
+                summary: summarize(&bytes, Some(&m)),
+                bytes,
+                msg: Some(m),
+                violations: vec![],
+            },
+            at,
+            wall,
+        )
     }
 
     /// Answers a Notify with its NotifyResp (R-NOT.x: the subscription_id echoes the Notify's).
@@ -246,11 +254,11 @@ impl Session {
     }
 
     fn push(&mut self, what: Logged) -> usize {
-        self.log.push(LogEntry {
-            at: Instant::now(),
-            wall: SystemTime::now(),
-            what,
-        });
+        self.push_at(what, Instant::now(), SystemTime::now())
+    }
+
+    fn push_at(&mut self, what: Logged, at: Instant, wall: SystemTime) -> usize {
+        self.log.push(LogEntry { at, wall, what });
         self.log.len() - 1
     }
 

@@ -495,6 +495,12 @@ impl Session {
             if !self.has(Fault::MqttNoSubscribeOnAdd) {
                 let pkid = conn.subscribe(&add).await?;
                 self.mark(&add, "Subscribing").await;
+                if self.has(Fault::MqttUnsubscribeBeforeDisable) {
+                    let filters: Vec<String> = add.iter().map(|(f, _)| f.clone()).collect();
+                    conn.unsubscribe(&filters).await?;
+                    self.pending
+                        .insert(conn.subscribe(&add).await?, add.clone());
+                }
                 self.pending.insert(pkid, add);
             }
         }
@@ -502,7 +508,9 @@ impl Session {
             for f in &remove {
                 self.active.remove(f);
             }
-            if !self.has(Fault::MqttNoUnsubscribe) {
+            let unsubscribe = !self.has(Fault::MqttNoUnsubscribe)
+                && !self.has(Fault::MqttUnsubscribeBeforeDisable);
+            if unsubscribe {
                 conn.unsubscribe(&remove).await?;
             }
         }
