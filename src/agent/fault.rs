@@ -167,17 +167,19 @@ pub enum Fault {
     MqttConnectRecordWrongTopic,
     /// (MQTT) TransportProtocol TLS is ignored: the agent speaks plain MQTT.
     MqttNoTls,
+    /// (MQTT) The Topic Filters of R-MQTT.15 go out in one SUBSCRIBE packet each.
+    MqttSplitSubscribe,
     /// (MQTT) A new Subscription is UNSUBSCRIBEd (and SUBSCRIBEd again) at once; disabling it
     /// later sends no UNSUBSCRIBE.
     MqttUnsubscribeBeforeDisable,
 }
 
 /// Every fault, in a stable order (for listings and tests); also [`Fault::ALL`].
-pub const ALL: [Fault; 79] = Fault::ALL;
+pub const ALL: [Fault; 80] = Fault::ALL;
 
 impl Fault {
     /// Every fault, in a stable order (for listings and tests).
-    pub const ALL: [Fault; 79] = [
+    pub const ALL: [Fault; 80] = [
         Fault::IgnoreAllowPartial,
         Fault::CreateDespiteRequiredFailure,
         Fault::NoUniqueKeys,
@@ -256,6 +258,7 @@ impl Fault {
         Fault::MqttConnectRecordWrongVersion,
         Fault::MqttConnectRecordWrongTopic,
         Fault::MqttNoTls,
+        Fault::MqttSplitSubscribe,
         Fault::MqttUnsubscribeBeforeDisable,
     ];
 
@@ -340,6 +343,7 @@ impl Fault {
             Fault::MqttConnectRecordWrongVersion => "mqtt-connect-record-wrong-version",
             Fault::MqttConnectRecordWrongTopic => "mqtt-connect-record-wrong-topic",
             Fault::MqttNoTls => "mqtt-no-tls",
+            Fault::MqttSplitSubscribe => "mqtt-split-subscribe",
             Fault::MqttUnsubscribeBeforeDisable => "mqtt-unsubscribe-before-disable",
         }
     }
@@ -673,6 +677,12 @@ impl Fault {
                  plain MQTT over TCP, to whatever port is configured (violates R-MQTT.48 and \
                  R-MTP.1; TP-469 11.3)."
             }
+            Fault::MqttSplitSubscribe => {
+                "(MQTT I/O) After connecting, the agent subscribes to each Topic Filter of \
+                 R-MQTT.15 (configured Subscriptions, CONNACK subscribe-topics, Response \
+                 Information) in a SUBSCRIBE packet of its own, waiting for each SUBACK, instead of \
+                 one SUBSCRIBE packet with all of them (violates R-MQTT.15; TP-469 11.8 metric 3)."
+            }
             Fault::MqttUnsubscribeBeforeDisable => {
                 "(MQTT I/O) A Device.MQTT.Client.{i}.Subscription.{i}. added while connected is \
                  SUBSCRIBEd, UNSUBSCRIBEd and SUBSCRIBEd again at once, and disabling or deleting it \
@@ -746,8 +756,8 @@ mod tests {
             assert!(seen.insert(f.name()), "duplicate {}", f.name());
             assert!(f.description().len() > 40);
         }
-        assert_eq!(ALL.iter().filter(|f| f.is_mqtt_fault()).count(), 28);
-        assert_eq!(ALL.iter().filter(|f| f.is_io_fault()).count(), 32);
+        assert_eq!(ALL.iter().filter(|f| f.is_mqtt_fault()).count(), 29);
+        assert_eq!(ALL.iter().filter(|f| f.is_io_fault()).count(), 33);
     }
 
     #[test]
