@@ -105,6 +105,10 @@ pub enum Fault {
     GetInstancesRejectsWildcard,
     /// Set with allow_partial=true answers a failing Search Path with an Error, not a SetResp.
     SetSearchFailureIsError,
+    /// GetSupportedDM reports every parameter as PARAM_READ_ONLY.
+    GsdmParamsReadOnly,
+    /// GetSupportedDM leaves out Controller.{i}.MTP.{i}.MQTT.Reference (MQTTController:1).
+    NoMqttControllerReference,
     /// (I/O loop) responses carry a msg_id other than the request's.
     WrongMsgId,
     /// (I/O loop) responses are delayed beyond the harness's timeout.
@@ -175,11 +179,11 @@ pub enum Fault {
 }
 
 /// Every fault, in a stable order (for listings and tests); also [`Fault::ALL`].
-pub const ALL: [Fault; 80] = Fault::ALL;
+pub const ALL: [Fault; 82] = Fault::ALL;
 
 impl Fault {
     /// Every fault, in a stable order (for listings and tests).
-    pub const ALL: [Fault; 80] = [
+    pub const ALL: [Fault; 82] = [
         Fault::IgnoreAllowPartial,
         Fault::CreateDespiteRequiredFailure,
         Fault::NoUniqueKeys,
@@ -227,6 +231,8 @@ impl Fault {
         Fault::WriteOnceRewritable,
         Fault::GetInstancesRejectsWildcard,
         Fault::SetSearchFailureIsError,
+        Fault::GsdmParamsReadOnly,
+        Fault::NoMqttControllerReference,
         Fault::WrongMsgId,
         Fault::LateResponse,
         Fault::MalformedRecord,
@@ -312,6 +318,8 @@ impl Fault {
             Fault::WriteOnceRewritable => "write-once-rewritable",
             Fault::GetInstancesRejectsWildcard => "get-instances-rejects-wildcard",
             Fault::SetSearchFailureIsError => "set-search-failure-is-error",
+            Fault::GsdmParamsReadOnly => "gsdm-params-read-only",
+            Fault::NoMqttControllerReference => "no-mqtt-controller-reference",
             Fault::WrongMsgId => "wrong-msg-id",
             Fault::LateResponse => "late-response",
             Fault::MalformedRecord => "malformed-record",
@@ -577,6 +585,18 @@ impl Fault {
                  fails on a required parameter is answered with an Error message carrying the \
                  param_errs, instead of a SetResp with an OperationFailure. R-SET.2a lets an Agent \
                  choose either; TP-469 1.21 asks for the SetResp (metrics 1 to 3)."
+            }
+            Fault::GsdmParamsReadOnly => {
+                "GetSupportedDM reports every parameter's access as PARAM_READ_ONLY, the writable \
+                 ones included (violates the GetSupportedDM access definition in TR-369 'The \
+                 GetSupportedDM Message': the access the Supported Data Model specifies; TP-469 \
+                 11.1 metric 2, whose profiles require readWrite parameters)."
+            }
+            Fault::NoMqttControllerReference => {
+                "GetSupportedDM does not list Device.LocalAgent.Controller.{i}.MTP.{i}.MQTT.Reference, \
+                 as an agent built on TR-181 2.18 or later (MQTTController:1 deleted, \
+                 MQTTController:2 only) would not (violates the MQTTController:1 profile that \
+                 TP-469 1.4.0 11.1 metric 2 names)."
             }
             Fault::WrongMsgId => {
                 "(I/O loop) Responses and Errors carry a msg_id different from the request's \
