@@ -91,6 +91,14 @@ pub fn render(r: &RunReport) -> String {
         if let Some(reason) = &o.reason {
             let _ = write!(h, "<p>{}</p>", esc(reason));
         }
+        if !o.alternates.is_empty() {
+            let used: Vec<String> = o
+                .alternates
+                .iter()
+                .map(|(k, v)| format!("<code>{}</code> = <code>{}</code>", esc(k), esc(v)))
+                .collect();
+            let _ = write!(h, "<p>alternate elements used: {}</p>", used.join(", "));
+        }
         if let Some(f) = &o.failure {
             let _ = write!(
                 h,
@@ -174,6 +182,7 @@ mod tests {
                 cleanup_problems: vec![],
                 duration_ms: 1,
                 log: vec![],
+                alternates: vec![("async_command".into(), "Device.X()".into())],
             }],
         };
         let page = render(&r);
@@ -181,5 +190,6 @@ mod tests {
         assert!(page.contains("expected &lt;x&gt;"));
         assert!(page.contains("1 failed"));
         assert!(!page.contains("<agent>"));
+        assert!(page.contains("<code>async_command</code> = <code>Device.X()</code>"));
     }
 }
