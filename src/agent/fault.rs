@@ -103,6 +103,12 @@ pub enum Fault {
     WriteOnceRewritable,
     /// GetInstances with a wildcard fails with 7008.
     GetInstancesRejectsWildcard,
+    /// Set with allow_partial=true answers a failing Search Path with an Error, not a SetResp.
+    SetSearchFailureIsError,
+    /// GetSupportedDM reports every parameter as PARAM_READ_ONLY.
+    GsdmParamsReadOnly,
+    /// GetSupportedDM leaves out Controller.{i}.MTP.{i}.MQTT.Reference (MQTTController:1).
+    NoMqttControllerReference,
     /// (I/O loop) responses carry a msg_id other than the request's.
     WrongMsgId,
     /// (I/O loop) responses are delayed beyond the harness's timeout.
@@ -170,14 +176,19 @@ pub enum Fault {
     MqttConnectRecordWrongTopic,
     /// (MQTT) TransportProtocol TLS is ignored: the agent speaks plain MQTT.
     MqttNoTls,
+    /// (MQTT) The Topic Filters of R-MQTT.15 go out in one SUBSCRIBE packet each.
+    MqttSplitSubscribe,
+    /// (MQTT) A new Subscription is UNSUBSCRIBEd (and SUBSCRIBEd again) at once; disabling it
+    /// later sends no UNSUBSCRIBE.
+    MqttUnsubscribeBeforeDisable,
 }
 
 /// Every fault, in a stable order (for listings and tests); also [`Fault::ALL`].
-pub const ALL: [Fault; 79] = Fault::ALL;
+pub const ALL: [Fault; 84] = Fault::ALL;
 
 impl Fault {
     /// Every fault, in a stable order (for listings and tests).
-    pub const ALL: [Fault; 79] = [
+    pub const ALL: [Fault; 84] = [
         Fault::IgnoreAllowPartial,
         Fault::CreateDespiteRequiredFailure,
         Fault::NoUniqueKeys,
@@ -224,6 +235,9 @@ impl Fault {
         Fault::OnboardingRestartWhenDisabled,
         Fault::WriteOnceRewritable,
         Fault::GetInstancesRejectsWildcard,
+        Fault::SetSearchFailureIsError,
+        Fault::GsdmParamsReadOnly,
+        Fault::NoMqttControllerReference,
         Fault::WrongMsgId,
         Fault::LateResponse,
         Fault::MalformedRecord,
@@ -257,6 +271,8 @@ impl Fault {
         Fault::MqttConnectRecordWrongVersion,
         Fault::MqttConnectRecordWrongTopic,
         Fault::MqttNoTls,
+        Fault::MqttSplitSubscribe,
+        Fault::MqttUnsubscribeBeforeDisable,
     ];
 
     /// The kebab-case name used on the command line and in test files.
@@ -308,6 +324,9 @@ impl Fault {
             Fault::OnboardingRestartWhenDisabled => "onboarding-restart-when-disabled",
             Fault::WriteOnceRewritable => "write-once-rewritable",
             Fault::GetInstancesRejectsWildcard => "get-instances-rejects-wildcard",
+            Fault::SetSearchFailureIsError => "set-search-failure-is-error",
+            Fault::GsdmParamsReadOnly => "gsdm-params-read-only",
+            Fault::NoMqttControllerReference => "no-mqtt-controller-reference",
             Fault::WrongMsgId => "wrong-msg-id",
             Fault::LateResponse => "late-response",
             Fault::MalformedRecord => "malformed-record",
@@ -341,6 +360,8 @@ impl Fault {
             Fault::MqttConnectRecordWrongVersion => "mqtt-connect-record-wrong-version",
             Fault::MqttConnectRecordWrongTopic => "mqtt-connect-record-wrong-topic",
             Fault::MqttNoTls => "mqtt-no-tls",
+            Fault::MqttSplitSubscribe => "mqtt-split-subscribe",
+            Fault::MqttUnsubscribeBeforeDisable => "mqtt-unsubscribe-before-disable",
         }
     }
 
@@ -568,6 +589,24 @@ impl Fault {
                  instead of the matching instances (violates the GetInstances obj_paths definition and \
                  'Searching with Wildcards')."
             }
+            Fault::SetSearchFailureIsError => {
+                "A Set with allow_partial=true whose Search Path (wildcard or search expression) \
+                 fails on a required parameter is answered with an Error message carrying the \
+                 param_errs, instead of a SetResp with an OperationFailure. R-SET.2a lets an Agent \
+                 choose either; TP-469 1.21 asks for the SetResp (metrics 1 to 3)."
+            }
+            Fault::GsdmParamsReadOnly => {
+                "GetSupportedDM reports every parameter's access as PARAM_READ_ONLY, the writable \
+                 ones included (violates the GetSupportedDM access definition in TR-369 'The \
+                 GetSupportedDM Message': the access the Supported Data Model specifies; TP-469 \
+                 11.1 metric 2, whose profiles require readWrite parameters)."
+            }
+            Fault::NoMqttControllerReference => {
+                "GetSupportedDM does not list Device.LocalAgent.Controller.{i}.MTP.{i}.MQTT.Reference, \
+                 as an agent built on TR-181 2.18 or later (MQTTController:1 deleted, \
+                 MQTTController:2 only) would not (violates the MQTTController:1 profile that \
+                 TP-469 1.4.0 11.1 metric 2 names)."
+            }
             Fault::WrongMsgId => {
                 "(I/O loop) Responses and Errors carry a msg_id different from the request's \
                  (violates R-MSG.9)."
@@ -677,6 +716,18 @@ impl Fault {
                  plain MQTT over TCP, to whatever port is configured (violates R-MQTT.48 and \
                  R-MTP.1; TP-469 11.3)."
             }
+            Fault::MqttSplitSubscribe => {
+                "(MQTT I/O) After connecting, the agent subscribes to each Topic Filter of \
+                 R-MQTT.15 (configured Subscriptions, CONNACK subscribe-topics, Response \
+                 Information) in a SUBSCRIBE packet of its own, waiting for each SUBACK, instead of \
+                 one SUBSCRIBE packet with all of them (violates R-MQTT.15; TP-469 11.8 metric 3)."
+            }
+            Fault::MqttUnsubscribeBeforeDisable => {
+                "(MQTT I/O) A Device.MQTT.Client.{i}.Subscription.{i}. added while connected is \
+                 SUBSCRIBEd, UNSUBSCRIBEd and SUBSCRIBEd again at once, and disabling or deleting it \
+                 later sends no UNSUBSCRIBE: the only UNSUBSCRIBE comes before the Subscription is \
+                 disabled (violates R-MQTT.34; TP-469 11.9 metric 3)."
+            }
         }
     }
 
@@ -749,8 +800,8 @@ mod tests {
             assert!(seen.insert(f.name()), "duplicate {}", f.name());
             assert!(f.description().len() > 40);
         }
-        assert_eq!(ALL.iter().filter(|f| f.is_mqtt_fault()).count(), 27);
-        assert_eq!(ALL.iter().filter(|f| f.is_io_fault()).count(), 33);
+        assert_eq!(ALL.iter().filter(|f| f.is_mqtt_fault()).count(), 29);
+        assert_eq!(ALL.iter().filter(|f| f.is_io_fault()).count(), 35);
     }
 
     #[test]

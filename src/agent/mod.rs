@@ -276,7 +276,11 @@ impl Agent {
     /// from the Controller (NotifyResp) are consumed and produce nothing.
     pub fn handle(&mut self, from_controller: &str, msg: pb::Msg) -> Vec<Outgoing> {
         self.dm.now = (self.clock)();
-        let out = self.dispatch(from_controller, msg);
+        // A TimeToLive that has run out removes its Subscription before the request is
+        // answered, however late the I/O loop's timer wakes (a busy machine): a Get or
+        // GetInstances sent after the expiry never sees it.
+        let mut out = self.expire_overdue();
+        out.extend(self.dispatch(from_controller, msg));
         self.finish(out)
     }
 
@@ -418,6 +422,25 @@ impl Agent {
             });
         }
         out
+    }
+
+    /// Expires, now, every Subscription whose TimeToLive has run out (its timer may not have
+    /// woken yet).
+    fn expire_overdue(&mut self) -> Vec<Outgoing> {
+        let now = self.dm.now;
+        let due: Vec<(u32, u64)> = self
+            .ttl
+            .iter()
+            .filter(|(_, t)| t.ttl > 0 && t.generation != 0)
+            .filter(|(_, t)| {
+                now.duration_since(t.created)
+                    .is_ok_and(|age| age >= Duration::from_secs(t.ttl))
+            })
+            .map(|(sub, t)| (*sub, t.generation))
+            .collect();
+        due.into_iter()
+            .flat_map(|(sub, generation)| self.expire(sub, generation))
+            .collect()
     }
 
     fn expire(&mut self, sub: u32, generation: u64) -> Vec<Outgoing> {

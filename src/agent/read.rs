@@ -286,6 +286,20 @@ impl Agent {
             leaf = SupportedLeaf::Object;
         }
         let details = !self.has_fault(Fault::GsdmOmitsDetails);
+        let read_only = self.has_fault(Fault::GsdmParamsReadOnly);
+        let param_result = |p: &ParamDef| {
+            let mut r = param_result(p);
+            if read_only {
+                r.access = gsdm::ParamAccessType::ParamReadOnly as i32;
+            }
+            r
+        };
+        let no_reference = self.has_fault(Fault::NoMqttControllerReference);
+        let listed = move |sup: &str, p: &ParamDef| {
+            !(no_reference
+                && p.name == "Reference"
+                && sup.starts_with("Device.LocalAgent.Controller.{i}.MTP.{i}.MQTT."))
+        };
         let keys = g.return_unique_key_sets && !self.has_fault(Fault::GsdmNoUniqueKeys);
         let header = |def: &ObjDef, sup: &str| gsdm::SupportedObjectResult {
             supported_obj_path: sup.to_string(),
@@ -296,7 +310,9 @@ impl Agent {
         match leaf {
             SupportedLeaf::Param(pd) => {
                 let mut o = header(def, &sup);
-                o.supported_params = vec![param_result(pd)];
+                if listed(&sup, pd) {
+                    o.supported_params = vec![param_result(pd)];
+                }
                 Ok(vec![o])
             }
             SupportedLeaf::Command(c) => {
@@ -314,7 +330,12 @@ impl Agent {
                 let detailed = |def: &ObjDef, sup: &str| {
                     let mut o = header(def, sup);
                     if g.return_params && details {
-                        o.supported_params = def.params.iter().map(param_result).collect();
+                        o.supported_params = def
+                            .params
+                            .iter()
+                            .filter(|p| listed(sup, p))
+                            .map(param_result)
+                            .collect();
                     }
                     if g.return_commands && details {
                         o.supported_commands = def.commands.iter().map(command_result).collect();

@@ -574,6 +574,44 @@ fn get_instances_first_level_and_nested() {
     assert_eq!(insts(&out, 0), (0, vec![])); // 1.83
 }
 
+/// TP-469 11.1 metric 2: MQTTController:1's Reference is listed, and readWrite parameters are
+/// PARAM_READ_WRITE; `no-mqtt-controller-reference` and `gsdm-params-read-only` break that.
+#[test]
+fn get_supported_dm_mqtt_controller_profile() {
+    let path = "Device.LocalAgent.Controller.{i}.MTP.{i}.MQTT.";
+    let params = |faults: &[Fault]| {
+        let mut a = agent(faults);
+        let out = call(
+            &mut a,
+            ReqType::GetSupportedDm(pb::GetSupportedDm {
+                obj_paths: vec![path.into()],
+                return_params: true,
+                ..Default::default()
+            }),
+        );
+        let RespType::GetSupportedDmResp(r) = resp(&out) else {
+            panic!()
+        };
+        let o = &r.req_obj_results[0].supported_objs[0];
+        assert_eq!(o.supported_obj_path, path);
+        o.supported_params
+            .iter()
+            .map(|p| (p.param_name.clone(), p.access))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let rw = pb::get_supported_dm_resp::ParamAccessType::ParamReadWrite as i32;
+    let ro = pb::get_supported_dm_resp::ParamAccessType::ParamReadOnly as i32;
+    let ok = params(&[]);
+    assert_eq!(ok.get("Reference"), Some(&rw));
+    assert_eq!(ok.get("Topic"), Some(&rw));
+    assert!(!params(&[Fault::NoMqttControllerReference]).contains_key("Reference"));
+    assert!(
+        params(&[Fault::GsdmParamsReadOnly])
+            .values()
+            .all(|a| *a == ro)
+    );
+}
+
 #[test]
 fn get_supported_dm_objects_leaves_and_errors() {
     let mut a = agent(&[]);

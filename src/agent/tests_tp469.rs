@@ -1285,6 +1285,7 @@ const BREAKS: &[(Fault, &[&str])] = &[
     (Fault::OnboardingRestartWhenDisabled, &["1.103"]),
     (Fault::WriteOnceRewritable, &["1.104"]),
     (Fault::GetInstancesRejectsWildcard, &["1.70"]),
+    (Fault::SetSearchFailureIsError, &["1.21"]),
 ];
 
 /// Runs `case` against an agent with `fault`, reporting whether it failed.

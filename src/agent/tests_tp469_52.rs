@@ -217,6 +217,20 @@ pub(super) fn case_1_55(a: &mut Agent) {
     assert!(sim.run(a, 10_000).is_empty());
 }
 
+/// TP-469 1.55 on a busy machine: the I/O loop's Expire timer may wake late, but a request
+/// that comes once the TimeToLive has run out never sees the Subscription.
+#[test]
+fn time_to_live_is_honoured_before_a_late_timer_wakes() {
+    let mut a = agent(&[]);
+    let mut sim = Sim::default();
+    provisioning_setup(&mut a);
+    let sub = provisioning_sub(&mut a, &mut sim, "ttl-late", &[("TimeToLive", "20", false)]);
+    clock_to(elapsed_ms() + 19_999);
+    assert!(subscriptions(&mut a).contains(&sub));
+    clock_to(elapsed_ms() + 1); // 20 s after the Add; no timer has been fired
+    assert!(!subscriptions(&mut a).contains(&sub));
+}
+
 pub(super) fn case_1_56(a: &mut Agent) {
     let mut sim = Sim::default();
     provisioning_setup(a);

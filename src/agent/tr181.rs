@@ -278,11 +278,13 @@ fn controller() -> ObjDef {
                 ..obj("WebSocket")
             },
             ObjDef {
-                // MQTTController:2 (TP-469 11.1 names MQTTController:1, deleted in TR-181 2.18
-                // along with its Reference; AgentMTPReference replaces it).
+                // MQTTController:2 and MQTTController:1: TP-469 1.4.0 11.1 names the latter,
+                // deleted in TR-181 2.18 along with its Reference (AgentMTPReference replaces
+                // it), so the agent keeps Reference too.
                 params: vec![
                     param("Topic", Str, RW).len(0, 65535),
                     param("AgentMTPReference", Str, RW),
+                    param("Reference", Str, RW),
                 ],
                 ..obj("MQTT")
             },

@@ -475,7 +475,9 @@ impl Agent {
                         updated_inst_results,
                     })
                 }
-                Err((failure, updated_inst_failures)) if allow_partial => {
+                Err((failure, updated_inst_failures))
+                    if allow_partial && !self.search_failure_is_error(&uo.obj_path) =>
+                {
                     set_os::OperStatus::OperFailure(set_os::OperationFailure {
                         err_code: failure.code,
                         err_msg: failure.msg,
@@ -521,6 +523,12 @@ impl Agent {
             })),
             intents,
         )
+    }
+
+    /// Under `set-search-failure-is-error`, a failing Search Path is answered with an Error
+    /// whatever allow_partial says (R-SET.2a allows it; TP-469 1.21 asks for the SetResp).
+    fn search_failure_is_error(&self, obj_path: &str) -> bool {
+        self.has_fault(Fault::SetSearchFailureIsError) && is_search_not_key(obj_path)
     }
 
     #[allow(clippy::type_complexity)]

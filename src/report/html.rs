@@ -109,6 +109,14 @@ pub fn render(r: &RunReport) -> String {
         if let Some(reason) = o.reason() {
             let _ = write!(h, "<p>{}</p>", esc(reason));
         }
+        if !o.alternates.is_empty() {
+            let used: Vec<String> = o
+                .alternates
+                .iter()
+                .map(|(k, v)| format!("<code>{}</code> = <code>{}</code>", esc(k), esc(v)))
+                .collect();
+            let _ = write!(h, "<p>alternate elements used: {}</p>", used.join(", "));
+        }
         for d in &o.deviations {
             let _ = write!(h, "<p class=dev>deviation from TP-469: {}</p>", esc(d));
         }
@@ -218,6 +226,7 @@ mod tests {
                 cleanup_problems: vec![],
                 duration_ms: 1,
                 log: vec![],
+                alternates: vec![("async_command".into(), "Device.X()".into())],
             }],
         };
         let page = render(&r);
@@ -227,5 +236,6 @@ mod tests {
         assert!(page.contains("The EUT sends &lt;an&gt; AddResp."));
         assert!(page.contains("deviation from TP-469: stricter &amp; why"));
         assert!(!page.contains("<agent>"));
+        assert!(page.contains("<code>async_command</code> = <code>Device.X()</code>"));
     }
 }

@@ -187,6 +187,22 @@ pub fn render(title: &str, runs: &[(String, RunReport)]) -> String {
             }
         }
     }
+    // TP-469: "the test report MUST include the alternate elements used".
+    let mut used = String::new();
+    for (label, r) in runs {
+        for o in r.cases.iter().filter(|o| !o.alternates.is_empty()) {
+            let list: Vec<String> = o
+                .alternates
+                .iter()
+                .map(|(k, v)| format!("`{k}` = `{v}`"))
+                .collect();
+            let _ = writeln!(used, "- **{}** ({label}): {}", o.id, list.join(", "));
+        }
+    }
+    if !used.is_empty() {
+        md.push_str("\n## Alternate elements used\n\n");
+        md.push_str(&used);
+    }
     md
 }
 
@@ -219,6 +235,7 @@ mod tests {
             cleanup_problems: vec![],
             duration_ms: 0,
             log: vec![],
+            alternates: vec![],
         }
     }
 
@@ -246,6 +263,26 @@ mod tests {
         assert!(nine < ten, "numeric order");
         assert!(md.contains("**FAIL**"));
         assert!(md.contains("- **1.9** (ws, fail): the EUT answered with error"));
+        assert!(!md.contains("Alternate elements used"));
+    }
+
+    #[test]
+    fn alternates_used_are_listed() {
+        let mut o = outcome("1.64", Verdict::Pass, "");
+        o.alternates = vec![("async_command".into(), "Device.ScheduleTimer()".into())];
+        let r = RunReport {
+            tool: "uspcheck".into(),
+            tp469: "1.4.0".into(),
+            eut: "agent".into(),
+            eut_endpoint_id: "os::1".into(),
+            extended_suite: None,
+            started: String::new(),
+            cases: vec![o],
+        };
+        let md = render("agent", &[("ws".into(), r)]);
+        assert!(md.contains(
+            "## Alternate elements used\n\n- **1.64** (ws): `async_command` = `Device.ScheduleTimer()`"
+        ));
     }
 
     #[test]

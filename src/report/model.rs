@@ -166,6 +166,10 @@ pub struct CaseOutcome {
     pub duration_ms: u64,
     /// The wire log, one line per record or MTP event.
     pub log: Vec<LogLine>,
+    /// The EUT profile's alternate elements (`${alt.NAME}`) the case used, with their values
+    /// (TP-469: "the test report MUST include the alternate elements used").
+    #[serde(default)]
+    pub alternates: Vec<(String, String)>,
 }
 
 /// One line of a case's wire log.
@@ -220,6 +224,7 @@ impl CaseOutcome {
             cleanup_problems: vec![],
             duration_ms: 0,
             log: vec![],
+            alternates: vec![],
         }
     }
 

@@ -179,8 +179,29 @@ pub async fn run_one(case: &Case, target: &Target) -> CaseOutcome {
         cleanup_problems: ended.cleanup_problems,
         duration_ms: started.elapsed().as_millis() as u64,
         log,
+        alternates: alternates_used(case, target),
         ..CaseOutcome::new(case, &mtp, ended.outcome)
     }
+}
+
+/// The profile's alternate elements the case refers to (`${alt.NAME}` anywhere in its steps),
+/// with their values, for the report: TP-469 "the test report MUST include the alternate
+/// elements used". Names the profile lacks are left out (the case ends in an error naming
+/// the missing variable).
+pub fn alternates_used(case: &Case, target: &Target) -> Vec<(String, String)> {
+    let known = target.alternates();
+    let mut used = std::collections::BTreeMap::new();
+    for step in case.setup.iter().chain(&case.steps).chain(&case.cleanup) {
+        let text = format!("{:?}", step.action);
+        for (i, _) in text.match_indices("${alt.") {
+            let name = &text[i + 6..];
+            let name = &name[..name.find('}').unwrap_or(name.len())];
+            if let Some(v) = known.get(name) {
+                used.insert(name.to_string(), v.clone());
+            }
+        }
+    }
+    used.into_iter().collect()
 }
 
 /// The report's form of a session log entry.
@@ -335,4 +356,38 @@ fn humantime_now() -> String {
         .map(|d| d.as_secs())
         .unwrap_or(0);
     format!("{secs} (unix seconds)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_alternates_a_case_uses_are_reported_with_their_values() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testcases/01-messages");
+        let target = Target::BuiltIn {
+            faults: vec![],
+            mtp: target::BuiltinMtp::WebSocket,
+        };
+        let case = crate::suite::load::load_file(&dir.join("1.64.yaml")).unwrap();
+        let used = alternates_used(&case, &target);
+        let names: Vec<&str> = used.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "async_command_input",
+                "async_command_input_value",
+                "async_command_name",
+                "async_command_object"
+            ]
+        );
+        assert!(used.contains(&("async_command_name".into(), "ScheduleTimer()".into())));
+        let case = crate::suite::load::load_file(&dir.join("1.92.yaml")).unwrap();
+        assert_eq!(
+            alternates_used(&case, &target),
+            [("traceroute_host".to_string(), "192.0.2.1".to_string())]
+        );
+        let case = crate::suite::load::load_file(&dir.join("1.1.yaml")).unwrap();
+        assert!(alternates_used(&case, &target).is_empty());
+    }
 }

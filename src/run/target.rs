@@ -29,6 +29,18 @@ pub const DEFAULT_CONTROLLER_ID: &str = "self::uspcheck";
 /// TP-469 features the reference agent supports.
 pub const BUILTIN_FEATURES: &[u32] = &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 31, 37, 38, 39, 42];
 
+/// The built-in agent's alternate elements (TP-469: "a different subject can be substituted
+/// that meets the needs of the test"); docs/eut-profile.md lists what each case takes.
+pub const BUILTIN_ALTERNATES: &[(&str, &str)] = &[
+    // 1.64, 1.65: "<supported async operation>" and its "<required input argument>".
+    ("async_command_object", "Device."),
+    ("async_command_name", "ScheduleTimer()"),
+    ("async_command_input", "DelaySeconds"),
+    ("async_command_input_value", "5"),
+    // 1.92: TraceRoute()'s "<remote host IP>", one that answers no probe (TEST-NET-1).
+    ("traceroute_host", "192.0.2.1"),
+];
+
 /// The MTP the built-in agent is tested over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum BuiltinMtp {
@@ -231,9 +243,14 @@ impl Target {
         }
     }
 
+    /// TP-469's alternate elements, as `${alt.NAME}`: the profile's, or for the built-in
+    /// agent [`BUILTIN_ALTERNATES`].
     pub fn alternates(&self) -> BTreeMap<String, String> {
         match self {
-            Target::BuiltIn { .. } => BTreeMap::new(),
+            Target::BuiltIn { .. } => BUILTIN_ALTERNATES
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             Target::External { profile, .. } => profile.alternates.clone(),
         }
     }

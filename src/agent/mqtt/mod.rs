@@ -320,30 +320,20 @@ impl Session {
         let mut early = Vec::new();
         if !desired.is_empty() {
             let filters: Vec<(String, u8)> = desired.into_iter().collect();
-            let pkid = match conn.subscribe(&filters).await {
-                Ok(p) => p,
-                Err(e) => return End::Failed(e),
-            };
             self.mark(&filters, "Subscribing").await;
-            let suback = tokio::time::timeout(BOUND, async {
-                loop {
-                    match conn.read().await {
-                        Ok(In::SubAck { pkid: p, codes }) if p == pkid => return Ok(codes),
-                        Ok(p @ In::Publish { .. }) => early.push(p),
-                        Ok(In::Disconnect { code, .. }) => {
-                            return Err(format!("DISCONNECT {code:#04x} before SUBACK"));
-                        }
-                        Ok(_) => {}
-                        Err(e) => return Err(e),
-                    }
-                }
-            })
-            .await;
-            let codes = match suback {
-                Ok(Ok(c)) => c,
-                Ok(Err(e)) => return End::Failed(e),
-                Err(_) => return End::Failed(format!("no SUBACK within {BOUND:?}")),
+            // `mqtt-split-subscribe`: one SUBSCRIBE per Topic Filter instead of one with all.
+            let packets: Vec<&[(String, u8)]> = if self.has(Fault::MqttSplitSubscribe) {
+                filters.chunks(1).collect()
+            } else {
+                vec![&filters[..]]
             };
+            let mut codes = Vec::new();
+            for packet in packets {
+                match subscribe_and_wait(conn, packet, &mut early).await {
+                    Ok(c) => codes.extend(c),
+                    Err(e) => return End::Failed(e),
+                }
+            }
             let granted = self.acked(&filters, &codes).await;
             // R-MQTT.17: not one subscription: DISCONNECT, and publish nothing.
             if granted == 0 && !self.has(Fault::MqttIgnoreSubackFailure) {
@@ -495,6 +485,12 @@ impl Session {
             if !self.has(Fault::MqttNoSubscribeOnAdd) {
                 let pkid = conn.subscribe(&add).await?;
                 self.mark(&add, "Subscribing").await;
+                if self.has(Fault::MqttUnsubscribeBeforeDisable) {
+                    let filters: Vec<String> = add.iter().map(|(f, _)| f.clone()).collect();
+                    conn.unsubscribe(&filters).await?;
+                    self.pending
+                        .insert(conn.subscribe(&add).await?, add.clone());
+                }
                 self.pending.insert(pkid, add);
             }
         }
@@ -502,7 +498,9 @@ impl Session {
             for f in &remove {
                 self.active.remove(f);
             }
-            if !self.has(Fault::MqttNoUnsubscribe) {
+            let unsubscribe = !self.has(Fault::MqttNoUnsubscribe)
+                && !self.has(Fault::MqttUnsubscribeBeforeDisable);
+            if unsubscribe {
                 conn.unsubscribe(&remove).await?;
             }
         }
@@ -692,6 +690,31 @@ impl Session {
         self.agent.lock().await.reboot();
         End::Reboot
     }
+}
+
+/// Sends one SUBSCRIBE with `filters` and waits (within [`BOUND`]) for its SUBACK's reason
+/// codes; PUBLISHes that arrive first are kept in `early`.
+async fn subscribe_and_wait(
+    conn: &mut Conn,
+    filters: &[(String, u8)],
+    early: &mut Vec<In>,
+) -> Result<Vec<u8>, String> {
+    let pkid = conn.subscribe(filters).await?;
+    let suback = tokio::time::timeout(BOUND, async {
+        loop {
+            match conn.read().await {
+                Ok(In::SubAck { pkid: p, codes }) if p == pkid => return Ok(codes),
+                Ok(p @ In::Publish { .. }) => early.push(p),
+                Ok(In::Disconnect { code, .. }) => {
+                    return Err(format!("DISCONNECT {code:#04x} before SUBACK"));
+                }
+                Ok(_) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    })
+    .await;
+    suback.unwrap_or_else(|_| Err(format!("no SUBACK within {BOUND:?}")))
 }
 
 async fn sleep_until(deadline: Option<Instant>) {

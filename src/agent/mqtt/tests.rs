@@ -469,8 +469,8 @@ async fn keep_alive_and_pings() {
     .await;
 }
 
-/// TP-469 11.8, 11.12: CONNACK subscribe-topic and Response Information are subscribed to;
-/// the Response Information is the reply-to.
+/// TP-469 11.8, 11.12: CONNACK subscribe-topic and Response Information are subscribed to,
+/// in one SUBSCRIBE (R-MQTT.15); the Response Information is the reply-to.
 async fn check_connack_topics(faults: Vec<Fault>) -> Result<(), String> {
     let mut s = Setup::new(Version::V5, &faults);
     s.script.subscribe_topics = vec!["st/one".into()];
@@ -516,6 +516,7 @@ async fn connack_subscribe_topic_and_response_information() {
             Fault::MqttIgnoreSubscribeTopic,
             Fault::MqttIgnoreResponseInformation,
             Fault::MqttNoRequestResponseInfo,
+            Fault::MqttSplitSubscribe,
         ],
     )
     .await;
@@ -588,6 +589,7 @@ async fn subscriptions_follow_the_data_model() {
             Fault::MqttNoSubscribeOnAdd,
             Fault::MqttNoUnsubscribe,
             Fault::MqttDropQos1,
+            Fault::MqttUnsubscribeBeforeDisable,
         ],
     )
     .await;
