@@ -61,6 +61,19 @@ fn main() {
         } else {
             BuiltinMtp::WebSocket
         };
+        // Conforming variations (a retry just inside its window) must pass.
+        for variation in case.passes_with.clone() {
+            let (c, r) = (case.clone(), rt.clone());
+            trials.push(Trial::test(
+                format!("{}::passes_with::{variation}", case.id),
+                move || {
+                    let v: Fault = variation
+                        .parse()
+                        .map_err(|e| Failed::from(format!("{}: passes_with: {e}", c.file)))?;
+                    expect(&c, &r, vec![v], fails_over, Verdict::Pass).map(|_| ())
+                },
+            ));
+        }
         if case.faults.is_empty() {
             let c = case.clone();
             trials.push(Trial::test(

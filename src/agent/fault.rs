@@ -53,6 +53,17 @@ pub enum Fault {
     IgnoreNotifExpiration,
     /// Periodic! comes every PeriodicNotifInterval + 10 s.
     PeriodicWrongInterval,
+    /// Notify retries at set delays (ms): the first this long after the Notify, every later
+    /// one the second delay after the one before. Edges of timing windows are proven with it
+    /// (`notif-retry-delays=4500,15000`).
+    NotifRetryDelays(u32, u32),
+    /// Periodic! every this many ms, whatever PeriodicNotifInterval says
+    /// (`periodic-every=55500`).
+    PeriodicEvery(u32),
+    /// MQTT reconnection attempts at set delays (ms): the first retry this long after the
+    /// failure, every later one the second delay after the one before
+    /// (`mqtt-retry-delays=4500,15000`).
+    MqttRetryDelays(u32, u32),
     /// Device.Reboot() is answered but the agent does not reboot.
     RebootIgnored,
     /// GetInstances treats first_level_only=true as false.
@@ -184,11 +195,11 @@ pub enum Fault {
 }
 
 /// Every fault, in a stable order (for listings and tests); also [`Fault::ALL`].
-pub const ALL: [Fault; 84] = Fault::ALL;
+pub const ALL: [Fault; 87] = Fault::ALL;
 
 impl Fault {
     /// Every fault, in a stable order (for listings and tests).
-    pub const ALL: [Fault; 84] = [
+    pub const ALL: [Fault; 87] = [
         Fault::IgnoreAllowPartial,
         Fault::CreateDespiteRequiredFailure,
         Fault::NoUniqueKeys,
@@ -210,6 +221,9 @@ impl Fault {
         Fault::IgnoreTimeToLive,
         Fault::IgnoreNotifExpiration,
         Fault::PeriodicWrongInterval,
+        Fault::NotifRetryDelays(4500, 15000),
+        Fault::PeriodicEvery(55500),
+        Fault::MqttRetryDelays(4500, 15000),
         Fault::RebootIgnored,
         Fault::GetInstancesIgnoresFirstLevel,
         Fault::GetInstancesFirstLevelOnly,
@@ -299,6 +313,9 @@ impl Fault {
             Fault::IgnoreTimeToLive => "ignore-time-to-live",
             Fault::IgnoreNotifExpiration => "ignore-notif-expiration",
             Fault::PeriodicWrongInterval => "periodic-wrong-interval",
+            Fault::NotifRetryDelays(..) => "notif-retry-delays",
+            Fault::PeriodicEvery(_) => "periodic-every",
+            Fault::MqttRetryDelays(..) => "mqtt-retry-delays",
             Fault::RebootIgnored => "reboot-ignored",
             Fault::GetInstancesIgnoresFirstLevel => "get-instances-ignores-first-level",
             Fault::GetInstancesFirstLevelOnly => "get-instances-first-level-only",
@@ -465,6 +482,25 @@ impl Fault {
                 "Device.LocalAgent.Periodic! events are sent every PeriodicNotifInterval + 10 seconds \
                  instead of at PeriodicNotifTime plus integer multiples of PeriodicNotifInterval \
                  (violates Device.LocalAgent.Controller.{i}.PeriodicNotifInterval/PeriodicNotifTime)."
+            }
+            Fault::NotifRetryDelays(..) => {
+                "(parameters: FIRST,THEN in ms) Unanswered Notify messages are retried FIRST ms \
+                 after the Notify and then every THEN ms, whatever the retry algorithm of R-NOT.2 \
+                 says. Values just outside a timing window prove that its edge fails (1.54: \
+                 notif-retry-delays=4500,15000), values just inside that it passes."
+            }
+            Fault::PeriodicEvery(_) => {
+                "(parameter: MS) Device.LocalAgent.Periodic! events come every MS ms instead of \
+                 every PeriodicNotifInterval seconds. Values just outside a timing window prove \
+                 that its edge fails (1.59: periodic-every=55500), values just inside that it \
+                 passes."
+            }
+            Fault::MqttRetryDelays(..) => {
+                "(MQTT I/O; parameters: FIRST,THEN in ms) After a failed or lost connection the \
+                 agent tries again FIRST ms later, then every THEN ms, whatever \
+                 ConnectRetryTime and ConnectRetryIntervalMultiplier say (R-MQTT.10, R-MQTT.33). \
+                 Values just outside a window prove that its edge fails (11.16: \
+                 mqtt-retry-delays=4500,15000), values just inside that it passes."
             }
             Fault::RebootIgnored => {
                 "Device.Reboot() is answered (OperateResp when send_resp is true) but the agent never \
@@ -754,7 +790,12 @@ impl Fault {
 
 impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        match self {
+            Fault::NotifRetryDelays(a, b) => write!(f, "{}={a},{b}", self.name()),
+            Fault::PeriodicEvery(ms) => write!(f, "{}={ms}", self.name()),
+            Fault::MqttRetryDelays(a, b) => write!(f, "{}={a},{b}", self.name()),
+            _ => f.write_str(self.name()),
+        }
     }
 }
 
@@ -779,11 +820,32 @@ impl std::error::Error for UnknownFault {}
 impl FromStr for Fault {
     type Err = UnknownFault;
 
+    /// A name, or for a fault with parameters `name=N` / `name=N,M` (milliseconds).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ALL.iter()
+        let unknown = || UnknownFault(s.to_string());
+        let (name, params) = match s.trim().split_once('=') {
+            Some((n, p)) => (n, Some(p)),
+            None => (s.trim(), None),
+        };
+        let f = ALL
+            .iter()
             .copied()
-            .find(|f| f.name() == s.trim())
-            .ok_or_else(|| UnknownFault(s.to_string()))
+            .find(|f| f.name() == name)
+            .ok_or_else(unknown)?;
+        let Some(params) = params else {
+            return Ok(f);
+        };
+        let ms: Vec<u32> = params
+            .split(',')
+            .map(|x| x.trim().parse())
+            .collect::<Result<_, _>>()
+            .map_err(|_| unknown())?;
+        match (f, ms.as_slice()) {
+            (Fault::NotifRetryDelays(..), [a, b]) => Ok(Fault::NotifRetryDelays(*a, *b)),
+            (Fault::PeriodicEvery(_), [a]) => Ok(Fault::PeriodicEvery(*a)),
+            (Fault::MqttRetryDelays(..), [a, b]) => Ok(Fault::MqttRetryDelays(*a, *b)),
+            _ => Err(unknown()),
+        }
     }
 }
 
@@ -795,13 +857,28 @@ mod tests {
     fn names_round_trip_and_are_unique() {
         let mut seen = std::collections::BTreeSet::new();
         for f in ALL {
-            assert_eq!(f.name().parse::<Fault>().unwrap(), f);
-            assert_eq!(f.to_string(), f.name());
+            assert_eq!(f.to_string().parse::<Fault>().unwrap(), f);
+            assert!(f.to_string().starts_with(f.name()));
             assert!(seen.insert(f.name()), "duplicate {}", f.name());
             assert!(f.description().len() > 40);
         }
-        assert_eq!(ALL.iter().filter(|f| f.is_mqtt_fault()).count(), 29);
-        assert_eq!(ALL.iter().filter(|f| f.is_io_fault()).count(), 35);
+        assert_eq!(ALL.iter().filter(|f| f.is_mqtt_fault()).count(), 30);
+        assert_eq!(ALL.iter().filter(|f| f.is_io_fault()).count(), 36);
+    }
+
+    #[test]
+    fn timing_faults_take_their_parameters() {
+        assert_eq!(
+            "notif-retry-delays=5500,10500".parse::<Fault>().unwrap(),
+            Fault::NotifRetryDelays(5500, 10500)
+        );
+        assert_eq!(
+            "periodic-every=64500".parse::<Fault>().unwrap(),
+            Fault::PeriodicEvery(64500)
+        );
+        assert!("periodic-every=1,2".parse::<Fault>().is_err());
+        assert!("periodic-every=x".parse::<Fault>().is_err());
+        assert!("ignore-allow-partial=1".parse::<Fault>().is_err());
     }
 
     #[test]

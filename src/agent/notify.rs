@@ -458,7 +458,15 @@ impl Agent {
         let Some(p) = self.pending.get_mut(msg_id) else {
             return Vec::new();
         };
-        let delay = if self.faults.contains(&Fault::NotifRetryTooSoon) {
+        let fixed = self.faults.iter().find_map(|f| match f {
+            Fault::NotifRetryDelays(first, then) => {
+                Some(if p.attempt == 0 { *first } else { *then })
+            }
+            _ => None,
+        });
+        let delay = if let Some(ms) = fixed {
+            f64::from(ms) / 1000.0
+        } else if self.faults.contains(&Fault::NotifRetryTooSoon) {
             1.0
         } else {
             retry_delay(p.m, p.k, p.attempt + 1)

@@ -121,12 +121,18 @@ impl Agent {
         let intents = self.periodic_intents(&loc);
         let mut out = self.emit(intents);
         let now = self.dm.now;
-        let step = if self.has_fault(Fault::PeriodicWrongInterval) {
-            s.interval + WRONG_BY
+        let every = self.faults.iter().find_map(|f| match f {
+            Fault::PeriodicEvery(ms) => Some(Duration::from_millis(u64::from(*ms))),
+            _ => None,
+        });
+        let step = if let Some(d) = every {
+            d
+        } else if self.has_fault(Fault::PeriodicWrongInterval) {
+            Duration::from_secs(s.interval + WRONG_BY)
         } else {
-            s.interval
+            Duration::from_secs(s.interval)
         };
-        let mut next_at = s.next_at + Duration::from_secs(step);
+        let mut next_at = s.next_at + step;
         if next_at <= now {
             // Woken late (a suspended host): skip the missed ones, keep the phase.
             next_at = next_time(now, s.interval, &s.time);

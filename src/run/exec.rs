@@ -174,6 +174,22 @@ impl Ctx<'_> {
             .collect()
     }
 
+    /// A window's bounds, computed from the variables where they depend on them; a bound
+    /// that cannot be computed (its capture never happened) is the case's error.
+    fn window_bounds(&self, w: &Window, vars: &Vars) -> Result<(Duration, Duration), Stop> {
+        let lo = w.min.resolve(vars);
+        let hi = w.max.resolve(vars);
+        match (lo, hi) {
+            (Ok(lo), Ok(hi)) if lo <= hi => Ok((lo, hi)),
+            (Ok(lo), Ok(hi)) => Err(self.error(format!(
+                "the window's lower bound {lo:?} is above its upper bound {hi:?}"
+            ))),
+            (Err(e), _) | (_, Err(e)) => {
+                Err(self.error(format!("the window cannot be computed: {e}")))
+            }
+        }
+    }
+
     fn failure(&self, message: impl Into<String>) -> Failure {
         Failure {
             step: self.label.clone(),
@@ -485,10 +501,11 @@ impl Ctx<'_> {
                 })?),
                 None => None,
             };
+        let span = window.map(|w| self.window_bounds(w, vars)).transpose()?;
         // With a window, wait until just past its upper bound, so "late" can be told from "never".
-        let bound = match (window, origin) {
-            (Some(w), Some(o)) => {
-                (o + w.max.0 + Duration::from_secs(1)).saturating_duration_since(now)
+        let bound = match (span, origin) {
+            (Some((_, hi)), Some(o)) => {
+                (o + hi + Duration::from_secs(1)).saturating_duration_since(now)
             }
             _ => within.map_or(self.response_timeout, |d| d.0),
         };
@@ -514,9 +531,9 @@ impl Ctx<'_> {
         if send_resp && msg::notify(&got.msg).is_some_and(|n| n.send_resp) && !session.auto_ack() {
             session.ack(&got);
         }
-        if let (Some(w), Some(o)) = (window, origin) {
+        if let (Some(w), Some(o), Some((lo, hi))) = (window, origin, span) {
             let elapsed = got.at.saturating_duration_since(o);
-            if elapsed < w.min.0 || elapsed > w.max.0 {
+            if elapsed < lo || elapsed > hi {
                 return Err(self.fail_on(
                     &got,
                     format!(
@@ -526,8 +543,8 @@ impl Ctx<'_> {
                     ),
                     Some(format!(
                         "between {:.3} s and {:.3} s",
-                        w.min.0.as_secs_f64(),
-                        w.max.0.as_secs_f64()
+                        lo.as_secs_f64(),
+                        hi.as_secs_f64()
                     )),
                     Some(format!("{:.3} s", elapsed.as_secs_f64())),
                 ));
@@ -866,9 +883,10 @@ impl Ctx<'_> {
             None => origin,
         };
         let now = Instant::now();
-        let bound = match (window, origin) {
-            (Some(w), Some(o)) => {
-                (o + w.max.0 + Duration::from_secs(1)).saturating_duration_since(now)
+        let span = window.map(|w| self.window_bounds(w, vars)).transpose()?;
+        let bound = match (span, origin) {
+            (Some((_, hi)), Some(o)) => {
+                (o + hi + Duration::from_secs(1)).saturating_duration_since(now)
             }
             _ => within.map_or(self.response_timeout, |d| d.0),
         };
@@ -880,9 +898,9 @@ impl Ctx<'_> {
         if let Some(n) = &self.step.name {
             marks.insert(n.clone(), e.at);
         }
-        if let (Some(w), Some(o)) = (window, origin) {
+        if let (Some(w), Some(o), Some((lo, hi))) = (window, origin, span) {
             let elapsed = e.at.saturating_duration_since(o);
-            if elapsed < w.min.0 || elapsed > w.max.0 || e.at < o {
+            if elapsed < lo || elapsed > hi || e.at < o {
                 return Err(self.mqtt_stop(run_mqtt::StepError::Fail {
                     message: format!(
                         "the agent's {} came {:.3} s after '{}', outside the window ({})",
@@ -893,8 +911,8 @@ impl Ctx<'_> {
                     ),
                     expected: Some(format!(
                         "between {:.3} s and {:.3} s",
-                        w.min.0.as_secs_f64(),
-                        w.max.0.as_secs_f64()
+                        lo.as_secs_f64(),
+                        hi.as_secs_f64()
                     )),
                     actual: Some(if e.at < o {
                         "before it".into()

@@ -65,6 +65,10 @@ pub struct RawCase {
     /// Where the case deliberately departs from the plan's text, and why.
     #[serde(default)]
     pub deviations: Vec<String>,
+    /// Reference-agent variations that still conform (a retry just inside its window): the
+    /// case must pass with each, so every timing window is proven at both edges.
+    #[serde(default)]
+    pub passes_with: Vec<String>,
     #[serde(default)]
     pub setup: Vec<Spanned<RawStep>>,
     pub steps: Vec<Spanned<RawStep>>,
@@ -158,12 +162,57 @@ impl OneOrMany {
 }
 
 /// A timing window measured from a named earlier step.
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Window {
     pub from: String,
-    pub min: Dur,
-    pub max: Dur,
+    pub min: Span,
+    pub max: Span,
+}
+
+/// A window's bound: a duration (`5s`), or seconds computed from variables the EUT's own
+/// configuration gave (`"${m} * ${k} / 1000"`, TP-469 11.6).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Span {
+    Fixed(Dur),
+    Seconds(String),
+}
+
+impl<'de> Deserialize<'de> for Span {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Span, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Number(f64),
+            Text(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Number(n) => Ok(Span::Fixed(Dur(std::time::Duration::from_secs_f64(
+                n.max(0.0),
+            )))),
+            Raw::Text(t) if t.contains("${") => Ok(Span::Seconds(t)),
+            Raw::Text(t) => super::duration::parse(&t)
+                .map(|d| Span::Fixed(Dur(d)))
+                .map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+impl Span {
+    /// The bound, with the variables filled in.
+    pub fn resolve(&self, vars: &super::vars::Vars) -> Result<std::time::Duration, String> {
+        match self {
+            Span::Fixed(d) => Ok(d.0),
+            Span::Seconds(text) => {
+                let filled = vars.interpolate(text).map_err(|u| u.to_string())?;
+                let secs = super::expr::eval(&filled)?;
+                if !(0.0..=7.0 * 86400.0).contains(&secs) {
+                    return Err(format!("{text} = {filled} = {secs} s is out of range"));
+                }
+                Ok(std::time::Duration::from_secs_f64(secs))
+            }
+        }
+    }
 }
 
 /// One step as written; exactly one of `send`, `await`, `expect_none` must be present.
@@ -460,6 +509,8 @@ pub struct Case {
     pub faults: Vec<FaultProof>,
     /// Deliberate departures from the plan's text, shown beside the verdict.
     pub deviations: Vec<String>,
+    /// Reference-agent variations the case must pass with (the inner edges of its windows).
+    pub passes_with: Vec<String>,
     pub setup: Vec<Step>,
     pub steps: Vec<Step>,
     pub cleanup: Vec<Step>,

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde_saphyr::Spanned;
 
-use super::case::{Action, Case, FaultProof, OneOrMany, RawCase, RawStep, Step};
+use super::case::{Action, Case, FaultProof, OneOrMany, RawCase, RawStep, Span, Step};
 use super::compile::{self, CompileError, Scope};
 use super::node::{Node, NodeKind, Pos};
 use super::shape::{Scalar, Shape};
@@ -314,6 +314,7 @@ fn validate(raw: RawCase, file: &str) -> Result<Case, LoadError> {
         metrics: raw.metrics.into_iter().map(Into::into).collect(),
         faults,
         deviations: raw.deviations,
+        passes_with: raw.passes_with,
         setup,
         steps,
         cleanup,
@@ -441,7 +442,21 @@ fn step(
                 w.from
             )));
         }
-        if w.min > w.max {
+        for b in [&w.min, &w.max] {
+            if let Span::Seconds(text) = b {
+                // Its variables must be known, and it must compute with any values.
+                let t = compile::template(text, here, scope, &[])?;
+                let mut probe = super::vars::Vars::default();
+                for v in t.vars() {
+                    probe.set(v, "1");
+                }
+                b.resolve(&probe)
+                    .map_err(|e| fail(format!("window: {e}")))?;
+            }
+        }
+        if let (Span::Fixed(lo), Span::Fixed(hi)) = (&w.min, &w.max)
+            && lo > hi
+        {
             return Err(fail("window.min is greater than window.max".into()));
         }
     }

@@ -5,6 +5,7 @@
 pub mod case;
 pub mod compile;
 pub mod duration;
+pub mod expr;
 pub mod load;
 pub mod matcher;
 pub mod node;

@@ -146,7 +146,13 @@ async fn run(agent: Arc<Mutex<Agent>>, cfg: AgentConfig) {
         if has(Fault::MqttNoReconnect) {
             return std::future::pending().await;
         }
-        let wait = if has(Fault::MqttRetryAtOnce) {
+        let fixed = cfg.faults.iter().find_map(|f| match f {
+            Fault::MqttRetryDelays(first, then) => Some(if retry <= 1 { *first } else { *then }),
+            _ => None,
+        });
+        let wait = if let Some(ms) = fixed {
+            Duration::from_millis(u64::from(ms))
+        } else if has(Fault::MqttRetryAtOnce) {
             Duration::from_millis(500)
         } else {
             retry_wait(s.retry_time, s.retry_multiplier, s.retry_max, retry)
