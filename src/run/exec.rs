@@ -14,9 +14,8 @@ use super::target::Target;
 use crate::controller::{NoneError, Received, Session, WaitError};
 use crate::report::model::{MetricResult, Outcome};
 use crate::report::{Failure, Verdict};
-use crate::suite::case::{Identity, Window};
+use crate::suite::case::{Identity, Span, Window};
 use crate::suite::compile::PacketExpect;
-use crate::suite::duration::Dur;
 use crate::suite::matcher::{self, MatchError, Matcher};
 use crate::suite::vars::{Template, Vars};
 use crate::suite::{Action, Case, Step};
@@ -174,6 +173,14 @@ impl Ctx<'_> {
             .collect()
     }
 
+    /// A step's `within`, or the profile's response timeout.
+    fn bound(&self, within: Option<&Span>, vars: &Vars) -> Result<Duration, Stop> {
+        within.map_or(Ok(self.response_timeout), |w| {
+            w.resolve(vars)
+                .map_err(|e| self.error(format!("`within` cannot be computed: {e}")))
+        })
+    }
+
     /// A window's bounds, computed from the variables where they depend on them; a bound
     /// that cannot be computed (its capture never happened) is the case's error.
     fn window_bounds(&self, w: &Window, vars: &Vars) -> Result<(Duration, Duration), Stop> {
@@ -280,7 +287,7 @@ impl Ctx<'_> {
                 reconnect,
             } => {
                 let how = AwaitHow {
-                    within: *within,
+                    within: within.as_ref(),
                     window: window.as_ref(),
                     send_resp: *send_resp,
                     reconnect: *reconnect,
@@ -301,7 +308,7 @@ impl Ctx<'_> {
                 keep,
             } => {
                 let how = PacketHow {
-                    within: *within,
+                    within: within.as_ref(),
                     window: window.as_ref(),
                     after: after.as_deref(),
                     keep: *keep,
@@ -507,7 +514,7 @@ impl Ctx<'_> {
             (Some((_, hi)), Some(o)) => {
                 (o + hi + Duration::from_secs(1)).saturating_duration_since(now)
             }
-            _ => within.map_or(self.response_timeout, |d| d.0),
+            _ => self.bound(within, vars)?,
         };
         let snapshot = vars.clone();
         let got = session
@@ -738,7 +745,7 @@ impl Ctx<'_> {
 
 /// How an `await_packet` step waits.
 struct PacketHow<'a> {
-    within: Option<Dur>,
+    within: Option<&'a Span>,
     window: Option<&'a Window>,
     after: Option<&'a str>,
     keep: bool,
@@ -753,7 +760,7 @@ struct SendHow<'a> {
 
 /// How an `await` step waits.
 struct AwaitHow<'a> {
-    within: Option<Dur>,
+    within: Option<&'a Span>,
     window: Option<&'a Window>,
     send_resp: bool,
     reconnect: bool,
@@ -888,7 +895,7 @@ impl Ctx<'_> {
             (Some((_, hi)), Some(o)) => {
                 (o + hi + Duration::from_secs(1)).saturating_duration_since(now)
             }
-            _ => within.map_or(self.response_timeout, |d| d.0),
+            _ => self.bound(within, vars)?,
         };
         // Only what came after `after` (or the window's origin) counts.
         let e = m

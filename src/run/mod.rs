@@ -38,6 +38,11 @@ pub fn profile_vars(target: &Target) -> Vars {
     v.set("eut.endpoint_id", target.eut_id());
     v.set("controller.endpoint_id", target.controller_id());
     v.set("controller2.endpoint_id", target.secondary_controller_id());
+    // Seconds the profile gives the EUT to (re)connect, e.g. after a reboot.
+    v.set(
+        "eut.connect_timeout",
+        target.connect_timeout().as_secs_f64().to_string(),
+    );
     for (k, val) in target.alternates() {
         v.set(format!("alt.{k}"), val);
     }

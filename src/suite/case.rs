@@ -226,7 +226,7 @@ pub struct RawStep {
     pub timeout: Option<Dur>,
     #[serde(rename = "await")]
     pub await_: Option<Node>,
-    pub within: Option<Dur>,
+    pub within: Option<Span>,
     pub window: Option<Window>,
     pub send_resp: Option<bool>,
     pub reconnect: Option<bool>,
@@ -362,7 +362,7 @@ pub enum Action {
     /// Wait for a message from the EUT matching `expect` (e.g. `{notify: {...}}`).
     Await {
         expect: Matcher,
-        within: Option<Dur>,
+        within: Option<Span>,
         window: Option<Window>,
         send_resp: bool,
         /// The EUT may drop the connection and reconnect meanwhile (a reboot).
@@ -381,7 +381,7 @@ pub enum Action {
     /// (`expect` is a partial match of the packet's decoded fields; it holds `kind`).
     AwaitPacket {
         expect: PacketExpect,
-        within: Option<Dur>,
+        within: Option<Span>,
         window: Option<Window>,
         /// Only packets from the time this earlier step happened (a window's `from`
         /// otherwise).

@@ -322,6 +322,23 @@ fn validate(raw: RawCase, file: &str) -> Result<Case, LoadError> {
     })
 }
 
+/// A bound computed from variables: they must be known, and it must compute with any
+/// values.
+fn check_seconds(text: &str, here: Pos, scope: &Scope) -> Result<(), CompileError> {
+    let t = compile::template(text, here, scope, &[])?;
+    let mut probe = super::vars::Vars::default();
+    for v in t.vars() {
+        probe.set(v, "1");
+    }
+    Span::Seconds(text.to_string())
+        .resolve(&probe)
+        .map(|_| ())
+        .map_err(|e| CompileError {
+            at: here,
+            message: format!("{text:?}: {e}"),
+        })
+}
+
 /// Checks the `${variables}` in every string of a request.
 fn request_vars(n: &Node, scope: &Scope) -> Result<(), CompileError> {
     match &n.kind {
@@ -435,6 +452,9 @@ fn step(
         "while_closed",
         "expect_none` or `expect_no_packet",
     )?;
+    if let Some(Span::Seconds(text)) = &s.within {
+        check_seconds(text, here, scope)?;
+    }
     if let Some(w) = &s.window {
         if !names.contains(&w.from) {
             return Err(fail(format!(
@@ -444,14 +464,7 @@ fn step(
         }
         for b in [&w.min, &w.max] {
             if let Span::Seconds(text) = b {
-                // Its variables must be known, and it must compute with any values.
-                let t = compile::template(text, here, scope, &[])?;
-                let mut probe = super::vars::Vars::default();
-                for v in t.vars() {
-                    probe.set(v, "1");
-                }
-                b.resolve(&probe)
-                    .map_err(|e| fail(format!("window: {e}")))?;
+                check_seconds(text, here, scope)?;
             }
         }
         if let (Span::Fixed(lo), Span::Fixed(hi)) = (&w.min, &w.max)
@@ -505,7 +518,7 @@ fn step(
     } else if let Some(exp) = &s.await_ {
         Action::Await {
             expect: compile::compile(exp, &Shape::any_body(), scope)?,
-            within: s.within,
+            within: s.within.clone(),
             window: s.window.clone(),
             send_resp: s.send_resp.unwrap_or(true),
             reconnect: s.reconnect.unwrap_or(false),
@@ -519,7 +532,7 @@ fn step(
     } else if let Some(exp) = &s.await_packet {
         Action::AwaitPacket {
             expect: compile::packet(exp, scope)?,
-            within: s.within,
+            within: s.within.clone(),
             window: s.window.clone(),
             after: s.after.clone(),
             keep: s.keep.unwrap_or(false),

@@ -14,6 +14,7 @@ pub const PROFILE_VARS: &[&str] = &[
     "eut.endpoint_id",
     "controller.endpoint_id",
     "controller2.endpoint_id",
+    "eut.connect_timeout",
     "mqtt.tls_port",
     "mqtt.version",
     "mqtt.controller_topic",
