@@ -525,6 +525,35 @@ impl Compiler<'_> {
                 self.tpl(&format!("${{{name}}}"), v.at)?;
                 Op::InSnapshot(name)
             }
+            "if_var" => {
+                let NodeKind::Map(_) = &v.kind else {
+                    return err(v.at, "`if_var` takes { var: NAME, matches: m, then: m }");
+                };
+                let field = |name: &str| {
+                    v.get(name).ok_or_else(|| CompileError {
+                        at: v.at,
+                        message: format!("`if_var` needs `{name}` (var, matches, then)"),
+                    })
+                };
+                if let NodeKind::Map(entries) = &v.kind
+                    && let Some((k, _)) = entries
+                        .iter()
+                        .find(|(k, _)| !["var", "matches", "then"].contains(&k.text.as_str()))
+                {
+                    return err(
+                        k.at,
+                        format!("`if_var` has no `{}` (var, matches, then)", k.text),
+                    );
+                }
+                let var_node = field("var")?;
+                let var = var_node.scalar_text().unwrap_or_default();
+                self.tpl(&format!("${{{var}}}"), var_node.at)?;
+                Op::IfVar {
+                    var,
+                    matches: Box::new(self.node(field("matches")?, &Shape::Scalar(Scalar::Text))?),
+                    then: Box::new(self.node(field("then")?, shape)?),
+                }
+            }
             "each_key" => {
                 if !shape.keyed() {
                     return err(

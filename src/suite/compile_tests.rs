@@ -225,3 +225,30 @@ fn packet_expectations_know_their_kind_and_fields() {
     )
     .unwrap();
 }
+
+#[test]
+fn if_var_applies_a_check_only_when_the_variable_matches() {
+    let captured = vec!["versions".to_string()];
+    let n = node(r#"{p: {if_var: {var: versions, matches: {regex: '3\.1'}, then: {len: 2}}}}"#);
+    let m = compile(
+        &n,
+        &Shape::Open,
+        &Scope {
+            captured: &captured,
+        },
+    )
+    .unwrap();
+    let mut v = Vars::default();
+    v.set("versions", "5.0");
+    assert!(m.matches(&json!({"p": [1]}), &v));
+    v.set("versions", "3.1.1,5.0");
+    assert!(!m.matches(&json!({"p": [1]}), &v));
+    assert!(m.matches(&json!({"p": [1, 2]}), &v));
+    let e = compile(
+        &node("{p: {if_var: {var: nope, matches: x, then: y}}}"),
+        &Shape::Open,
+        &Scope { captured: &[] },
+    )
+    .unwrap_err();
+    assert!(e.message.contains("${nope}"), "{e:?}");
+}

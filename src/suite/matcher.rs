@@ -104,6 +104,14 @@ pub enum Op {
     Keys(Vec<Template>),
     /// A scalar whose text is one of the instance paths a `snapshot` step recorded.
     InSnapshot(String),
+    /// When the variable's value matches `matches`, the value must match `then`; otherwise
+    /// anything does (a metric that applies only to some EUTs, e.g. TP-469 11.1's
+    /// MessageRetryTime for EUTs that also speak MQTT 3.1.1).
+    IfVar {
+        var: String,
+        matches: Box<Matcher>,
+        then: Box<Matcher>,
+    },
     /// Every key of a map matches.
     EachKey(Box<Matcher>),
     Unordered(Vec<Matcher>),
@@ -131,6 +139,7 @@ pub const OPERATORS: &[&str] = &[
     "max_len",
     "keys",
     "in_snapshot",
+    "if_var",
     "each_key",
     "unordered",
     "contains",
@@ -367,7 +376,7 @@ impl Matcher {
                     match op {
                         Op::AnyOf(ts) | Op::Keys(ts) => ts.iter().for_each(&mut add),
                         Op::Regex(Pattern::Template(t)) | Op::Compare(_, Bound::Var(t)) => add(t),
-                        Op::InSnapshot(n) => add(&Template::var(n)),
+                        Op::InSnapshot(n) | Op::IfVar { var: n, .. } => add(&Template::var(n)),
                         _ => {}
                     }
                 }
@@ -386,6 +395,10 @@ impl Matcher {
                 for op in ops {
                     match op {
                         Op::EachKey(m) | Op::Each(m) | Op::NoneOf(m) | Op::Not(m) => m.walk(f),
+                        Op::IfVar { matches, then, .. } => {
+                            matches.walk(f);
+                            then.walk(f);
+                        }
                         Op::Unordered(ms) | Op::Contains(ms) | Op::Any(ms) | Op::All(ms) => {
                             ms.iter().for_each(|x| x.walk(f))
                         }
@@ -575,6 +588,24 @@ impl Matcher {
                         format!("one of the instances of snapshot '{name}' {set:?}"),
                         act,
                     )),
+                }
+            }
+            Op::IfVar { var, matches, then } => {
+                let value = Value::String(vars.need(var)?.to_string());
+                match matches.m(Some(&value), "", &mut vars.clone()) {
+                    Ok(()) => then.m(act, at, vars).map_err(|e| match e {
+                        MatchError::Mismatch(mm) => MatchError::Mismatch(Mismatch {
+                            expected: format!(
+                                "{} (because ${{{var}}} = {value} matches {})",
+                                mm.expected,
+                                matches.show(vars)
+                            ),
+                            ..mm
+                        }),
+                        other => other,
+                    }),
+                    Err(MatchError::Unset(u)) => Err(u.into()),
+                    Err(MatchError::Mismatch(_)) => Ok(()),
                 }
             }
             Op::EachKey(m) => {
