@@ -60,6 +60,9 @@ pub enum Fault {
     /// Periodic! every this many ms, whatever PeriodicNotifInterval says
     /// (`periodic-every=55500`).
     PeriodicEvery(u32),
+    /// The OnBoardRequest comes again this many ms after the NotifyResp, whatever
+    /// OnBoardingRestartTime says (when it is not 0; `onboarding-restart-after=55500`).
+    OnboardingRestartAfter(u32),
     /// MQTT reconnection attempts at set delays (ms): the first retry this long after the
     /// failure, every later one the second delay after the one before
     /// (`mqtt-retry-delays=4500,15000`).
@@ -195,11 +198,11 @@ pub enum Fault {
 }
 
 /// Every fault, in a stable order (for listings and tests); also [`Fault::ALL`].
-pub const ALL: [Fault; 87] = Fault::ALL;
+pub const ALL: [Fault; 88] = Fault::ALL;
 
 impl Fault {
     /// Every fault, in a stable order (for listings and tests).
-    pub const ALL: [Fault; 87] = [
+    pub const ALL: [Fault; 88] = [
         Fault::IgnoreAllowPartial,
         Fault::CreateDespiteRequiredFailure,
         Fault::NoUniqueKeys,
@@ -223,6 +226,7 @@ impl Fault {
         Fault::PeriodicWrongInterval,
         Fault::NotifRetryDelays(4500, 15000),
         Fault::PeriodicEvery(55500),
+        Fault::OnboardingRestartAfter(55500),
         Fault::MqttRetryDelays(4500, 15000),
         Fault::RebootIgnored,
         Fault::GetInstancesIgnoresFirstLevel,
@@ -315,6 +319,7 @@ impl Fault {
             Fault::PeriodicWrongInterval => "periodic-wrong-interval",
             Fault::NotifRetryDelays(..) => "notif-retry-delays",
             Fault::PeriodicEvery(_) => "periodic-every",
+            Fault::OnboardingRestartAfter(_) => "onboarding-restart-after",
             Fault::MqttRetryDelays(..) => "mqtt-retry-delays",
             Fault::RebootIgnored => "reboot-ignored",
             Fault::GetInstancesIgnoresFirstLevel => "get-instances-ignores-first-level",
@@ -494,6 +499,12 @@ impl Fault {
                  every PeriodicNotifInterval seconds. Values just outside a timing window prove \
                  that its edge fails (1.59: periodic-every=55500), values just inside that it \
                  passes."
+            }
+            Fault::OnboardingRestartAfter(_) => {
+                "(parameter: MS) After the NotifyResp to an OnBoardRequest, the next one comes MS \
+                 ms later instead of OnBoardingRestartTime seconds (when that is not 0). Values \
+                 just outside a timing window prove that its edge fails (1.102: \
+                 onboarding-restart-after=55500), values just inside that it passes."
             }
             Fault::MqttRetryDelays(..) => {
                 "(MQTT I/O; parameters: FIRST,THEN in ms) After a failed or lost connection the \
@@ -792,7 +803,9 @@ impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Fault::NotifRetryDelays(a, b) => write!(f, "{}={a},{b}", self.name()),
-            Fault::PeriodicEvery(ms) => write!(f, "{}={ms}", self.name()),
+            Fault::PeriodicEvery(ms) | Fault::OnboardingRestartAfter(ms) => {
+                write!(f, "{}={ms}", self.name())
+            }
             Fault::MqttRetryDelays(a, b) => write!(f, "{}={a},{b}", self.name()),
             _ => f.write_str(self.name()),
         }
@@ -843,6 +856,7 @@ impl FromStr for Fault {
         match (f, ms.as_slice()) {
             (Fault::NotifRetryDelays(..), [a, b]) => Ok(Fault::NotifRetryDelays(*a, *b)),
             (Fault::PeriodicEvery(_), [a]) => Ok(Fault::PeriodicEvery(*a)),
+            (Fault::OnboardingRestartAfter(_), [a]) => Ok(Fault::OnboardingRestartAfter(*a)),
             (Fault::MqttRetryDelays(..), [a, b]) => Ok(Fault::MqttRetryDelays(*a, *b)),
             _ => Err(unknown()),
         }

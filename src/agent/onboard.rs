@@ -80,10 +80,15 @@ impl Agent {
             .node(&controller_loc(c))
             .and_then(|n| n.get("OnBoardingRestartTime").parse().ok())
             .unwrap_or(0);
-        let after = match secs {
-            0 if self.has_fault(Fault::OnboardingRestartWhenDisabled) => RESTART_WHEN_DISABLED,
-            0 => return Vec::new(),
-            s => Duration::from_secs(s),
+        let fixed = self.faults.iter().find_map(|f| match f {
+            Fault::OnboardingRestartAfter(ms) => Some(Duration::from_millis(u64::from(*ms))),
+            _ => None,
+        });
+        let after = match (secs, fixed) {
+            (0, _) if self.has_fault(Fault::OnboardingRestartWhenDisabled) => RESTART_WHEN_DISABLED,
+            (0, _) => return Vec::new(),
+            (_, Some(d)) => d,
+            (s, None) => Duration::from_secs(s),
         };
         let timer = self.new_timer(Timer::Onboard {
             controller: c,
