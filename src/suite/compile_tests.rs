@@ -13,7 +13,16 @@ fn answer(yaml: &str) -> R<Matcher> {
 }
 
 fn open(yaml: &str) -> Matcher {
-    compile(&node(yaml), &Shape::Open, &Scope { captured: &[] }).unwrap()
+    open_with(yaml, &[])
+}
+
+/// Compiles against any shape, with these names captured by earlier steps.
+fn open_with(yaml: &str, captured: &[&str]) -> Matcher {
+    let captured: Vec<String> = captured.iter().map(|c| c.to_string()).collect();
+    let scope = Scope {
+        captured: &captured,
+    };
+    compile(&node(yaml), &Shape::Open, &scope).unwrap()
 }
 
 fn ok(m: &Matcher, a: Value) -> Vars {
@@ -158,16 +167,7 @@ fn contains_names_every_missing_element() {
 
 #[test]
 fn variables_in_regexes_are_literal_text() {
-    let captured = vec!["ctrl".to_string()];
-    let n = node(r#"{p: {regex: '^${ctrl}?$'}}"#);
-    let m = compile(
-        &n,
-        &Shape::Open,
-        &Scope {
-            captured: &captured,
-        },
-    )
-    .unwrap();
+    let m = open_with(r#"{p: {regex: '^${ctrl}?$'}}"#, &["ctrl"]);
     let mut v = Vars::default();
     v.set("ctrl", "Device.C.1.");
     assert!(m.matches(&json!({"p": "Device.C.1"}), &v));
@@ -178,16 +178,7 @@ fn variables_in_regexes_are_literal_text() {
 
 #[test]
 fn unset_variables_are_the_harness_s_error_not_a_mismatch() {
-    let captured = vec!["sub".to_string()];
-    let n = node("{p: '${sub}'}");
-    let m = compile(
-        &n,
-        &Shape::Open,
-        &Scope {
-            captured: &captured,
-        },
-    )
-    .unwrap();
+    let m = open_with("{p: '${sub}'}", &["sub"]);
     assert_eq!(m.unset(&Vars::default()).unwrap_err().name, "sub");
     assert!(matches!(
         m.check(&json!({"p": "x"}), &mut Vars::default()),
@@ -228,16 +219,10 @@ fn packet_expectations_know_their_kind_and_fields() {
 
 #[test]
 fn if_var_applies_a_check_only_when_the_variable_matches() {
-    let captured = vec!["versions".to_string()];
-    let n = node(r#"{p: {if_var: {var: versions, matches: {regex: '3\.1'}, then: {len: 2}}}}"#);
-    let m = compile(
-        &n,
-        &Shape::Open,
-        &Scope {
-            captured: &captured,
-        },
-    )
-    .unwrap();
+    let m = open_with(
+        r#"{p: {if_var: {var: versions, matches: {regex: '3\.1'}, then: {len: 2}}}}"#,
+        &["versions"],
+    );
     let mut v = Vars::default();
     v.set("versions", "5.0");
     assert!(m.matches(&json!({"p": [1]}), &v));
