@@ -121,16 +121,26 @@ pub fn render(r: &RunReport) -> String {
             let _ = write!(h, "<p class=dev>deviation from TP-469: {}</p>", esc(d));
         }
         if !o.metrics.is_empty() {
-            h.push_str("<table class=metrics><tr><th>metric</th><th>verdict</th><th>TP-469 text</th><th>TR-369</th></tr>");
+            // The requirement column only where some metric names its TR-369 requirements.
+            let reqs = o.metrics.iter().any(|m| !m.requirements.is_empty());
+            let _ = write!(
+                h,
+                "<table class=metrics><tr><th>metric</th><th>verdict</th><th>TP-469 text</th>{}</tr>",
+                if reqs { "<th>TR-369</th>" } else { "" }
+            );
             for m in &o.metrics {
                 let _ = write!(
                     h,
-                    "<tr><td>{}</td><td class={}>{}</td><td>{}</td><td>{}</td></tr>",
+                    "<tr><td>{}</td><td class={}>{}</td><td>{}</td>{}</tr>",
                     m.number,
                     metric_class(m.verdict),
                     m.verdict.as_str(),
                     esc(&m.text),
-                    esc(&m.requirements.join(", "))
+                    if reqs {
+                        format!("<td>{}</td>", esc(&m.requirements.join(", ")))
+                    } else {
+                        String::new()
+                    }
                 );
             }
             h.push_str("</table>");
