@@ -525,6 +525,34 @@ impl Compiler<'_> {
                 self.tpl(&format!("${{{name}}}"), v.at)?;
                 Op::InSnapshot(name)
             }
+            "covers_snapshot" => {
+                let elem = need_list()?;
+                let (name, field) = match &v.kind {
+                    NodeKind::Map(_) => {
+                        let name =
+                            v.get("snapshot")
+                                .and_then(Node::scalar_text)
+                                .ok_or_else(|| CompileError {
+                                    at: v.at,
+                                    message:
+                                        "`covers_snapshot` takes a snapshot name, or { snapshot: \
+                                          NAME, field: FIELD }"
+                                            .into(),
+                                })?;
+                        let field = v.get("field").and_then(Node::scalar_text);
+                        if let Some(f) = &field {
+                            elem.field(f).or_else(|e| err(v.at, e))?;
+                        }
+                        (name, field)
+                    }
+                    _ => (v.scalar_text().unwrap_or_default(), None),
+                };
+                self.tpl(&format!("${{{name}}}"), v.at)?;
+                Op::CoversSnapshot {
+                    snapshot: name,
+                    field,
+                }
+            }
             "if_var" => {
                 let NodeKind::Map(_) = &v.kind else {
                     return err(v.at, "`if_var` takes { var: NAME, matches: m, then: m }");

@@ -237,3 +237,18 @@ fn if_var_applies_a_check_only_when_the_variable_matches() {
     .unwrap_err();
     assert!(e.message.contains("${nope}"), "{e:?}");
 }
+
+#[test]
+fn covers_snapshot_requires_every_instance() {
+    let m = open_with(
+        "{l: {covers_snapshot: {snapshot: s, field: resolved_path}}}",
+        &["s"],
+    );
+    let mut v = Vars::default();
+    v.set("s", r#"["A.1.","A.2."]"#);
+    assert!(m.matches(
+        &json!({"l": [{"resolved_path": "A.2."}, {"resolved_path": "A.1."}]}),
+        &v
+    ));
+    assert!(!m.matches(&json!({"l": [{"resolved_path": "A.1."}]}), &v));
+}

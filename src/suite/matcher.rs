@@ -104,6 +104,12 @@ pub enum Op {
     Keys(Vec<Template>),
     /// A scalar whose text is one of the instance paths a `snapshot` step recorded.
     InSnapshot(String),
+    /// A list that holds every instance path of a snapshot: as an element, or as the
+    /// element's `field` (`resolved_path`).
+    CoversSnapshot {
+        snapshot: String,
+        field: Option<String>,
+    },
     /// When the variable's value matches `matches`, the value must match `then`; otherwise
     /// anything does (a metric that applies only to some EUTs, e.g. TP-469 11.1's
     /// MessageRetryTime for EUTs that also speak MQTT 3.1.1).
@@ -139,6 +145,7 @@ pub const OPERATORS: &[&str] = &[
     "max_len",
     "keys",
     "in_snapshot",
+    "covers_snapshot",
     "if_var",
     "each_key",
     "unordered",
@@ -376,7 +383,9 @@ impl Matcher {
                     match op {
                         Op::AnyOf(ts) | Op::Keys(ts) => ts.iter().for_each(&mut add),
                         Op::Regex(Pattern::Template(t)) | Op::Compare(_, Bound::Var(t)) => add(t),
-                        Op::InSnapshot(n) | Op::IfVar { var: n, .. } => add(&Template::var(n)),
+                        Op::InSnapshot(n)
+                        | Op::IfVar { var: n, .. }
+                        | Op::CoversSnapshot { snapshot: n, .. } => add(&Template::var(n)),
                         _ => {}
                     }
                 }
@@ -588,6 +597,36 @@ impl Matcher {
                         format!("one of the instances of snapshot '{name}' {set:?}"),
                         act,
                     )),
+                }
+            }
+            Op::CoversSnapshot { snapshot, field } => {
+                let Some(Value::Array(items)) = act else {
+                    return Err(miss(at, "a list", act));
+                };
+                let set: Vec<String> =
+                    serde_json::from_str(vars.need(snapshot)?).unwrap_or_default();
+                let present: Vec<String> = items
+                    .iter()
+                    .filter_map(|i| match field {
+                        Some(f) => i.get(f).and_then(text),
+                        None => text(i),
+                    })
+                    .collect();
+                let missing: Vec<&String> = set.iter().filter(|p| !present.contains(p)).collect();
+                if missing.is_empty() {
+                    Ok(())
+                } else {
+                    Err(miss(
+                        at,
+                        format!(
+                            "every instance of snapshot '{snapshot}'{}; missing: {missing:?}",
+                            field
+                                .as_ref()
+                                .map(|f| format!(" as a `{f}`"))
+                                .unwrap_or_default()
+                        ),
+                        act,
+                    ))
                 }
             }
             Op::IfVar { var, matches, then } => {
