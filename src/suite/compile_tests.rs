@@ -252,3 +252,9 @@ fn covers_snapshot_requires_every_instance() {
     ));
     assert!(!m.matches(&json!({"l": [{"resolved_path": "A.1."}]}), &v));
 }
+
+#[test]
+fn captures_inside_any_or_not_are_not_offered_to_later_steps() {
+    let m = open("{a: {any: [{capture: xa}, 1]}, b: {capture: yb}, c: {not: {capture: zc}}}");
+    assert_eq!(m.captures(), ["yb"]);
+}

@@ -325,15 +325,31 @@ impl Matcher {
     /// The names it captures, anywhere inside.
     pub fn captures(&self) -> Vec<String> {
         let mut out = Vec::new();
-        self.walk(&mut |m| {
-            if let Kind::Ops(ops) = &m.kind {
-                out.extend(ops.iter().filter_map(|o| match o {
-                    Op::Capture(n) => Some(n.clone()),
-                    _ => None,
-                }));
-            }
-        });
+        self.kept_captures(&mut out);
         out
+    }
+
+    /// Captures that survive a successful match: those inside `any`, `not`, `none` and
+    /// `if_var` are dropped (which branch matched is not known), so later steps cannot use
+    /// them.
+    fn kept_captures(&self, out: &mut Vec<String>) {
+        match &self.kind {
+            Kind::Fields(fields) => fields.iter().for_each(|f| f.matcher.kept_captures(out)),
+            Kind::List(items) => items.iter().for_each(|m| m.kept_captures(out)),
+            Kind::Equals(_) => {}
+            Kind::Ops(ops) => {
+                for op in ops {
+                    match op {
+                        Op::Capture(n) => out.push(n.clone()),
+                        Op::EachKey(m) | Op::Each(m) => m.kept_captures(out),
+                        Op::Unordered(ms) | Op::Contains(ms) | Op::All(ms) => {
+                            ms.iter().for_each(|m| m.kept_captures(out))
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
     }
 
     /// The variables it uses, anywhere inside.
