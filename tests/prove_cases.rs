@@ -96,7 +96,8 @@ fn main() {
                         ))
                     })?;
                     let o = expect(&c, &r, vec![fault], fails_over, Verdict::Fail)?;
-                    // The fault must break the metrics it names, not just something.
+                    // The fault must break the metrics it names, not just something, and
+                    // no others.
                     let failed: Vec<u32> = o
                         .metrics
                         .iter()
@@ -106,8 +107,10 @@ fn main() {
                     let universal = o
                         .failure()
                         .is_some_and(|f| f.metrics.iter().any(|m| m.starts_with("Universal")));
-                    if proof.metrics.iter().all(|m| failed.contains(m))
-                        && (!proof.universal || universal)
+                    // Exactly those: a metric the fault does not break must not fail with it.
+                    let mut named = proof.metrics.clone();
+                    named.sort_unstable();
+                    if failed == named && (!proof.universal || universal)
                     {
                         Ok(())
                     } else {

@@ -67,6 +67,9 @@ pub enum Fault {
     /// failure, every later one the second delay after the one before
     /// (`mqtt-retry-delays=4500,15000`).
     MqttRetryDelays(u32, u32),
+    /// Every request of this kind is answered with an Error message instead of its response
+    /// (`error-for=set`).
+    ErrorFor(Request),
     /// Device.Reboot() is answered but the agent does not reboot.
     RebootIgnored,
     /// GetInstances treats first_level_only=true as false.
@@ -198,11 +201,11 @@ pub enum Fault {
 }
 
 /// Every fault, in a stable order (for listings and tests); also [`Fault::ALL`].
-pub const ALL: [Fault; 88] = Fault::ALL;
+pub const ALL: [Fault; 89] = Fault::ALL;
 
 impl Fault {
     /// Every fault, in a stable order (for listings and tests).
-    pub const ALL: [Fault; 88] = [
+    pub const ALL: [Fault; 89] = [
         Fault::IgnoreAllowPartial,
         Fault::CreateDespiteRequiredFailure,
         Fault::NoUniqueKeys,
@@ -228,6 +231,7 @@ impl Fault {
         Fault::PeriodicEvery(55500),
         Fault::OnboardingRestartAfter(55500),
         Fault::MqttRetryDelays(4500, 15000),
+        Fault::ErrorFor(Request::Set),
         Fault::RebootIgnored,
         Fault::GetInstancesIgnoresFirstLevel,
         Fault::GetInstancesFirstLevelOnly,
@@ -321,6 +325,7 @@ impl Fault {
             Fault::PeriodicEvery(_) => "periodic-every",
             Fault::OnboardingRestartAfter(_) => "onboarding-restart-after",
             Fault::MqttRetryDelays(..) => "mqtt-retry-delays",
+            Fault::ErrorFor(_) => "error-for",
             Fault::RebootIgnored => "reboot-ignored",
             Fault::GetInstancesIgnoresFirstLevel => "get-instances-ignores-first-level",
             Fault::GetInstancesFirstLevelOnly => "get-instances-first-level-only",
@@ -512,6 +517,13 @@ impl Fault {
                  ConnectRetryTime and ConnectRetryIntervalMultiplier say (R-MQTT.10, R-MQTT.33). \
                  Values just outside a window prove that its edge fails (11.16: \
                  mqtt-retry-delays=4500,15000), values just inside that it passes."
+            }
+            Fault::ErrorFor(_) => {
+                "(parameter: get, set, add, delete, operate, get-instances, get-supported-dm or \
+                 get-supported-protocol) Every request of that kind is answered with an Error \
+                 message (7000 Message failed) instead of its response and is not carried out \
+                 (violates R-MSG.0 and the request's own requirements: R-GET.0, R-SET.0, R-ADD.0, \
+                 R-DEL.0, R-OPR.0…; the plan's 'The EUT sends a …Resp' metrics)."
             }
             Fault::RebootIgnored => {
                 "Device.Reboot() is answered (OperateResp when send_resp is true) but the agent never \
@@ -807,7 +819,47 @@ impl fmt::Display for Fault {
                 write!(f, "{}={ms}", self.name())
             }
             Fault::MqttRetryDelays(a, b) => write!(f, "{}={a},{b}", self.name()),
+            Fault::ErrorFor(r) => write!(f, "{}={}", self.name(), r.name()),
             _ => f.write_str(self.name()),
+        }
+    }
+}
+
+/// A kind of request, as a fault's parameter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Request {
+    Get,
+    Set,
+    Add,
+    Delete,
+    Operate,
+    GetInstances,
+    GetSupportedDm,
+    GetSupportedProtocol,
+}
+
+impl Request {
+    pub const ALL: [Request; 8] = [
+        Request::Get,
+        Request::Set,
+        Request::Add,
+        Request::Delete,
+        Request::Operate,
+        Request::GetInstances,
+        Request::GetSupportedDm,
+        Request::GetSupportedProtocol,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Request::Get => "get",
+            Request::Set => "set",
+            Request::Add => "add",
+            Request::Delete => "delete",
+            Request::Operate => "operate",
+            Request::GetInstances => "get-instances",
+            Request::GetSupportedDm => "get-supported-dm",
+            Request::GetSupportedProtocol => "get-supported-protocol",
         }
     }
 }
@@ -848,6 +900,13 @@ impl FromStr for Fault {
         let Some(params) = params else {
             return Ok(f);
         };
+        if let Fault::ErrorFor(_) = f {
+            return Request::ALL
+                .into_iter()
+                .find(|r| r.name() == params.trim())
+                .map(Fault::ErrorFor)
+                .ok_or_else(unknown);
+        }
         let ms: Vec<u32> = params
             .split(',')
             .map(|x| x.trim().parse())
@@ -893,6 +952,12 @@ mod tests {
         assert!("periodic-every=1,2".parse::<Fault>().is_err());
         assert!("periodic-every=x".parse::<Fault>().is_err());
         assert!("ignore-allow-partial=1".parse::<Fault>().is_err());
+        assert_eq!(
+            "error-for=get-instances".parse::<Fault>().unwrap(),
+            Fault::ErrorFor(Request::GetInstances)
+        );
+        assert!("error-for=notify".parse::<Fault>().is_err());
+        assert!("error-for".parse::<Fault>().unwrap() == Fault::ErrorFor(Request::Set));
     }
 
     #[test]

@@ -89,6 +89,14 @@ impl Agent {
                 "the request type is not understood (R-MSG.1)",
             )));
         };
+        if let Some(kind) = request_kind(&req)
+            && self.has_fault(Fault::ErrorFor(kind))
+        {
+            return send(error_reply(fail(
+                MESSAGE_FAILED,
+                "the request is refused (fault error-for)",
+            )));
+        }
         match req {
             ReqType::Get(g) => send(self.get(&g)),
             ReqType::GetInstances(g) => send(self.get_instances(&g)),
@@ -229,4 +237,20 @@ pub(super) fn rewrite_error_codes(m: &mut pb::Msg) {
             _ => {}
         },
     }
+}
+
+/// The kind of a request, as the `error-for` fault names it.
+fn request_kind(req: &ReqType) -> Option<super::fault::Request> {
+    use super::fault::Request;
+    Some(match req {
+        ReqType::Get(_) => Request::Get,
+        ReqType::Set(_) => Request::Set,
+        ReqType::Add(_) => Request::Add,
+        ReqType::Delete(_) => Request::Delete,
+        ReqType::Operate(_) => Request::Operate,
+        ReqType::GetInstances(_) => Request::GetInstances,
+        ReqType::GetSupportedDm(_) => Request::GetSupportedDm,
+        ReqType::GetSupportedProtocol(_) => Request::GetSupportedProtocol,
+        _ => return None,
+    })
 }

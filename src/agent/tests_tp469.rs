@@ -1289,6 +1289,14 @@ const BREAKS: &[(Fault, &[&str])] = &[
     (Fault::WriteOnceRewritable, &["1.104"]),
     (Fault::GetInstancesRejectsWildcard, &["1.70"]),
     (Fault::SetSearchFailureIsError, &["1.21"]),
+    (
+        Fault::ErrorFor(super::fault::Request::Set),
+        &[
+            "1.11", "1.12", "1.13", "1.14", "1.15", "1.16", "1.17", "1.18", "1.19", "1.20", "1.21",
+            "1.22", "1.23", "1.52", "1.53", "1.54", "1.55", "1.56", "1.59", "1.84", "1.93", "1.94",
+            "1.101", "1.102", "1.103",
+        ],
+    ),
 ];
 
 /// Runs `case` against an agent with `fault`, reporting whether it failed.

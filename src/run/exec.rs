@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::instances;
-use super::metrics::{self, StoppedAt};
+use super::metrics::{self, Held, StoppedAt};
 use super::mqtt::{self as run_mqtt, CaseMqtt};
 use super::target::Target;
 use crate::controller::{NoneError, Received, Session, WaitError};
@@ -34,9 +34,8 @@ pub struct Ended {
 struct Stop {
     verdict: Verdict,
     failure: Box<Failure>,
-    /// Only a universal test metric broke: the step's own expectation held, so its
-    /// metrics are not failed by it.
-    universal_only: bool,
+    /// How much of the step's own expectation held.
+    held: Held,
 }
 
 /// What the run offers a case beyond the session.
@@ -124,7 +123,7 @@ pub async fn run_case(case: &Case, session: &mut Session, mut vars: Vars, env: E
     let stopped = stop.as_ref().map(|s: &Stop| StoppedAt {
         index,
         verdict: s.verdict,
-        own_check_held: s.universal_only,
+        held: s.held,
     });
     let outcome = match stop {
         None => Outcome::Pass,
@@ -208,7 +207,7 @@ impl Ctx<'_> {
 
     fn fail(&self, message: impl Into<String>) -> Stop {
         Stop {
-            universal_only: false,
+            held: Held::Nothing,
             verdict: Verdict::Fail,
             failure: Box::new(self.failure(message)),
         }
@@ -216,7 +215,7 @@ impl Ctx<'_> {
 
     fn error(&self, message: impl Into<String>) -> Stop {
         Stop {
-            universal_only: false,
+            held: Held::Nothing,
             verdict: Verdict::Error,
             failure: Box::new(self.failure(message)),
         }
@@ -238,7 +237,7 @@ impl Ctx<'_> {
         f.error_codes = error_codes(&tree);
         f.raw_hex = Some(hex::encode(&got.bytes));
         Stop {
-            universal_only: false,
+            held: Held::Nothing,
             verdict: Verdict::Fail,
             failure: Box::new(f),
         }
@@ -371,7 +370,7 @@ impl Ctx<'_> {
                 // Whatever left the step itself inconclusive, the broken rule is a finding.
                 if stop.verdict == Verdict::Error {
                     stop.verdict = Verdict::Fail;
-                    stop.universal_only = true;
+                    stop.held = Held::All;
                 }
             }
             return Err(stop);
@@ -387,7 +386,7 @@ impl Ctx<'_> {
                 f.decoded = Some(run_mqtt::packet_tree(e).to_string());
             }
             return Err(Stop {
-                universal_only: true,
+                held: Held::All,
                 verdict: Verdict::Fail,
                 failure: Box::new(f),
             });
@@ -472,16 +471,23 @@ impl Ctx<'_> {
             }
         }
         exp.check(&tree, vars).map_err(|e| match e {
-            MatchError::Mismatch(m) => self.fail_on(
-                got,
-                format!(
-                    "the {} does not match at {}",
-                    msg::body_name(&got.msg),
-                    m.at
-                ),
-                Some(m.expected),
-                Some(m.actual),
-            ),
+            MatchError::Mismatch(m) => {
+                let mut stop = self.fail_on(
+                    got,
+                    format!(
+                        "the {} does not match at {}",
+                        msg::body_name(&got.msg),
+                        m.at
+                    ),
+                    Some(m.expected),
+                    Some(m.actual),
+                );
+                // A message of the expected kind came: only its content broke.
+                if exp.single_field().is_some() {
+                    stop.held = Held::Kind;
+                }
+                stop
+            }
             MatchError::Unset(u) => self.error(format!("the step cannot be judged: {u}")),
         })
     }
@@ -582,7 +588,7 @@ impl Ctx<'_> {
         match code {
             Some(0) => Ok(()),
             Some(c) => Err(Stop {
-                universal_only: false,
+                held: Held::Nothing,
                 verdict: Verdict::NotApplicable,
                 failure: Box::new(self.failure(format!(
                     "the EUT does not support {path} (GetSupportedDM answered {}), which this case needs",
@@ -708,7 +714,7 @@ impl Ctx<'_> {
         ));
         f.actual = Some(format!("new: {}", added.join(", ")));
         Err(Stop {
-            universal_only: false,
+            held: Held::Nothing,
             verdict: Verdict::Fail,
             failure: Box::new(f),
         })
@@ -798,7 +804,7 @@ fn error_codes(tree: &Value) -> Vec<String> {
 impl Ctx<'_> {
     fn mqtt(&self) -> Result<&CaseMqtt, Stop> {
         self.mqtt.ok_or_else(|| Stop {
-            universal_only: false,
+            held: Held::Nothing,
             verdict: Verdict::NotApplicable,
             failure: Box::new(
                 self.failure("this case works on MQTT packets, and the run is not over MQTT"),
@@ -811,7 +817,7 @@ impl Ctx<'_> {
         use run_mqtt::StepError;
         match e {
             StepError::NotApplicable(m) => Stop {
-                universal_only: false,
+                held: Held::Nothing,
                 verdict: Verdict::NotApplicable,
                 failure: Box::new(self.failure(m)),
             },
@@ -832,7 +838,7 @@ impl Ctx<'_> {
                     }
                 }
                 Stop {
-                    universal_only: false,
+                    held: Held::Nothing,
                     verdict: Verdict::Fail,
                     failure: Box::new(f),
                 }

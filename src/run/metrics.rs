@@ -13,8 +13,20 @@ use crate::suite::Case;
 pub struct StoppedAt {
     pub index: usize,
     pub verdict: Verdict,
-    /// The step's own expectation held (only a universal test metric broke).
-    pub own_check_held: bool,
+    /// How much of the step's own expectation held.
+    pub held: Held,
+}
+
+/// How much of a stopped step's expectation held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Held {
+    /// Nothing: the step's metrics fail with it.
+    Nothing,
+    /// A message of the expected kind came and only its content broke: the step's `sends`
+    /// metrics hold.
+    Kind,
+    /// All of it: only a universal test metric broke, so the step's own metrics hold.
+    All,
 }
 
 /// Judges every metric of `case`, given where (if anywhere) it stopped.
@@ -34,7 +46,12 @@ pub fn judge(case: &Case, stopped: Option<StoppedAt>) -> Vec<MetricResult> {
                     None => MetricVerdict::Pass,
                     Some(s) if si < s.index => MetricVerdict::Pass,
                     Some(s) if si == s.index => match s.verdict {
-                        Verdict::Fail if s.own_check_held => MetricVerdict::Pass,
+                        Verdict::Fail if s.held == Held::All => MetricVerdict::Pass,
+                        Verdict::Fail
+                            if s.held == Held::Kind && step.sends_metrics.contains(&number) =>
+                        {
+                            MetricVerdict::Pass
+                        }
                         Verdict::Fail => MetricVerdict::Fail,
                         _ => MetricVerdict::Inconclusive,
                     },
@@ -83,6 +100,18 @@ steps:
     metric: 3
 "#;
 
+    const SPLIT: &str = r#"
+id: "9.2"
+title: t
+tp469: "1.4.0"
+tag: mandatory
+metrics: [sends, content, more]
+steps:
+  - send: { get: { param_paths: [Device.] } }
+    expect: { get_resp: {} }
+    metric: { sends: 1, content: [2, 3] }
+"#;
+
     fn verdicts(stopped: Option<StoppedAt>) -> Vec<MetricVerdict> {
         let case = crate::suite::load_str(CASE, "t.yaml").unwrap();
         judge(&case, stopped)
@@ -99,7 +128,7 @@ steps:
             Some(StoppedAt {
                 index,
                 verdict,
-                own_check_held: false,
+                held: Held::Nothing,
             })
         };
         assert_eq!(verdicts(at(1, Verdict::Fail)), [Fail, Fail, NotReached]);
@@ -111,8 +140,38 @@ steps:
         let universal = Some(StoppedAt {
             index: 1,
             verdict: Verdict::Fail,
-            own_check_held: true,
+            held: Held::All,
         });
         assert_eq!(verdicts(universal), [Pass, Pass, NotReached]);
+    }
+
+    #[test]
+    fn an_answer_of_the_right_kind_holds_its_sends_metric() {
+        use MetricVerdict::*;
+        let case = crate::suite::load_str(SPLIT, "t.yaml").unwrap();
+        let at = |held| {
+            Some(StoppedAt {
+                index: 0,
+                verdict: Verdict::Fail,
+                held,
+            })
+        };
+        let v = |s| {
+            judge(&case, s)
+                .into_iter()
+                .map(|m| m.verdict)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(v(at(Held::Nothing)), [Fail, Fail, Fail]);
+        assert_eq!(v(at(Held::Kind)), [Pass, Fail, Fail]);
+        assert_eq!(v(None), [Pass, Pass, Pass]);
+        let no_expect = SPLIT.replace("    expect: { get_resp: {} }\n", "");
+        let err = crate::suite::load_str(&no_expect, "t.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("needs a `send` step with an `expect`"),
+            "{err}"
+        );
     }
 }

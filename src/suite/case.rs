@@ -161,6 +161,25 @@ impl OneOrMany {
     }
 }
 
+/// The metrics a step proves: one number, a list, or the plan's common pair of a metric
+/// that the EUT *sends* a message of some kind and metrics on its *content*
+/// (`{ sends: 1, content: 2 }`): an answer of the right kind whose content is wrong fails
+/// the content metrics only.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum StepMetrics {
+    Plain(OneOrMany),
+    Split(SplitMetrics),
+}
+
+/// `{ sends: …, content: … }`: see [`StepMetrics`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SplitMetrics {
+    pub sends: OneOrMany,
+    pub content: OneOrMany,
+}
+
 /// A timing window measured from a named earlier step.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -220,7 +239,7 @@ impl Span {
 #[serde(deny_unknown_fields)]
 pub struct RawStep {
     pub name: Option<String>,
-    pub metric: Option<OneOrMany>,
+    pub metric: Option<StepMetrics>,
     pub send: Option<Node>,
     pub expect: Option<Node>,
     pub timeout: Option<Dur>,
@@ -430,7 +449,11 @@ impl Action {
 #[derive(Debug, Clone)]
 pub struct Step {
     pub name: Option<String>,
+    /// Every metric the step proves.
     pub metrics: Vec<u32>,
+    /// Those of `metrics` that only ask for a message of the expected kind: they hold when
+    /// such a message came and only its content broke the expectation.
+    pub sends_metrics: Vec<u32>,
     pub action: Action,
     /// `line:column` of the step in its file, for messages.
     pub at: String,

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use serde_saphyr::Spanned;
 
-use super::case::{Action, Case, FaultProof, OneOrMany, RawCase, RawStep, Span, Step};
+use super::case::{
+    Action, Case, FaultProof, OneOrMany, RawCase, RawStep, Span, SplitMetrics, Step, StepMetrics,
+};
 use super::compile::{self, CompileError, Scope};
 use super::node::{Node, NodeKind, Pos};
 use super::shape::{Scalar, Shape};
@@ -361,10 +363,22 @@ fn step(
     snapshots: &BTreeMap<String, String>,
 ) -> Result<Step, CompileError> {
     let fail = |message: String| CompileError { at: here, message };
-    let metrics = match &s.metric {
-        None => vec![],
-        Some(OneOrMany::One(m)) => vec![*m],
-        Some(OneOrMany::Many(v)) => v.clone(),
+    let (metrics, sends_metrics) = match &s.metric {
+        None => (vec![], vec![]),
+        Some(StepMetrics::Plain(m)) => (m.to_vec(), vec![]),
+        Some(StepMetrics::Split(SplitMetrics { sends, content })) => {
+            if s.send.is_none() || s.expect.is_none() {
+                return Err(fail(
+                    "`metric: { sends, content }` needs a `send` step with an `expect` on \
+                     the answer"
+                        .into(),
+                ));
+            }
+            let sends = sends.to_vec();
+            let mut all = sends.clone();
+            all.extend(content.to_vec());
+            (all, sends)
+        }
     };
     if let Some(bad) = metrics.iter().find(|m| **m == 0 || **m > metric_count) {
         return Err(fail(format!(
@@ -601,6 +615,7 @@ fn step(
     Ok(Step {
         name: s.name.clone(),
         metrics,
+        sends_metrics,
         action,
         at: String::new(),
         while_closed: s.while_closed.unwrap_or(false),
