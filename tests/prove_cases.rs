@@ -14,7 +14,7 @@ use uspcheck::report::model::MetricVerdict;
 use uspcheck::report::{CaseOutcome, Verdict};
 use uspcheck::run::target::BuiltinMtp;
 use uspcheck::run::{Target, run_one};
-use uspcheck::suite::case::MtpNeed;
+use uspcheck::suite::case::{MtpNeed, ProofMtp};
 use uspcheck::suite::{self, Case};
 
 fn main() {
@@ -86,8 +86,12 @@ fn main() {
         for proof in case.faults.clone() {
             let fault_name = proof.name.clone();
             let (c, r) = (case.clone(), rt.clone());
+            let over = proof
+                .over
+                .map(|o| format!("::over_{}", format!("{o:?}").to_lowercase()))
+                .unwrap_or_default();
             trials.push(Trial::test(
-                format!("{}::fails_with::{fault_name}", case.id),
+                format!("{}::fails_with::{fault_name}{over}", case.id),
                 move || {
                     let fault: Fault = fault_name.parse().map_err(|_| {
                         Failed::from(format!(
@@ -95,7 +99,14 @@ fn main() {
                             c.file
                         ))
                     })?;
-                    let o = expect(&c, &r, vec![fault], fails_over, Verdict::Fail)?;
+                    let over = match proof.over {
+                        None => fails_over,
+                        Some(ProofMtp::Websocket) => BuiltinMtp::WebSocket,
+                        Some(ProofMtp::Uds) => BuiltinMtp::Uds,
+                        Some(ProofMtp::Mqtt) => BuiltinMtp::Mqtt(Version::V5),
+                        Some(ProofMtp::Mqtt311) => BuiltinMtp::Mqtt(Version::V311),
+                    };
+                    let o = expect(&c, &r, vec![fault], over, Verdict::Fail)?;
                     // The fault must break the metrics it names, not just something, and
                     // no others.
                     let failed: Vec<u32> = o

@@ -181,6 +181,10 @@ pub enum Fault {
     MqttRejectMimeContentType,
     /// (MQTT) QoS 1 PUBLISHes outside its own Topic are dropped without PUBACK.
     MqttDropQos1,
+    /// QoS 0 PUBLISHes on Topics other than the agent's "reply to" are dropped.
+    MqttDropQos0,
+    /// With every subscription refused, the Connect Record is published before DISCONNECT.
+    MqttPublishDespiteSubackFailure,
     /// (MQTT) Reconnects after half a second, whatever ConnectRetryTime says.
     MqttRetryAtOnce,
     /// (MQTT) Never reconnects after the broker ends the connection.
@@ -201,11 +205,11 @@ pub enum Fault {
 }
 
 /// Every fault, in a stable order (for listings and tests); also [`Fault::ALL`].
-pub const ALL: [Fault; 89] = Fault::ALL;
+pub const ALL: [Fault; 91] = Fault::ALL;
 
 impl Fault {
     /// Every fault, in a stable order (for listings and tests).
-    pub const ALL: [Fault; 89] = [
+    pub const ALL: [Fault; 91] = [
         Fault::IgnoreAllowPartial,
         Fault::CreateDespiteRequiredFailure,
         Fault::NoUniqueKeys,
@@ -287,6 +291,8 @@ impl Fault {
         Fault::MqttAnswerConfiguredTopic,
         Fault::MqttRejectMimeContentType,
         Fault::MqttDropQos1,
+        Fault::MqttDropQos0,
+        Fault::MqttPublishDespiteSubackFailure,
         Fault::MqttRetryAtOnce,
         Fault::MqttNoReconnect,
         Fault::MqttNoConnectRecord,
@@ -381,6 +387,8 @@ impl Fault {
             Fault::MqttAnswerConfiguredTopic => "mqtt-answer-configured-topic",
             Fault::MqttRejectMimeContentType => "mqtt-reject-mime-content-type",
             Fault::MqttDropQos1 => "mqtt-drop-qos1",
+            Fault::MqttDropQos0 => "mqtt-drop-qos0",
+            Fault::MqttPublishDespiteSubackFailure => "mqtt-publish-despite-suback-failure",
             Fault::MqttRetryAtOnce => "mqtt-retry-at-once",
             Fault::MqttNoReconnect => "mqtt-no-reconnect",
             Fault::MqttNoConnectRecord => "mqtt-no-connect-record",
@@ -755,6 +763,16 @@ impl Fault {
             Fault::MqttDropQos1 => {
                 "(MQTT I/O) QoS 1 PUBLISHes arriving on any Topic other than the agent's \"reply to\" Topic (e.g. through a Device.MQTT.Client.{i}.Subscription.{i}. with QoS 1) get no PUBACK and are not processed (violates R-MQTT.20; TP-469 11.13 metric 2)."
             }
+            Fault::MqttDropQos0 => {
+                "(MQTT I/O) QoS 0 PUBLISHes arriving on any Topic other than the agent's \"reply \
+                 to\" Topic (e.g. through a Device.MQTT.Client.{i}.Subscription.{i}. with QoS 0) \
+                 are not processed (violates R-MQTT.20; TP-469 11.13 metric 1)."
+            }
+            Fault::MqttPublishDespiteSubackFailure => {
+                "(MQTT I/O) When the SUBACK fails every Topic Filter the agent publishes its \
+                 MQTTConnectRecord and only then sends DISCONNECT (violates R-MQTT.17: it MUST NOT \
+                 publish a USP Record; TP-469 11.11 metric 2)."
+            }
             Fault::MqttRetryAtOnce => {
                 "(MQTT I/O) After a failed or lost connection the agent tries again after 0.5 s instead of waiting ConnectRetryTime*(ConnectRetryIntervalMultiplier/1000)^(n-1) to ConnectRetryTime*(ConnectRetryIntervalMultiplier/1000)^n seconds (violates R-MQTT.10 and R-MQTT.33; TP-469 11.6, 11.16)."
             }
@@ -935,8 +953,8 @@ mod tests {
             assert!(seen.insert(f.name()), "duplicate {}", f.name());
             assert!(f.description().len() > 40);
         }
-        assert_eq!(ALL.iter().filter(|f| f.is_mqtt_fault()).count(), 30);
-        assert_eq!(ALL.iter().filter(|f| f.is_io_fault()).count(), 36);
+        assert_eq!(ALL.iter().filter(|f| f.is_mqtt_fault()).count(), 32);
+        assert_eq!(ALL.iter().filter(|f| f.is_io_fault()).count(), 38);
     }
 
     #[test]

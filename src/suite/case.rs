@@ -132,6 +132,19 @@ pub struct FaultRef {
     pub metric: Option<OneOrMany>,
     #[serde(default)]
     pub universal: bool,
+    /// The MTP the proof runs over, when not the case's default (WebSocket, or MQTT 5.0
+    /// for MQTT cases): a metric of MQTT 3.1.1 alone is proven over `mqtt311`.
+    pub over: Option<ProofMtp>,
+}
+
+/// The MTP of a fault's proof.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProofMtp {
+    Websocket,
+    Uds,
+    Mqtt,
+    Mqtt311,
 }
 
 /// A fault that proves a case can fail, and where it must fail.
@@ -142,6 +155,8 @@ pub struct FaultProof {
     pub metrics: Vec<u32>,
     /// It breaks a universal test metric (TP-469's introduction) before any of the case's.
     pub universal: bool,
+    /// Where it is proven, when not the case's default MTP.
+    pub over: Option<ProofMtp>,
 }
 
 /// A metric reference: one number or a list.

@@ -296,6 +296,7 @@ fn validate(raw: RawCase, file: &str) -> Result<Case, LoadError> {
             name: f.value.name.clone(),
             metrics: ms,
             universal: f.value.universal,
+            over: f.value.over,
         });
     }
     if steps.is_empty() {

@@ -343,6 +343,11 @@ impl Session {
             let granted = self.acked(&filters, &codes).await;
             // R-MQTT.17: not one subscription: DISCONNECT, and publish nothing.
             if granted == 0 && !self.has(Fault::MqttIgnoreSubackFailure) {
+                if self.has(Fault::MqttPublishDespiteSubackFailure)
+                    && let Err(e) = self.connect_record(conn).await
+                {
+                    return End::Lost(e);
+                }
                 conn.disconnect("every subscription failed (R-MQTT.17)")
                     .await;
                 return End::Failed(format!(
@@ -525,6 +530,9 @@ impl Session {
                 content_type,
             } => {
                 let (bare, suffix) = split_reply_to(&topic);
+                if qos == 0 && self.has(Fault::MqttDropQos0) && bare != self.reply_to {
+                    return Ok(None);
+                }
                 if qos == 1 {
                     if self.has(Fault::MqttDropQos1) && bare != self.reply_to {
                         return Ok(None);

@@ -631,7 +631,14 @@ async fn check_suback_failure(faults: Vec<Fault>) -> Result<(), String> {
 
 #[tokio::test]
 async fn failed_suback_disconnects() {
-    proven(check_suback_failure, &[Fault::MqttIgnoreSubackFailure]).await;
+    proven(
+        check_suback_failure,
+        &[
+            Fault::MqttIgnoreSubackFailure,
+            Fault::MqttPublishDespiteSubackFailure,
+        ],
+    )
+    .await;
 }
 
 /// TP-469 11.14: the answer goes to the request's reply-to, not the configured Topic.
