@@ -181,7 +181,10 @@ impl OneOrMany {
 /// (`{ sends: 1, content: 2 }`): an answer of the right kind whose content is wrong fails
 /// the content metrics only.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "a metric number, a list of them, or { sends: N, content: M } (each a number or a list)"
+)]
 pub enum StepMetrics {
     Plain(OneOrMany),
     Split(SplitMetrics),
