@@ -156,9 +156,15 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn metrics(&self) -> Vec<String> {
+        self.metrics_but(&[])
+    }
+
+    /// The step's metrics but `held` ones, each as "N. text [requirements]".
+    fn metrics_but(&self, held: &[u32]) -> Vec<String> {
         self.step
             .metrics
             .iter()
+            .filter(|m| !held.contains(m))
             .filter_map(|m| {
                 self.case.metrics.get(*m as usize - 1).map(|t| {
                     let text = t.text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -485,6 +491,7 @@ impl Ctx<'_> {
                 // A message of the expected kind came: only its content broke.
                 if exp.single_field().is_some() {
                     stop.held = Held::Kind;
+                    stop.failure.metrics = self.metrics_but(&self.step.sends_metrics);
                 }
                 stop
             }
