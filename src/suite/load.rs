@@ -292,6 +292,9 @@ fn validate(raw: RawCase, file: &str) -> Result<Case, LoadError> {
                 ),
             ));
         }
+        if let Err(e) = f.value.name.parse::<crate::agent::Fault>() {
+            return Err(at(Pos::of(f), format!("fault: {e}")));
+        }
         faults.push(FaultProof {
             name: f.value.name.clone(),
             metrics: ms,
@@ -681,5 +684,23 @@ steps:
         );
         let e = load_str("id: [", "broken.yaml").unwrap_err();
         assert_eq!(e.file, "broken.yaml");
+    }
+
+    #[test]
+    fn faults_must_be_known_and_name_existing_metrics() {
+        let with = |f: &str| GOOD.replace("steps:", &format!("faults: [{f}]\nsteps:"));
+        assert!(load_str(&with("{ name: no-unique-keys, metric: 1 }"), "f").is_ok());
+        let e = load_str(&with("{ name: no-unique-kees, metric: 1 }"), "f").unwrap_err();
+        assert!(
+            e.message.contains("unknown fault \"no-unique-kees\""),
+            "{e}"
+        );
+        let e = load_str(&with("{ name: no-unique-keys, metric: 2 }"), "f").unwrap_err();
+        assert!(e.message.contains("metric 2 does not exist"), "{e}");
+        let e = load_str(
+            &with("{ name: no-unique-keys, metric: 1, over: mqtt31 }"),
+            "f",
+        );
+        assert!(e.unwrap_err().message.contains("mqtt311"));
     }
 }
