@@ -299,3 +299,61 @@ async fn an_mqtt_connect_without_the_endpoint_id_property_fails_citing_r_mqtt_13
     assert_eq!(v, Verdict::Fail, "{text}");
     assert!(text.contains("R-MQTT.13"), "{text}");
 }
+
+/// One answer judged under three metrics: `sends`, its content, and a `check` of the same
+/// answer for a third.
+const ONE_ANSWER_THREE_METRICS: &str = r#"
+id: "9.4"
+title: t
+tp469: "1.4.0"
+tag: mandatory
+metrics: [The EUT sends a GetResp., It names the path., The value is the agent's.]
+steps:
+  - name: get
+    send: { get: { param_paths: [Device.LocalAgent.EndpointID] } }
+    expect: { get_resp: { req_path_results: [{ requested_path: Device.LocalAgent.EndpointID }] } }
+    metric: { sends: 1, content: 2 }
+  - check: get
+    expect:
+      get_resp:
+        req_path_results:
+          - resolved_path_results: [{ result_params: { EndpointID: VALUE } }]
+    metric: 3
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_metric_of_one_answer_gets_its_own_verdict() {
+    use uspcheck::report::model::MetricVerdict::{self, *};
+    let run = |value: &str, faults: Vec<Fault>| {
+        let c = suite::load_str(
+            &ONE_ANSWER_THREE_METRICS.replace("VALUE", value),
+            "9.4.yaml",
+        )
+        .unwrap();
+        async move {
+            let o = run_one(&c, &Target::builtin(faults)).await;
+            let v: Vec<MetricVerdict> = o.metrics.iter().map(|m| m.verdict).collect();
+            (o.verdict(), v)
+        }
+    };
+    let id = target::BUILTIN_AGENT_ID;
+    assert_eq!(
+        run(id, vec![]).await,
+        (Verdict::Pass, vec![Pass, Pass, Pass])
+    );
+    // The right answer with a value that is not the agent's: only the check fails.
+    assert_eq!(
+        run("os::someone-else", vec![]).await,
+        (Verdict::Fail, vec![Pass, Pass, Fail])
+    );
+    // An Error instead of the GetResp: it was not sent, so its content is not there either.
+    let error = "error-for=get".parse().unwrap();
+    assert_eq!(
+        run(id, vec![error]).await,
+        (Verdict::Fail, vec![Fail, Fail, NotReached])
+    );
+    // A check naming a step that receives nothing is refused when the case loads.
+    let bad = ONE_ANSWER_THREE_METRICS.replace("check: get", "check: gte");
+    let e = suite::load_str(&bad, "9.4.yaml").unwrap_err();
+    assert!(e.message.contains("check 'gte' does not name"), "{e}");
+}

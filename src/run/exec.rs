@@ -65,6 +65,8 @@ pub async fn run_case(case: &Case, session: &mut Session, mut vars: Vars, env: E
     let response_timeout = env.response_timeout;
     session.set_auto_ack(!case.awaits_notifications());
     let mut marks: HashMap<String, Instant> = HashMap::new();
+    // What each named step received, for `check` steps.
+    let mut answers: HashMap<String, Received> = HashMap::new();
     let mut stop = None;
     // The step's place among setup and steps, for the metrics' verdicts.
     let mut index = 0;
@@ -101,7 +103,7 @@ pub async fn run_case(case: &Case, session: &mut Session, mut vars: Vars, env: E
                     }
                 }
             }
-            if let Err(s) = ctx.run(session, &mut vars, &mut marks).await {
+            if let Err(s) = ctx.run(session, &mut vars, &mut marks, &mut answers).await {
                 stop = Some(s);
                 break 'phases;
             }
@@ -116,7 +118,7 @@ pub async fn run_case(case: &Case, session: &mut Session, mut vars: Vars, env: E
             response_timeout,
             mqtt: env.mqtt,
         };
-        if let Err(s) = ctx.run(session, &mut vars, &mut marks).await {
+        if let Err(s) = ctx.run(session, &mut vars, &mut marks, &mut answers).await {
             cleanup_problems.push(s.failure.text());
         }
     }
@@ -254,6 +256,7 @@ impl Ctx<'_> {
         session: &mut Session,
         vars: &mut Vars,
         marks: &mut HashMap<String, Instant>,
+        answers: &mut HashMap<String, Received>,
     ) -> Result<(), Stop> {
         // A variable the step needs and no earlier step captured is the case's problem (the
         // capture failed or never ran), never the agent's.
@@ -281,8 +284,10 @@ impl Ctx<'_> {
                     from: &from,
                     reconnect: *reconnect,
                 };
-                self.send(session, vars, marks, request, expect.as_ref(), how)
-                    .await
+                let got = self
+                    .send(session, vars, marks, request, expect.as_ref(), how)
+                    .await;
+                got.map(|g| self.keep_answer(answers, g))
             }
             Action::Await {
                 expect,
@@ -297,8 +302,15 @@ impl Ctx<'_> {
                     send_resp: *send_resp,
                     reconnect: *reconnect,
                 };
-                self.await_msg(session, vars, marks, expect, how).await
+                let got = self.await_msg(session, vars, marks, expect, how).await;
+                got.map(|g| self.keep_answer(answers, Some(g)))
             }
+            Action::Check { step, expect } => match answers.get(step) {
+                Some(got) => self.judge(got, expect, vars),
+                None => Err(self.error(format!(
+                    "step '{step}' received no message to check (it did not run to its end)"
+                ))),
+            },
             Action::RequireSupported { path } => self.require_supported(session, path).await,
             Action::ExpectNone { expect, span } => {
                 self.expect_none(session, vars, expect, span.0).await
@@ -409,7 +421,7 @@ impl Ctx<'_> {
         request: &Value,
         expect: Option<&Matcher>,
         how: SendHow<'_>,
-    ) -> Result<(), Stop> {
+    ) -> Result<Option<Received>, Stop> {
         let SendHow {
             bound,
             from,
@@ -434,7 +446,7 @@ impl Ctx<'_> {
             marks.insert(n.clone(), sent.at);
         }
         let Some(bound) = bound else {
-            return Ok(());
+            return Ok(None);
         };
         let got = match session.await_answer_with(&sent, bound, reconnect).await {
             Ok(g) => g,
@@ -453,9 +465,16 @@ impl Ctx<'_> {
                 )));
             }
         };
-        match expect {
-            None => Ok(()),
-            Some(exp) => self.judge(&got, exp, vars),
+        if let Some(exp) = expect {
+            self.judge(&got, exp, vars)?;
+        }
+        Ok(Some(got))
+    }
+
+    /// Keeps what a named step received, for later `check` steps.
+    fn keep_answer(&self, answers: &mut HashMap<String, Received>, got: Option<Received>) {
+        if let (Some(n), Some(g)) = (&self.step.name, got) {
+            answers.insert(n.clone(), g);
         }
     }
 
@@ -506,7 +525,7 @@ impl Ctx<'_> {
         marks: &mut HashMap<String, Instant>,
         expect: &Matcher,
         how: AwaitHow<'_>,
-    ) -> Result<(), Stop> {
+    ) -> Result<Received, Stop> {
         let AwaitHow {
             within,
             window,
@@ -570,7 +589,7 @@ impl Ctx<'_> {
                 ));
             }
         }
-        Ok(())
+        Ok(got)
     }
 
     /// Asks the EUT's supported data model for `path`; a path it does not support makes the

@@ -295,6 +295,9 @@ pub struct RawStep {
     pub except: Option<Vec<String>>,
     /// Delete every instance of a snapshot's object that the snapshot does not hold.
     pub delete_new_instances: Option<String>,
+    /// Judge the message an earlier named step received again, with this step's `expect`,
+    /// for another metric.
+    pub check: Option<String>,
     /// `expect_none`, `expect_no_packet`: the EUT is meant to be disconnected during the
     /// span, so silence while it is counts (otherwise a closed connection is inconclusive).
     pub while_closed: Option<bool>,
@@ -441,6 +444,9 @@ pub enum Action {
     /// Delete every instance of the snapshot's object that it does not hold: clean-up that
     /// works even when the capture naming what the case created never happened.
     DeleteNewInstances { snapshot: String, of: String },
+    /// Judge again, against `expect`, the message the earlier step named `step` received
+    /// (its answer, or the message it awaited): one message, a metric per step.
+    Check { step: String, expect: Matcher },
     /// No packet of the agent's matching `expect` for `span`, counted from the step named
     /// in `after` (or from the step's start).
     ExpectNoPacket {
@@ -485,7 +491,9 @@ impl Step {
     pub fn matchers(&self) -> Vec<&Matcher> {
         match &self.action {
             Action::Send { expect, .. } => expect.iter().collect(),
-            Action::Await { expect, .. } | Action::ExpectNone { expect, .. } => vec![expect],
+            Action::Await { expect, .. }
+            | Action::ExpectNone { expect, .. }
+            | Action::Check { expect, .. } => vec![expect],
             Action::AwaitPacket { expect, .. } | Action::ExpectNoPacket { expect, .. } => {
                 expect.all().collect()
             }
@@ -515,6 +523,7 @@ impl Step {
                     .unwrap_or_default()
             ),
             Action::Await { .. } => "await".into(),
+            Action::Check { step, .. } => format!("check '{step}'"),
             Action::ExpectNone { .. } => "expect_none".into(),
             Action::RequireSupported { .. } => "require_supported".into(),
             Action::Broker(_) => "broker".into(),

@@ -219,6 +219,8 @@ fn validate(raw: RawCase, file: &str) -> Result<Case, LoadError> {
     let mut captured: Vec<String> = Vec::new();
     // Snapshots taken so far, by name, with their object.
     let mut snapshots: BTreeMap<String, String> = BTreeMap::new();
+    // Named steps that receive a message a `check` may judge again.
+    let mut received: HashSet<String> = HashSet::new();
     let mut convert = |phase: &str, steps: Vec<Spanned<RawStep>>| -> Result<Vec<Step>, LoadError> {
         let mut out = Vec::new();
         for (i, s) in steps.into_iter().enumerate() {
@@ -226,10 +228,28 @@ fn validate(raw: RawCase, file: &str) -> Result<Case, LoadError> {
             let scope = Scope {
                 captured: &captured,
             };
-            let step = step(&s.value, here, metric_count, &names, &scope, &snapshots)
-                .map_err(|e| at(e.at, format!("{phase}[{i}]: {}", e.message)))?;
+            let step = step(
+                &s.value,
+                here,
+                metric_count,
+                &names,
+                &scope,
+                &snapshots,
+                &received,
+            )
+            .map_err(|e| at(e.at, format!("{phase}[{i}]: {}", e.message)))?;
             if let (Action::Snapshot { of, .. }, Some(n)) = (&step.action, &step.name) {
                 snapshots.insert(n.clone(), of.clone());
+            }
+            if let (
+                Action::Send {
+                    expect: Some(_), ..
+                }
+                | Action::Await { .. },
+                Some(n),
+            ) = (&step.action, &step.name)
+            {
+                received.insert(n.clone());
             }
             if let Some(n) = &step.name
                 && !names.insert(n.clone())
@@ -365,6 +385,7 @@ fn step(
     names: &HashSet<String>,
     scope: &Scope,
     snapshots: &BTreeMap<String, String>,
+    received: &HashSet<String>,
 ) -> Result<Step, CompileError> {
     let fail = |message: String| CompileError { at: here, message };
     let (metrics, sends_metrics) = match &s.metric {
@@ -401,12 +422,13 @@ fn step(
         s.snapshot.is_some(),
         s.expect_no_new_instances.is_some(),
         s.delete_new_instances.is_some(),
+        s.check.is_some(),
     ];
     if kinds.iter().filter(|k| **k).count() != 1 {
         return Err(fail(
             "a step needs exactly one of `send`, `await`, `expect_none`, `require_supported`, \
              `broker`, `controller`, `await_packet`, `expect_no_packet`, `snapshot`, \
-             `expect_no_new_instances`, `delete_new_instances`"
+             `expect_no_new_instances`, `delete_new_instances`, `check`"
                 .into(),
         ));
     }
@@ -425,7 +447,11 @@ fn step(
             Err(fail(format!("`{what}` belongs to a `{with}` step")))
         }
     };
-    only(s.expect.is_none() || s.send.is_some(), "expect", "send")?;
+    only(
+        s.expect.is_none() || s.send.is_some() || s.check.is_some(),
+        "expect",
+        "send` or `check",
+    )?;
     only(s.timeout.is_none() || s.send.is_some(), "timeout", "send")?;
     let awaits = s.await_.is_some() || s.await_packet.is_some();
     only(s.within.is_none() || awaits, "within", "await")?;
@@ -605,6 +631,22 @@ fn step(
             of: snapshot_of(name)?,
             snapshot: name.clone(),
         }
+    } else if let Some(name) = &s.check {
+        if !received.contains(name) {
+            return Err(fail(format!(
+                "check '{name}' does not name an earlier `send` with `expect`, or `await`, step \
+                 (such steps: {})",
+                sorted(received).join(", ")
+            )));
+        }
+        let exp = s
+            .expect
+            .as_ref()
+            .ok_or_else(|| fail("a `check` step needs an `expect`".into()))?;
+        Action::Check {
+            step: name.clone(),
+            expect: compile::compile(exp, &Shape::any_body(), scope)?,
+        }
     } else if let Some(exp) = &s.expect_none {
         let span = s
             .for_
@@ -703,4 +745,10 @@ steps:
         );
         assert!(e.unwrap_err().message.contains("mqtt311"));
     }
+}
+
+fn sorted(names: &HashSet<String>) -> Vec<String> {
+    let mut v: Vec<String> = names.iter().cloned().collect();
+    v.sort();
+    v
 }
