@@ -1,7 +1,7 @@
 //! Loading case files. Every problem names its file, line and column, rustc-style, so a
 //! typo in a case is found in seconds; no case runs until every file loads.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -220,7 +220,7 @@ fn validate(raw: RawCase, file: &str) -> Result<Case, LoadError> {
     // Snapshots taken so far, by name, with their object.
     let mut snapshots: BTreeMap<String, String> = BTreeMap::new();
     // Named steps that receive a message a `check` may judge again.
-    let mut received: HashSet<String> = HashSet::new();
+    let mut received: BTreeSet<String> = BTreeSet::new();
     let mut convert = |phase: &str, steps: Vec<Spanned<RawStep>>| -> Result<Vec<Step>, LoadError> {
         let mut out = Vec::new();
         for (i, s) in steps.into_iter().enumerate() {
@@ -385,7 +385,7 @@ fn step(
     names: &HashSet<String>,
     scope: &Scope,
     snapshots: &BTreeMap<String, String>,
-    received: &HashSet<String>,
+    received: &BTreeSet<String>,
 ) -> Result<Step, CompileError> {
     let fail = |message: String| CompileError { at: here, message };
     let (metrics, sends_metrics) = match &s.metric {
@@ -636,7 +636,7 @@ fn step(
             return Err(fail(format!(
                 "check '{name}' does not name an earlier `send` with `expect`, or `await`, step \
                  (such steps: {})",
-                sorted(received).join(", ")
+                received.iter().cloned().collect::<Vec<_>>().join(", ")
             )));
         }
         let exp = s
@@ -745,10 +745,4 @@ steps:
         );
         assert!(e.unwrap_err().message.contains("mqtt311"));
     }
-}
-
-fn sorted(names: &HashSet<String>) -> Vec<String> {
-    let mut v: Vec<String> = names.iter().cloned().collect();
-    v.sort();
-    v
 }
