@@ -13,6 +13,7 @@ use uspcheck::mtp::mqtt::Version;
 use uspcheck::mtp::{uds, websocket};
 use uspcheck::report::{self, RunReport};
 use uspcheck::run::{self, Target, target};
+use uspcheck::suite::select::{self, Filter};
 use uspcheck::suite::{self, Case, LoadError, profile::Profile};
 
 /// Exit codes, distinct so a CI job can tell why a run is red.
@@ -45,8 +46,9 @@ struct Cli {
 enum Command {
     /// Run TP-469 cases (all, or those matching the filters) against an agent.
     Run {
-        /// Case ids (`1.20`), sections (`1`) or words of titles; none runs everything.
-        filters: Vec<String>,
+        /// Case ids (`1.20`), ranges (`1.1-1.58`), sections (`1`) or words of titles;
+        /// none runs everything. A filter that selects no case is a usage error.
+        filters: Vec<Filter>,
         /// The EUT profile; without it the built-in reference agent is tested.
         #[arg(long)]
         eut: Option<PathBuf>,
@@ -67,8 +69,8 @@ enum Command {
         faults: Vec<String>,
         /// With the built-in agent: the MTP to test over (uds runs are an extended suite:
         /// TP-469 has no UDS section; mqtt and mqtt311 go through the embedded broker).
-        #[arg(long, value_enum, default_value = "websocket")]
-        mtp: MtpArg,
+        #[arg(long, value_enum)]
+        mtp: Option<MtpArg>,
         /// One line per case only.
         #[arg(short, long)]
         quiet: bool,
@@ -156,15 +158,36 @@ fn main() -> ExitCode {
             mtp,
             quiet,
         } => {
+            if test_threads == Some(0) {
+                eprintln!("error: --test-threads must be at least 1");
+                return ExitCode::from(exit::USAGE);
+            }
             let cases = match load_cases(cases) {
                 Ok(c) => c,
                 Err(code) => return code,
             };
+            let none = select::unmatched(&cases, &filters);
+            if !none.is_empty() {
+                let none: Vec<String> = none.iter().map(|f| format!("`{f}`")).collect();
+                eprintln!(
+                    "error: no case matches {} (give case ids like 1.20, ranges like 1.1-1.58, \
+                     sections like 1, or words of titles; `--list` shows the cases)",
+                    none.join(", ")
+                );
+                return ExitCode::from(exit::USAGE);
+            }
             let target = match (eut, faults) {
                 (Some(path), f) => {
                     if !f.is_empty() {
                         eprintln!(
                             "error: --fault applies to the built-in agent only, not to --eut"
+                        );
+                        return ExitCode::from(exit::USAGE);
+                    }
+                    if mtp.is_some() {
+                        eprintln!(
+                            "error: --mtp applies to the built-in agent only; with --eut the \
+                             profile says how to reach the agent"
                         );
                         return ExitCode::from(exit::USAGE);
                     }
@@ -179,7 +202,7 @@ fn main() -> ExitCode {
                 (None, f) => match parse_faults(&f) {
                     Ok(faults) => Target::BuiltIn {
                         faults,
-                        mtp: match mtp {
+                        mtp: match mtp.unwrap_or(MtpArg::Websocket) {
                             MtpArg::Websocket => target::BuiltinMtp::WebSocket,
                             MtpArg::Uds => target::BuiltinMtp::Uds,
                             MtpArg::Mqtt => target::BuiltinMtp::Mqtt(Version::V5),
@@ -336,7 +359,7 @@ fn load_cases(dir: Option<PathBuf>) -> Result<Vec<Case>, ExitCode> {
         Some(d) => suite::load_dir(d),
         None => suite::load_embedded(),
     };
-    loaded.map_err(|errors: Vec<LoadError>| {
+    let cases = loaded.map_err(|errors: Vec<LoadError>| {
         for e in &errors {
             eprintln!("error: {e}");
         }
@@ -345,7 +368,13 @@ fn load_cases(dir: Option<PathBuf>) -> Result<Vec<Case>, ExitCode> {
             errors.len()
         );
         ExitCode::from(exit::BAD_INPUT)
-    })
+    })?;
+    if cases.is_empty() {
+        let from = dir.map_or("the built-in suite".into(), |d| d.display().to_string());
+        eprintln!("error: {from} holds no case file (*.yaml); nothing was run");
+        return Err(ExitCode::from(exit::BAD_INPUT));
+    }
+    Ok(cases)
 }
 
 fn parse_faults(names: &[String]) -> Result<Vec<Fault>, ExitCode> {

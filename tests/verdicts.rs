@@ -357,3 +357,31 @@ async fn each_metric_of_one_answer_gets_its_own_verdict() {
     let e = suite::load_str(&bad, "9.4.yaml").unwrap_err();
     assert!(e.message.contains("check 'gte' does not name"), "{e}");
 }
+
+#[test]
+fn a_selection_that_selects_nothing_or_cannot_apply_is_a_usage_error() {
+    let d = scratch("selection");
+    let usage = |args: &[&str], says: &str| {
+        let (code, out) = uspcheck(args, &d);
+        assert_eq!(code, 2, "{args:?}: {out}");
+        assert!(out.contains(says), "{args:?}: {out}");
+    };
+    usage(&["run", "1.36", "99.99"], "no case matches `99.99`");
+    usage(&["run", "pereodic"], "no case matches `pereodic`");
+    usage(&["run", "1.58-1.1"], "ends before it starts");
+    usage(
+        &["run", "--test-threads", "0"],
+        "--test-threads must be at least 1",
+    );
+    usage(
+        &["run", "--eut", "x.yaml", "--mtp", "uds"],
+        "--mtp applies to the built-in agent only",
+    );
+    let (code, out) = uspcheck(&["run", "--list", "1.36-1.38"], &d);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out.matches("[tp469] 1.3").count(), 3, "{out}");
+    std::fs::create_dir_all(d.join("empty")).unwrap();
+    let (code, out) = uspcheck(&["run", "--cases", "empty"], &d);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("holds no case file"), "{out}");
+}

@@ -24,7 +24,7 @@ pub use target::Target;
 /// What the user asked of a run.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    pub filters: Vec<String>,
+    pub filters: Vec<crate::suite::select::Filter>,
     /// Cases at once; by default as many as the target allows.
     pub test_threads: Option<usize>,
     /// List the selected cases instead of running them.
