@@ -218,10 +218,11 @@ fn main() -> ExitCode {
                 list,
                 quiet,
             };
-            let report = run::run_suite(cases, Arc::new(target), &opts);
             if list {
+                print!("{}", run::listing(&cases, &target, &opts));
                 return ExitCode::from(exit::OK);
             }
+            let report = run::run_suite(cases, Arc::new(target), &opts);
             finish(&report, &report_dir)
         }
         Command::Results { runs, title, out } => results_page(&runs, &title, out.as_deref()),

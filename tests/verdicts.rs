@@ -379,7 +379,17 @@ fn a_selection_that_selects_nothing_or_cannot_apply_is_a_usage_error() {
     );
     let (code, out) = uspcheck(&["run", "--list", "1.36-1.38"], &d);
     assert_eq!(code, 0, "{out}");
-    assert_eq!(out.matches("[tp469] 1.3").count(), 3, "{out}");
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("1.3")).count(),
+        3,
+        "{out}"
+    );
+    let (code, out) = uspcheck(&["run", "--list", "11.1"], &d);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("not applicable: this case is for the MQTT MTP"),
+        "{out}"
+    );
     std::fs::create_dir_all(d.join("empty")).unwrap();
     let (code, out) = uspcheck(&["run", "--cases", "empty"], &d);
     assert_eq!(code, 3, "{out}");

@@ -244,6 +244,27 @@ fn log_line(e: &LogEntry, start: Instant) -> LogLine {
     }
 }
 
+/// The selected cases, one line each, and under those the EUT cannot run, why: what
+/// `run --list` prints.
+pub fn listing(cases: &[Case], target: &Target, opts: &Options) -> String {
+    let mut out = String::new();
+    let mut runnable = 0;
+    let mut selected = 0;
+    for case in cases.iter().filter(|c| select::selected(c, &opts.filters)) {
+        selected += 1;
+        out.push_str(&format!("{} {}\n", case.id, case.title));
+        match not_applicable(case, target) {
+            Some(why) => out.push_str(&format!("    not applicable: {why}\n")),
+            None => runnable += 1,
+        }
+    }
+    out.push_str(&format!(
+        "{selected} cases selected, {runnable} would run, {} not applicable\n",
+        selected - runnable
+    ));
+    out
+}
+
 /// Runs the cases with libtest-mimic's output and returns the report of the whole run.
 pub fn run_suite(cases: Vec<Case>, target: Arc<Target>, opts: &Options) -> RunReport {
     let runtime = Arc::new(
