@@ -395,3 +395,18 @@ fn a_selection_that_selects_nothing_or_cannot_apply_is_a_usage_error() {
     assert_eq!(code, 3, "{out}");
     assert!(out.contains("holds no case file"), "{out}");
 }
+
+#[test]
+fn a_fifo_or_an_endless_file_is_refused_not_read() {
+    let d = scratch("not-files");
+    std::fs::create_dir_all(d.join("cases")).unwrap();
+    let fifo = d.join("cases/x.yaml");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let (code, out) = uspcheck(&["check", "--cases", "cases"], &d);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("not a regular file"), "{out}");
+    let (code, out) = uspcheck(&["run", "--eut", "/dev/zero"], &d);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("not a regular file"), "{out}");
+}

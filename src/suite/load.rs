@@ -96,18 +96,39 @@ impl LoadError {
 
 /// Reads a YAML file as text; a file that cannot be read is a `LoadError` too.
 pub fn read_text(path: &Path) -> Result<(String, String), LoadError> {
+    use std::io::Read;
     let file = path.display().to_string();
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok((text, file)),
-        Err(e) => Err(LoadError {
-            file,
-            line: 0,
-            column: 0,
-            message: format!("cannot read: {e}"),
-            snippet: None,
-        }),
+    let refuse = |message: String| LoadError {
+        file: file.clone(),
+        line: 0,
+        column: 0,
+        message,
+        snippet: None,
+    };
+    // Only a regular file, and only so much of it: a FIFO would block, /dev/zero would
+    // never end.
+    // Looked at before it is opened: opening a FIFO blocks.
+    let meta = std::fs::metadata(path).map_err(|e| refuse(format!("cannot read: {e}")))?;
+    if !meta.is_file() {
+        return Err(refuse("not a regular file".into()));
     }
+    let f = std::fs::File::open(path).map_err(|e| refuse(format!("cannot read: {e}")))?;
+    let mut bytes = Vec::new();
+    f.take(MAX_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| refuse(format!("cannot read: {e}")))?;
+    if bytes.len() as u64 > MAX_FILE {
+        return Err(refuse(format!(
+            "larger than {} KiB, more than any case or profile needs",
+            MAX_FILE / 1024
+        )));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| refuse(format!("not UTF-8 text: {e}")))?;
+    Ok((text, file))
 }
+
+/// The largest case or profile file read (the biggest case is about 10 KiB).
+const MAX_FILE: u64 = 1024 * 1024;
 
 /// Loads one case from text; `file` is used in errors.
 pub fn load_str(text: &str, file: &str) -> Result<Case, LoadError> {
@@ -199,6 +220,7 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         if p.is_dir() {
             collect(&p, out)?;
         } else if p.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            // Anything but a regular file (a FIFO) is refused by `read_text`, never read.
             out.push(p);
         }
     }
