@@ -122,6 +122,18 @@ pub enum Fault {
     GetInstancesRejectsWildcard,
     /// Set with allow_partial=true answers a failing Search Path with an Error, not a SetResp.
     SetSearchFailureIsError,
+    /// AddResp reports every object as created, not created.
+    AddNotCreated,
+    /// Add leaves optional param_settings at their defaults.
+    AddDefaultValues,
+    /// Only the first create_obj of an Add gets its values.
+    AddSettingsFirstObjectOnly,
+    /// A failed Add object is reported as failed but kept.
+    AddFailureKept,
+    /// SetResp updated_params is always empty.
+    SetRespNoUpdatedParams,
+    /// DeleteResp affected_paths is always empty.
+    DeleteRespNoAffectedPaths,
     /// GetSupportedDM reports every parameter as PARAM_READ_ONLY.
     GsdmParamsReadOnly,
     /// GetSupportedDM leaves out Controller.{i}.MTP.{i}.MQTT.Reference (MQTTController:1).
@@ -205,11 +217,11 @@ pub enum Fault {
 }
 
 /// Every fault, in a stable order (for listings and tests); also [`Fault::ALL`].
-pub const ALL: [Fault; 91] = Fault::ALL;
+pub const ALL: [Fault; 97] = Fault::ALL;
 
 impl Fault {
     /// Every fault, in a stable order (for listings and tests).
-    pub const ALL: [Fault; 91] = [
+    pub const ALL: [Fault; 97] = [
         Fault::IgnoreAllowPartial,
         Fault::CreateDespiteRequiredFailure,
         Fault::NoUniqueKeys,
@@ -262,6 +274,12 @@ impl Fault {
         Fault::WriteOnceRewritable,
         Fault::GetInstancesRejectsWildcard,
         Fault::SetSearchFailureIsError,
+        Fault::AddNotCreated,
+        Fault::AddDefaultValues,
+        Fault::AddSettingsFirstObjectOnly,
+        Fault::AddFailureKept,
+        Fault::SetRespNoUpdatedParams,
+        Fault::DeleteRespNoAffectedPaths,
         Fault::GsdmParamsReadOnly,
         Fault::NoMqttControllerReference,
         Fault::WrongMsgId,
@@ -358,6 +376,12 @@ impl Fault {
             Fault::WriteOnceRewritable => "write-once-rewritable",
             Fault::GetInstancesRejectsWildcard => "get-instances-rejects-wildcard",
             Fault::SetSearchFailureIsError => "set-search-failure-is-error",
+            Fault::AddNotCreated => "add-not-created",
+            Fault::AddDefaultValues => "add-default-values",
+            Fault::AddSettingsFirstObjectOnly => "add-settings-first-object-only",
+            Fault::AddFailureKept => "add-failure-kept",
+            Fault::SetRespNoUpdatedParams => "set-resp-no-updated-params",
+            Fault::DeleteRespNoAffectedPaths => "delete-resp-no-affected-paths",
             Fault::GsdmParamsReadOnly => "gsdm-params-read-only",
             Fault::NoMqttControllerReference => "no-mqtt-controller-reference",
             Fault::WrongMsgId => "wrong-msg-id",
@@ -661,6 +685,40 @@ impl Fault {
                  fails on a required parameter is answered with an Error message carrying the \
                  param_errs, instead of a SetResp with an OperationFailure. R-SET.2a lets an Agent \
                  choose either; TP-469 1.21 asks for the SetResp (metrics 1 to 3)."
+            }
+            Fault::AddNotCreated => {
+                "AddResp reports oper_success with an instantiated_path and unique_keys, but the object is not \
+                 created: a later Get finds no such instance (violates R-ADD.0 and R-ADD.1: the \
+                 Agent MUST complete the creation of the Objects it reports; TP-469 'The EUT creates \
+                 the object' metrics)."
+            }
+            Fault::AddDefaultValues => {
+                "Add stores only the param_settings that are required or unique keys; the others keep \
+                 the data model's defaults although the AddResp reports no param_errs (violates \
+                 R-ADD.4: a value that is not configured must be reported as failed; TP-469 'the \
+                 object's values match param_settings' metrics)."
+            }
+            Fault::AddSettingsFirstObjectOnly => {
+                "An Add with several create_objs configures the param_settings of the first object only; \
+                 the later objects get their unique keys and the data model's defaults otherwise, and \
+                 the AddResp reports no param_errs (violates R-ADD.0 and R-ADD.4; TP-469 1.5 metric 5)."
+            }
+            Fault::AddFailureKept => {
+                "An object whose Add failed on a required parameter is reported as failed (oper_failure, \
+                 or the Error with allow_partial=false) but the instance is kept with the parameters \
+                 that were valid (violates R-ADD.3: a failure to configure a required Parameter MUST \
+                 result in a failure to create the Object)."
+            }
+            Fault::SetRespNoUpdatedParams => {
+                "SetResp UpdatedInstanceResults carry no updated_params, although the values were stored \
+                 (violates the SetResp updated_params definition: each Parameter updated by the Set \
+                 and its value after the update, even when unchanged; TP-469 SetResp content metrics)."
+            }
+            Fault::DeleteRespNoAffectedPaths => {
+                "DeleteResp oper_success carries no affected_paths although the instances were deleted \
+                 (violates the DeleteResp OperationSuccess affected_paths definition and R-DEL.2a's \
+                 distinction between a deletion and a path that matched nothing; TP-469 DeleteResp \
+                 content metrics)."
             }
             Fault::GsdmParamsReadOnly => {
                 "GetSupportedDM reports every parameter's access as PARAM_READ_ONLY, the writable \

@@ -106,8 +106,10 @@ impl Agent {
         let mut results = Vec::new();
         let mut intents = Vec::new();
         let mut error: Option<(Failure, Vec<pb::error::ParamError>)> = None;
-        for co in &a.create_objs {
-            for outcome in self.add_one(from, co) {
+        for (i, co) in a.create_objs.iter().enumerate() {
+            // `add-settings-first-object-only`: later objects get only their unique keys.
+            let keys_only = i > 0 && self.has_fault(Fault::AddSettingsFirstObjectOnly);
+            for outcome in self.add_one(from, co, keys_only) {
                 let status = match outcome {
                     Created::NoMatch => add_os::OperStatus::OperSuccess(Default::default()),
                     Created::Failed { failure, params } => {
@@ -166,10 +168,16 @@ impl Agent {
         }
         if let Some((f, params)) = error {
             // R-ADD.1 / R-ADD.2a: one failure fails the message and nothing changes.
-            if !self.has_fault(Fault::CreateDespiteRequiredFailure) {
+            if !self.has_fault(Fault::CreateDespiteRequiredFailure)
+                && !self.has_fault(Fault::AddFailureKept)
+            {
                 self.dm.root = snapshot;
             }
             return (Err((f, params)), Vec::new());
+        }
+        if self.has_fault(Fault::AddNotCreated) {
+            self.dm.root = snapshot;
+            intents.clear();
         }
         (
             Ok(RespType::AddResp(pb::AddResp {
@@ -179,7 +187,7 @@ impl Agent {
         )
     }
 
-    fn add_one(&mut self, from: &str, co: &pb::add::CreateObject) -> Vec<Created> {
+    fn add_one(&mut self, from: &str, co: &pb::add::CreateObject, keys_only: bool) -> Vec<Created> {
         let failed = |failure| {
             vec![Created::Failed {
                 failure,
@@ -219,7 +227,7 @@ impl Agent {
         }
         r.locs
             .iter()
-            .map(|t| self.create(from, t, r.def, co))
+            .map(|t| self.create(from, t, r.def, co, keys_only))
             .collect()
     }
 
@@ -229,6 +237,7 @@ impl Agent {
         table: &Loc,
         def: &'static ObjDef,
         co: &pb::add::CreateObject,
+        keys_only: bool,
     ) -> Created {
         let before = self.dm.root.clone();
         let n = match self.dm.add_row(table, def) {
@@ -250,7 +259,12 @@ impl Agent {
         }
         let strict = self.has_fault(Fault::NonRequiredFailsObject);
         let mut errs = Vec::new();
+        let defaults = self.has_fault(Fault::AddDefaultValues);
         for ps in &co.param_settings {
+            let optional = !ps.required && !def.is_key_param(&ps.param);
+            if (defaults && optional) || (keys_only && !def.is_key_param(&ps.param)) {
+                continue; // `add-default-values`, `add-settings-first-object-only`: not configured
+            }
             if let Err(failure) = self.write_param(&loc, def, &ps.param, &ps.value, Mode::Create) {
                 // Unique keys are required whatever the request says (messages.md, Add).
                 let fatal = ps.required || def.is_key_param(&ps.param) || strict;
@@ -282,7 +296,9 @@ impl Agent {
         if let Some(failure) = &failed
             && !self.has_fault(Fault::CreateDespiteRequiredFailure)
         {
-            self.dm.root = before; // R-ADD.3
+            if !self.has_fault(Fault::AddFailureKept) {
+                self.dm.root = before; // R-ADD.3
+            }
             let params = errs
                 .iter()
                 .map(|e| param_error(format!("{table_path}{}", e.param), &e.failure))
@@ -578,7 +594,9 @@ impl Agent {
                         if w.changed {
                             its.extend(self.value_changed(&w.obj, w.name, &w.value));
                         }
-                        updated.insert(ps.param.clone(), w.value); // R-SET.3 note: even if unchanged
+                        if !self.has_fault(Fault::SetRespNoUpdatedParams) {
+                            updated.insert(ps.param.clone(), w.value); // R-SET.3 note: even if unchanged
+                        }
                     }
                     Err(f) => {
                         failed |= ps.required || strict; // R-SET.2
@@ -635,6 +653,11 @@ impl Agent {
             let status = match self.delete_one(requested) {
                 Ok((affected_paths, its)) => {
                     intents.extend(its);
+                    let affected_paths = if self.has_fault(Fault::DeleteRespNoAffectedPaths) {
+                        Vec::new()
+                    } else {
+                        affected_paths
+                    };
                     del_os::OperStatus::OperSuccess(del_os::OperationSuccess {
                         affected_paths,
                         unaffected_path_errs: Vec::new(),
