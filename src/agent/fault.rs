@@ -131,6 +131,8 @@ pub enum Fault {
     /// A failed Add object is reported as failed but kept.
     AddFailureKept,
     /// SetResp updated_params is always empty.
+    /// A Set whose parameter fails validation reports the failure but stores the value.
+    SetFailureKept,
     SetRespNoUpdatedParams,
     /// DeleteResp affected_paths is always empty.
     DeleteRespNoAffectedPaths,
@@ -217,11 +219,11 @@ pub enum Fault {
 }
 
 /// Every fault, in a stable order (for listings and tests); also [`Fault::ALL`].
-pub const ALL: [Fault; 97] = Fault::ALL;
+pub const ALL: [Fault; 98] = Fault::ALL;
 
 impl Fault {
     /// Every fault, in a stable order (for listings and tests).
-    pub const ALL: [Fault; 97] = [
+    pub const ALL: [Fault; 98] = [
         Fault::IgnoreAllowPartial,
         Fault::CreateDespiteRequiredFailure,
         Fault::NoUniqueKeys,
@@ -279,6 +281,7 @@ impl Fault {
         Fault::AddSettingsFirstObjectOnly,
         Fault::AddFailureKept,
         Fault::SetRespNoUpdatedParams,
+        Fault::SetFailureKept,
         Fault::DeleteRespNoAffectedPaths,
         Fault::GsdmParamsReadOnly,
         Fault::NoMqttControllerReference,
@@ -381,6 +384,7 @@ impl Fault {
             Fault::AddSettingsFirstObjectOnly => "add-settings-first-object-only",
             Fault::AddFailureKept => "add-failure-kept",
             Fault::SetRespNoUpdatedParams => "set-resp-no-updated-params",
+            Fault::SetFailureKept => "set-failure-kept",
             Fault::DeleteRespNoAffectedPaths => "delete-resp-no-affected-paths",
             Fault::GsdmParamsReadOnly => "gsdm-params-read-only",
             Fault::NoMqttControllerReference => "no-mqtt-controller-reference",
@@ -708,6 +712,12 @@ impl Fault {
                  or the Error with allow_partial=false) but the instance is kept with the parameters \
                  that were valid (violates R-ADD.3: a failure to configure a required Parameter MUST \
                  result in a failure to create the Object)."
+            }
+            Fault::SetFailureKept => {
+                "With allow_partial=true, a Set parameter that fails validation (a value of the \
+                 wrong type) is reported in the OperationFailure but its value is stored anyway, so \
+                 a Get returns it (violates R-SET.2a: the Agent MUST undo the changes of a failed \
+                 obj_path)."
             }
             Fault::SetRespNoUpdatedParams => {
                 "SetResp UpdatedInstanceResults carry no updated_params, although the values were stored \

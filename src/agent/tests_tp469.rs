@@ -1289,6 +1289,7 @@ const BREAKS: &[(Fault, &[&str])] = &[
     (Fault::WriteOnceRewritable, &["1.104"]),
     (Fault::GetInstancesRejectsWildcard, &["1.70"]),
     (Fault::SetSearchFailureIsError, &["1.21"]),
+    (Fault::SetFailureKept, &["1.21"]),
     (
         Fault::AddNotCreated,
         &[

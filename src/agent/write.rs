@@ -583,6 +583,8 @@ impl Agent {
         let mut results = Vec::new();
         let mut failures = Vec::new();
         let mut intents = Vec::new();
+        // Under `set-failure-kept`: the invalid values, written after the undo.
+        let mut kept = Vec::new();
         for loc in &r.locs {
             let mut updated = BTreeMap::new();
             let mut errs = Vec::new();
@@ -600,6 +602,11 @@ impl Agent {
                     }
                     Err(f) => {
                         failed |= ps.required || strict; // R-SET.2
+                        if self.has_fault(Fault::SetFailureKept)
+                            && let Some((via, p)) = r.def.rel_param(&ps.param)
+                        {
+                            kept.push((loc.clone(), via, p.name, ps.value.clone()));
+                        }
                         errs.push(pb::set_resp::ParameterError {
                             param: ps.param.clone(),
                             err_code: f.code,
@@ -633,6 +640,9 @@ impl Agent {
         if !failures.is_empty() {
             // R-SET.2a: a failure anywhere undoes this obj_path for every matched object.
             self.dm.root = before;
+            for (loc, via, name, value) in kept {
+                self.dm.store(&loc, &via, name, value);
+            }
             let f = fail(
                 REQUIRED_PARAM_FAILED,
                 format!("{requested}: a required parameter failed to update"),
