@@ -88,7 +88,71 @@ pub fn render(r: &RunReport) -> String {
         suite.add_test_case(tc);
     }
     report.add_test_suites(suites.into_values());
-    report
-        .to_string()
-        .expect("quick-junit serialises what it built")
+    xml_chars(
+        &report
+            .to_string()
+            .expect("quick-junit serialises what it built"),
+    )
+}
+
+/// The text with every character XML 1.0 forbids (controls other than tab and line ends,
+/// surrogates, U+FFFE, U+FFFF) replaced by U+FFFD: an agent's strings reach the report, and
+/// one such character makes the whole file unreadable to a CI.
+fn xml_chars(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' => c,
+            c if c >= '\u{10000}' => c,
+            _ => '\u{FFFD}',
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::model::Outcome;
+    use crate::report::{CaseOutcome, Failure};
+
+    #[test]
+    fn characters_xml_forbids_never_reach_the_file() {
+        let hostile = "agent said \u{FFFE}\u{FFFF}\u{1}\u{1B}[31m and \u{1F600}";
+        let r = RunReport {
+            tool: "uspcheck".into(),
+            tp469: "1.4.0".into(),
+            eut: hostile.into(),
+            eut_endpoint_id: "proto::a".into(),
+            extended_suite: None,
+            started: "now".into(),
+            cases: vec![CaseOutcome {
+                id: "1.1".into(),
+                title: "t".into(),
+                tag: "mandatory".into(),
+                features: vec![],
+                requirements: vec![],
+                file: "f".into(),
+                mtp: "WebSocket".into(),
+                outcome: Outcome::Fail {
+                    failure: Failure {
+                        step: "steps[0]".into(),
+                        message: hostile.into(),
+                        ..Default::default()
+                    },
+                },
+                metrics: vec![],
+                deviations: vec![],
+                cleanup_problems: vec![],
+                duration_ms: 1,
+                log: vec![],
+                alternates: vec![],
+            }],
+        };
+        let xml = render(&r);
+        let forbidden = |c: char| {
+            matches!(c, '\u{FFFE}' | '\u{FFFF}') || (c < ' ' && !matches!(c, '\t' | '\n' | '\r'))
+        };
+        assert!(!xml.chars().any(forbidden), "{xml}");
+        assert!(!xml.contains("&#x1;") && !xml.contains("&#1;"), "{xml}");
+        assert!(xml.contains("\u{1F600}"), "{xml}");
+    }
 }
