@@ -60,7 +60,10 @@ pub fn inbound(
     })?;
     let mut out = Vec::new();
     if record.version.is_empty() {
-        out.push(v("R-REC.1", "the Record has no version"));
+        out.push(v(
+            "R-MTP.4b",
+            "the Record has no version, a Required field of the Record",
+        ));
     }
     if !controller_ids.contains(&record.to_id) {
         out.push(v(
@@ -73,8 +76,10 @@ pub fn inbound(
         ));
     }
     if record.from_id != eut_id {
+        // TR-369 gives the from_id no requirement id of its own: the Record Definition says
+        // it is the Endpoint ID of the Endpoint that generated the Record.
         out.push(v(
-            "R-ARC.2",
+            "TR-369 Record Definition, from_id",
             format!(
                 "the Record's from_id is {:?}, not the EUT's Endpoint ID {eut_id:?}",
                 record.from_id
