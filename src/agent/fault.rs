@@ -98,6 +98,10 @@ pub enum Fault {
     AcceptInvalidAlias,
     /// Get ignores max_depth.
     IgnoreMaxDepth,
+    /// Get with max_depth N returns N-1 levels (at least 1).
+    MaxDepthOffByOne,
+    /// Get with max_depth 0 (or none) returns the requested object's own level only.
+    MaxDepthZeroIsOne,
     /// Operate with an unknown input argument fails with 7027.
     RejectUnknownArguments,
     /// Omitted command arguments do not get their data-model defaults.
@@ -110,6 +114,10 @@ pub enum Fault {
     UniqueKeyMutable,
     /// Operate without a mandatory input argument runs the command.
     MissingArgsAccepted,
+    /// Operate with send_resp=false is answered with an OperateResp all the same.
+    OperateIgnoresSendResp,
+    /// An asynchronous command that failed in the OperateResp is still notified complete.
+    FailedCommandCompletes,
     /// SendOnBoardRequest() leaves OnBoardingComplete as it was.
     OnboardingCompleteNotCleared,
     /// OnBoardingRestartTime never restarts the OnBoardRequest.
@@ -201,11 +209,11 @@ pub enum Fault {
 }
 
 /// Every fault, in a stable order (for listings and tests); also [`Fault::ALL`].
-pub const ALL: [Fault; 89] = Fault::ALL;
+pub const ALL: [Fault; 93] = Fault::ALL;
 
 impl Fault {
     /// Every fault, in a stable order (for listings and tests).
-    pub const ALL: [Fault; 89] = [
+    pub const ALL: [Fault; 93] = [
         Fault::IgnoreAllowPartial,
         Fault::CreateDespiteRequiredFailure,
         Fault::NoUniqueKeys,
@@ -246,12 +254,16 @@ impl Fault {
         Fault::NoMatchIsError,
         Fault::AcceptInvalidAlias,
         Fault::IgnoreMaxDepth,
+        Fault::MaxDepthOffByOne,
+        Fault::MaxDepthZeroIsOne,
         Fault::RejectUnknownArguments,
         Fault::IgnoreDefaultArguments,
         Fault::IgnoreTriggerAction,
         Fault::AddRejectsSearchPath,
         Fault::UniqueKeyMutable,
         Fault::MissingArgsAccepted,
+        Fault::OperateIgnoresSendResp,
+        Fault::FailedCommandCompletes,
         Fault::OnboardingCompleteNotCleared,
         Fault::OnboardingNoRestart,
         Fault::OnboardingRestartWhenDisabled,
@@ -340,12 +352,16 @@ impl Fault {
             Fault::NoMatchIsError => "no-match-is-error",
             Fault::AcceptInvalidAlias => "accept-invalid-alias",
             Fault::IgnoreMaxDepth => "ignore-max-depth",
+            Fault::MaxDepthOffByOne => "max-depth-off-by-one",
+            Fault::MaxDepthZeroIsOne => "max-depth-zero-is-one",
             Fault::RejectUnknownArguments => "reject-unknown-arguments",
             Fault::IgnoreDefaultArguments => "ignore-default-arguments",
             Fault::IgnoreTriggerAction => "ignore-trigger-action",
             Fault::AddRejectsSearchPath => "add-rejects-search-path",
             Fault::UniqueKeyMutable => "unique-key-mutable",
             Fault::MissingArgsAccepted => "missing-args-accepted",
+            Fault::OperateIgnoresSendResp => "operate-ignores-send-resp",
+            Fault::FailedCommandCompletes => "failed-command-completes",
             Fault::OnboardingCompleteNotCleared => "onboarding-complete-not-cleared",
             Fault::OnboardingNoRestart => "onboarding-no-restart",
             Fault::OnboardingRestartWhenDisabled => "onboarding-restart-when-disabled",
@@ -594,6 +610,17 @@ impl Fault {
                 "Get returns every level below the requested object whatever max_depth says \
                  (violates R-GET.5: max_depth limits the depth of the returned sub-objects)."
             }
+            Fault::MaxDepthOffByOne => {
+                "Get counts the requested object as level 0, so max_depth N returns one level \
+                 fewer than asked (at least the object itself): max_depth 2 leaves out the \
+                 immediate sub-objects (violates R-GET.5 and TR-369's max_depth table, where 2 \
+                 returns the object and its first-level sub-objects)."
+            }
+            Fault::MaxDepthZeroIsOne => {
+                "Get with max_depth 0 (or none) returns the requested object's own parameters \
+                 only, as if max_depth were 1, instead of the complete tree (violates the Get \
+                 max_depth definition in TR-369: 0 returns all Objects and Sub-Objects)."
+            }
             Fault::RejectUnknownArguments => {
                 "An Operate naming an input argument the command does not define fails with \
                  cmd_failure 7027 instead of ignoring the argument (violates R-OPR.6: unrecognized \
@@ -622,6 +649,17 @@ impl Fault {
             Fault::MissingArgsAccepted => {
                 "An Operate that leaves out a mandatory input argument runs the command with a value \
                  of the Agent's choosing instead of failing with 7027 (violates R-OPR.5)."
+            }
+            Fault::OperateIgnoresSendResp => {
+                "An Operate with send_resp=false is answered with an OperateResp as if send_resp \
+                 were true (violates R-OPR.4: with send_resp false the Agent SHOULD NOT send an \
+                 OperateResp; TP-469 1.65 metric 1)."
+            }
+            Fault::FailedCommandCompletes => {
+                "An asynchronous command that failed at once (its OperateResp carries cmd_failure, \
+                 no Request object was created) is still notified with an OperationComplete \
+                 event (violates R-OPR.0: OperationComplete reports the end of a Request object's \
+                 operation, and a command that never started has none; TP-469 1.100 metric 2)."
             }
             Fault::OnboardingCompleteNotCleared => {
                 "SendOnBoardRequest() sends the OnBoardRequest but does not set the Controller's \

@@ -28,6 +28,10 @@ impl Agent {
         let mut results = Vec::new();
         let max_depth = if self.has_fault(Fault::IgnoreMaxDepth) {
             0
+        } else if g.max_depth == 0 && self.has_fault(Fault::MaxDepthZeroIsOne) {
+            1
+        } else if g.max_depth > 1 && self.has_fault(Fault::MaxDepthOffByOne) {
+            g.max_depth - 1
         } else {
             g.max_depth
         };
