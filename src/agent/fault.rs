@@ -128,6 +128,10 @@ pub enum Fault {
     WriteOnceRewritable,
     /// GetInstances with a wildcard fails with 7008.
     GetInstancesRejectsWildcard,
+    /// Get with a search expression in a path is answered with an Error message.
+    GetSearchIsError,
+    /// GetInstances with several obj_paths lists instances for the first one only.
+    GetInstancesFirstPathOnly,
     /// Set with allow_partial=true answers a failing Search Path with an Error, not a SetResp.
     SetSearchFailureIsError,
     /// GetSupportedDM reports every parameter as PARAM_READ_ONLY.
@@ -209,11 +213,11 @@ pub enum Fault {
 }
 
 /// Every fault, in a stable order (for listings and tests); also [`Fault::ALL`].
-pub const ALL: [Fault; 93] = Fault::ALL;
+pub const ALL: [Fault; 95] = Fault::ALL;
 
 impl Fault {
     /// Every fault, in a stable order (for listings and tests).
-    pub const ALL: [Fault; 93] = [
+    pub const ALL: [Fault; 95] = [
         Fault::IgnoreAllowPartial,
         Fault::CreateDespiteRequiredFailure,
         Fault::NoUniqueKeys,
@@ -269,6 +273,8 @@ impl Fault {
         Fault::OnboardingRestartWhenDisabled,
         Fault::WriteOnceRewritable,
         Fault::GetInstancesRejectsWildcard,
+        Fault::GetSearchIsError,
+        Fault::GetInstancesFirstPathOnly,
         Fault::SetSearchFailureIsError,
         Fault::GsdmParamsReadOnly,
         Fault::NoMqttControllerReference,
@@ -367,6 +373,8 @@ impl Fault {
             Fault::OnboardingRestartWhenDisabled => "onboarding-restart-when-disabled",
             Fault::WriteOnceRewritable => "write-once-rewritable",
             Fault::GetInstancesRejectsWildcard => "get-instances-rejects-wildcard",
+            Fault::GetSearchIsError => "get-search-is-error",
+            Fault::GetInstancesFirstPathOnly => "get-instances-first-path-only",
             Fault::SetSearchFailureIsError => "set-search-failure-is-error",
             Fault::GsdmParamsReadOnly => "gsdm-params-read-only",
             Fault::NoMqttControllerReference => "no-mqtt-controller-reference",
@@ -685,6 +693,17 @@ impl Fault {
                 "GetInstances whose obj_path contains a wildcard '*' reports 7008 Invalid path syntax \
                  instead of the matching instances (violates the GetInstances obj_paths definition and \
                  'Searching with Wildcards')."
+            }
+            Fault::GetSearchIsError => {
+                "A Get whose path contains a search expression ([...], unique-key addressing \
+                 included) is answered with an Error message 7008 Invalid path syntax instead of \
+                 a GetResp (violates R-ARC.7 and R-ARC.9: Search Paths are part of the Path Name \
+                 syntax every Agent supports, and return the instances that meet them)."
+            }
+            Fault::GetInstancesFirstPathOnly => {
+                "GetInstances with several obj_paths lists the instances of the first one only; \
+                 the others come back with err_code 0 and no curr_insts (violates the GetInstances \
+                 obj_paths definition: each path gets its RequestedPathResult with its instances)."
             }
             Fault::SetSearchFailureIsError => {
                 "A Set with allow_partial=true whose Search Path (wildcard or search expression) \

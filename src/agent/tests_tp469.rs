@@ -1292,6 +1292,13 @@ const BREAKS: &[(Fault, &[&str])] = &[
     (Fault::OnboardingRestartWhenDisabled, &["1.103"]),
     (Fault::WriteOnceRewritable, &["1.104"]),
     (Fault::GetInstancesRejectsWildcard, &["1.70"]),
+    (
+        Fault::GetSearchIsError,
+        &[
+            "1.43", "1.46", "1.47", "1.48", "1.49", "1.50", "1.51", "1.82", "1.86",
+        ],
+    ),
+    (Fault::GetInstancesFirstPathOnly, &["1.68"]),
     (Fault::SetSearchFailureIsError, &["1.21"]),
     (
         Fault::ErrorFor(super::fault::Request::Set),
