@@ -19,6 +19,8 @@ pub enum Fault {
     NoUniqueKeys,
     /// SetResp reports success but nothing is stored.
     SetNotPersisted,
+    /// AddResp reports the objects created, but they are not kept.
+    AddNotPersisted,
     /// A failing non-required parameter fails its whole object in Set and Add.
     NonRequiredFailsObject,
     /// Unique-key addressing (only `==` on unique-key parameters) is rejected with 7008.
@@ -213,15 +215,16 @@ pub enum Fault {
 }
 
 /// Every fault, in a stable order (for listings and tests); also [`Fault::ALL`].
-pub const ALL: [Fault; 95] = Fault::ALL;
+pub const ALL: [Fault; 96] = Fault::ALL;
 
 impl Fault {
     /// Every fault, in a stable order (for listings and tests).
-    pub const ALL: [Fault; 95] = [
+    pub const ALL: [Fault; 96] = [
         Fault::IgnoreAllowPartial,
         Fault::CreateDespiteRequiredFailure,
         Fault::NoUniqueKeys,
         Fault::SetNotPersisted,
+        Fault::AddNotPersisted,
         Fault::NonRequiredFailsObject,
         Fault::NoUniqueKeyAddressing,
         Fault::SearchIgnoresExpression,
@@ -322,6 +325,7 @@ impl Fault {
             Fault::CreateDespiteRequiredFailure => "create-despite-required-failure",
             Fault::NoUniqueKeys => "no-unique-keys",
             Fault::SetNotPersisted => "set-not-persisted",
+            Fault::AddNotPersisted => "add-not-persisted",
             Fault::NonRequiredFailsObject => "non-required-fails-object",
             Fault::NoUniqueKeyAddressing => "no-unique-key-addressing",
             Fault::SearchIgnoresExpression => "search-ignores-expression",
@@ -438,6 +442,12 @@ impl Fault {
                 "SetResp reports oper_success with the updated_params, but the values are not \
                  stored: a later Get returns the old values (violates R-SET.0/R-SET.1: the \
                  Agent must update the Objects it reports as updated)."
+            }
+            Fault::AddNotPersisted => {
+                "AddResp reports oper_success with instantiated_path and unique_keys, but the \
+                 objects are not kept: a later Get or GetInstances does not find them and no \
+                 ObjectCreation is notified (violates R-ADD.0/R-ADD.1: the Agent creates the \
+                 Objects it reports as created)."
             }
             Fault::NonRequiredFailsObject => {
                 "A failing parameter with required=false fails its whole object in Set and Add, \

@@ -171,6 +171,10 @@ impl Agent {
             }
             return (Err((f, params)), Vec::new());
         }
+        if self.has_fault(Fault::AddNotPersisted) {
+            self.dm.root = snapshot;
+            intents.clear();
+        }
         (
             Ok(RespType::AddResp(pb::AddResp {
                 created_obj_results: results,
