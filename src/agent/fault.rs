@@ -45,6 +45,8 @@ pub enum Fault {
     DropNotification,
     /// A deleted Subscription keeps producing notifications.
     NotifyAfterUnsubscribe,
+    /// A Subscription removed when its TimeToLive expired keeps notifying.
+    NotifyAfterExpiry,
     /// Notify with send_resp=true is never retried.
     NoNotifRetry,
     /// Notify retries come every second.
@@ -126,6 +128,10 @@ pub enum Fault {
     OnboardingNoRestart,
     /// OnBoardingRestartTime 0 restarts after 30 s.
     OnboardingRestartWhenDisabled,
+    /// A pending OnBoardingRestartTime restart fires even after OnBoardingComplete became true.
+    OnboardingIgnoresComplete,
+    /// OnBoardRequest notifications carry an empty product_class.
+    OnboardNoProductClass,
     /// A set writeOnceReadOnly parameter can be changed.
     WriteOnceRewritable,
     /// GetInstances with a wildcard fails with 7008.
@@ -215,11 +221,11 @@ pub enum Fault {
 }
 
 /// Every fault, in a stable order (for listings and tests); also [`Fault::ALL`].
-pub const ALL: [Fault; 96] = Fault::ALL;
+pub const ALL: [Fault; 99] = Fault::ALL;
 
 impl Fault {
     /// Every fault, in a stable order (for listings and tests).
-    pub const ALL: [Fault; 96] = [
+    pub const ALL: [Fault; 99] = [
         Fault::IgnoreAllowPartial,
         Fault::CreateDespiteRequiredFailure,
         Fault::NoUniqueKeys,
@@ -237,6 +243,7 @@ impl Fault {
         Fault::WrongErrorCode,
         Fault::DropNotification,
         Fault::NotifyAfterUnsubscribe,
+        Fault::NotifyAfterExpiry,
         Fault::NoNotifRetry,
         Fault::NotifRetryTooSoon,
         Fault::IgnoreTimeToLive,
@@ -274,6 +281,8 @@ impl Fault {
         Fault::OnboardingCompleteNotCleared,
         Fault::OnboardingNoRestart,
         Fault::OnboardingRestartWhenDisabled,
+        Fault::OnboardingIgnoresComplete,
+        Fault::OnboardNoProductClass,
         Fault::WriteOnceRewritable,
         Fault::GetInstancesRejectsWildcard,
         Fault::GetSearchIsError,
@@ -338,6 +347,7 @@ impl Fault {
             Fault::WrongErrorCode => "wrong-error-code",
             Fault::DropNotification => "drop-notification",
             Fault::NotifyAfterUnsubscribe => "notify-after-unsubscribe",
+            Fault::NotifyAfterExpiry => "notify-after-expiry",
             Fault::NoNotifRetry => "no-notif-retry",
             Fault::NotifRetryTooSoon => "notif-retry-too-soon",
             Fault::IgnoreTimeToLive => "ignore-time-to-live",
@@ -375,6 +385,8 @@ impl Fault {
             Fault::OnboardingCompleteNotCleared => "onboarding-complete-not-cleared",
             Fault::OnboardingNoRestart => "onboarding-no-restart",
             Fault::OnboardingRestartWhenDisabled => "onboarding-restart-when-disabled",
+            Fault::OnboardingIgnoresComplete => "onboarding-ignores-complete",
+            Fault::OnboardNoProductClass => "onboard-no-product-class",
             Fault::WriteOnceRewritable => "write-once-rewritable",
             Fault::GetInstancesRejectsWildcard => "get-instances-rejects-wildcard",
             Fault::GetSearchIsError => "get-search-is-error",
@@ -497,6 +509,12 @@ impl Fault {
             Fault::DropNotification => {
                 "Never sends Notify messages, whatever the subscriptions say (violates R-NOT.0 \
                  and the Device.LocalAgent.Subscription.{i}. requirements)."
+            }
+            Fault::NotifyAfterExpiry => {
+                "A Subscription removed from the table when its TimeToLive expired keeps matching \
+                 events, so its Notify messages still arrive although GetInstances no longer lists \
+                 it (violates R-NOT.0 and Device.LocalAgent.Subscription.{i}.TimeToLive: an \
+                 expired Subscription is removed, and one that no longer exists must not notify)."
             }
             Fault::NotifyAfterUnsubscribe => {
                 "A Subscription deleted by a Delete message keeps matching events, so its Notify messages \
@@ -688,6 +706,19 @@ impl Fault {
                 "After the NotifyResp to an OnBoardRequest the Agent never sends another one, \
                  whatever OnBoardingRestartTime says while OnBoardingComplete is false (violates R-NOT.5 \
                  and Device.LocalAgent.Controller.{i}.OnBoardingRestartTime)."
+            }
+            Fault::OnboardingIgnoresComplete => {
+                "OnBoardingComplete is looked at when the OnBoardingRestartTime timer starts, not \
+                 when it runs out: a Controller that sets OnBoardingComplete to true meanwhile \
+                 still gets one more OnBoardRequest (violates R-NOT.5 and \
+                 Device.LocalAgent.Controller.{i}.OnBoardingRestartTime: no OnBoardRequest once \
+                 the onboarding is complete)."
+            }
+            Fault::OnboardNoProductClass => {
+                "OnBoardRequest notifications carry an empty product_class, as firmware that never \
+                 fills in Device.DeviceInfo.ProductClass would send (violates the OnBoardRequest \
+                 product_class definition required by R-NOT.5; TP-469 1.60 asks for appropriate \
+                 oui, product_class, serial_number and protocol versions)."
             }
             Fault::OnboardingRestartWhenDisabled => {
                 "With OnBoardingRestartTime 0 the Agent still resends the OnBoardRequest 30 seconds \

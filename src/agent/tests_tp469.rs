@@ -1252,6 +1252,7 @@ const BREAKS: &[(Fault, &[&str])] = &[
         ],
     ),
     (Fault::NotifyAfterUnsubscribe, &["1.53"]),
+    (Fault::NotifyAfterExpiry, &["1.55"]),
     (Fault::NoNotifRetry, &["1.54", "1.56"]),
     (Fault::NotifRetryTooSoon, &["1.54"]),
     (Fault::NotifRetryDelays(4500, 15000), &["1.54"]),
@@ -1301,6 +1302,8 @@ const BREAKS: &[(Fault, &[&str])] = &[
     (Fault::OnboardingNoRestart, &["1.102"]),
     (Fault::OnboardingRestartAfter(55500), &["1.102"]),
     (Fault::OnboardingRestartWhenDisabled, &["1.103"]),
+    (Fault::OnboardingIgnoresComplete, &["1.102"]),
+    (Fault::OnboardNoProductClass, &["1.60"]),
     (Fault::WriteOnceRewritable, &["1.104"]),
     (Fault::GetInstancesRejectsWildcard, &["1.70"]),
     (
