@@ -47,6 +47,8 @@ pub enum Fault {
     NotifyAfterUnsubscribe,
     /// A Subscription removed when its TimeToLive expired keeps notifying.
     NotifyAfterExpiry,
+    /// Subscription ReferenceList refuses Search Paths and table Object Paths.
+    ReferenceInstancesOnly,
     /// Notify with send_resp=true is never retried.
     NoNotifRetry,
     /// Notify retries come every second.
@@ -221,11 +223,11 @@ pub enum Fault {
 }
 
 /// Every fault, in a stable order (for listings and tests); also [`Fault::ALL`].
-pub const ALL: [Fault; 99] = Fault::ALL;
+pub const ALL: [Fault; 100] = Fault::ALL;
 
 impl Fault {
     /// Every fault, in a stable order (for listings and tests).
-    pub const ALL: [Fault; 99] = [
+    pub const ALL: [Fault; 100] = [
         Fault::IgnoreAllowPartial,
         Fault::CreateDespiteRequiredFailure,
         Fault::NoUniqueKeys,
@@ -244,6 +246,7 @@ impl Fault {
         Fault::DropNotification,
         Fault::NotifyAfterUnsubscribe,
         Fault::NotifyAfterExpiry,
+        Fault::ReferenceInstancesOnly,
         Fault::NoNotifRetry,
         Fault::NotifRetryTooSoon,
         Fault::IgnoreTimeToLive,
@@ -348,6 +351,7 @@ impl Fault {
             Fault::DropNotification => "drop-notification",
             Fault::NotifyAfterUnsubscribe => "notify-after-unsubscribe",
             Fault::NotifyAfterExpiry => "notify-after-expiry",
+            Fault::ReferenceInstancesOnly => "reference-instances-only",
             Fault::NoNotifRetry => "no-notif-retry",
             Fault::NotifRetryTooSoon => "notif-retry-too-soon",
             Fault::IgnoreTimeToLive => "ignore-time-to-live",
@@ -515,6 +519,13 @@ impl Fault {
                  events, so its Notify messages still arrive although GetInstances no longer lists \
                  it (violates R-NOT.0 and Device.LocalAgent.Subscription.{i}.TimeToLive: an \
                  expired Subscription is removed, and one that no longer exists must not notify)."
+            }
+            Fault::ReferenceInstancesOnly => {
+                "A Subscription's ReferenceList accepts only Path Names of single objects, \
+                 parameters, commands and events: an entry with a wildcard or search expression, \
+                 or the Object Path of a whole table (as ObjectCreation and ObjectDeletion \
+                 subscriptions use), fails the Add or Set with 7012 Invalid value (violates \
+                 TR-369 'ReferenceList Parameter': entries are Path Names or Search Paths)."
             }
             Fault::NotifyAfterUnsubscribe => {
                 "A Subscription deleted by a Delete message keeps matching events, so its Notify messages \

@@ -1253,6 +1253,7 @@ const BREAKS: &[(Fault, &[&str])] = &[
     ),
     (Fault::NotifyAfterUnsubscribe, &["1.53"]),
     (Fault::NotifyAfterExpiry, &["1.55"]),
+    (Fault::ReferenceInstancesOnly, &["1.57", "1.58", "1.84"]),
     (Fault::NoNotifRetry, &["1.54", "1.56"]),
     (Fault::NotifRetryTooSoon, &["1.54"]),
     (Fault::NotifRetryDelays(4500, 15000), &["1.54"]),
