@@ -43,6 +43,10 @@ pub enum Fault {
     DropNotification,
     /// A deleted Subscription keeps producing notifications.
     NotifyAfterUnsubscribe,
+    /// A Subscription removed when its TimeToLive expired keeps notifying.
+    NotifyAfterExpiry,
+    /// Subscription ReferenceList refuses Search Paths and table Object Paths.
+    ReferenceInstancesOnly,
     /// Notify with send_resp=true is never retried.
     NoNotifRetry,
     /// Notify retries come every second.
@@ -98,6 +102,10 @@ pub enum Fault {
     AcceptInvalidAlias,
     /// Get ignores max_depth.
     IgnoreMaxDepth,
+    /// Get with max_depth N returns N-1 levels (at least 1).
+    MaxDepthOffByOne,
+    /// Get with max_depth 0 (or none) returns the requested object's own level only.
+    MaxDepthZeroIsOne,
     /// Operate with an unknown input argument fails with 7027.
     RejectUnknownArguments,
     /// Omitted command arguments do not get their data-model defaults.
@@ -110,16 +118,28 @@ pub enum Fault {
     UniqueKeyMutable,
     /// Operate without a mandatory input argument runs the command.
     MissingArgsAccepted,
+    /// Operate with send_resp=false is answered with an OperateResp all the same.
+    OperateIgnoresSendResp,
+    /// An asynchronous command that failed in the OperateResp is still notified complete.
+    FailedCommandCompletes,
     /// SendOnBoardRequest() leaves OnBoardingComplete as it was.
     OnboardingCompleteNotCleared,
     /// OnBoardingRestartTime never restarts the OnBoardRequest.
     OnboardingNoRestart,
     /// OnBoardingRestartTime 0 restarts after 30 s.
     OnboardingRestartWhenDisabled,
+    /// A pending OnBoardingRestartTime restart fires even after OnBoardingComplete became true.
+    OnboardingIgnoresComplete,
+    /// OnBoardRequest notifications carry an empty product_class.
+    OnboardNoProductClass,
     /// A set writeOnceReadOnly parameter can be changed.
     WriteOnceRewritable,
     /// GetInstances with a wildcard fails with 7008.
     GetInstancesRejectsWildcard,
+    /// Get with a search expression in a path is answered with an Error message.
+    GetSearchIsError,
+    /// GetInstances with several obj_paths lists instances for the first one only.
+    GetInstancesFirstPathOnly,
     /// Set with allow_partial=true answers a failing Search Path with an Error, not a SetResp.
     SetSearchFailureIsError,
     /// AddResp reports every object as created, not created.
@@ -219,11 +239,11 @@ pub enum Fault {
 }
 
 /// Every fault, in a stable order (for listings and tests); also [`Fault::ALL`].
-pub const ALL: [Fault; 98] = Fault::ALL;
+pub const ALL: [Fault; 108] = Fault::ALL;
 
 impl Fault {
     /// Every fault, in a stable order (for listings and tests).
-    pub const ALL: [Fault; 98] = [
+    pub const ALL: [Fault; 108] = [
         Fault::IgnoreAllowPartial,
         Fault::CreateDespiteRequiredFailure,
         Fault::NoUniqueKeys,
@@ -240,6 +260,8 @@ impl Fault {
         Fault::WrongErrorCode,
         Fault::DropNotification,
         Fault::NotifyAfterUnsubscribe,
+        Fault::NotifyAfterExpiry,
+        Fault::ReferenceInstancesOnly,
         Fault::NoNotifRetry,
         Fault::NotifRetryTooSoon,
         Fault::IgnoreTimeToLive,
@@ -264,17 +286,25 @@ impl Fault {
         Fault::NoMatchIsError,
         Fault::AcceptInvalidAlias,
         Fault::IgnoreMaxDepth,
+        Fault::MaxDepthOffByOne,
+        Fault::MaxDepthZeroIsOne,
         Fault::RejectUnknownArguments,
         Fault::IgnoreDefaultArguments,
         Fault::IgnoreTriggerAction,
         Fault::AddRejectsSearchPath,
         Fault::UniqueKeyMutable,
         Fault::MissingArgsAccepted,
+        Fault::OperateIgnoresSendResp,
+        Fault::FailedCommandCompletes,
         Fault::OnboardingCompleteNotCleared,
         Fault::OnboardingNoRestart,
         Fault::OnboardingRestartWhenDisabled,
+        Fault::OnboardingIgnoresComplete,
+        Fault::OnboardNoProductClass,
         Fault::WriteOnceRewritable,
         Fault::GetInstancesRejectsWildcard,
+        Fault::GetSearchIsError,
+        Fault::GetInstancesFirstPathOnly,
         Fault::SetSearchFailureIsError,
         Fault::AddNotCreated,
         Fault::AddDefaultValues,
@@ -343,6 +373,8 @@ impl Fault {
             Fault::WrongErrorCode => "wrong-error-code",
             Fault::DropNotification => "drop-notification",
             Fault::NotifyAfterUnsubscribe => "notify-after-unsubscribe",
+            Fault::NotifyAfterExpiry => "notify-after-expiry",
+            Fault::ReferenceInstancesOnly => "reference-instances-only",
             Fault::NoNotifRetry => "no-notif-retry",
             Fault::NotifRetryTooSoon => "notif-retry-too-soon",
             Fault::IgnoreTimeToLive => "ignore-time-to-live",
@@ -367,17 +399,25 @@ impl Fault {
             Fault::NoMatchIsError => "no-match-is-error",
             Fault::AcceptInvalidAlias => "accept-invalid-alias",
             Fault::IgnoreMaxDepth => "ignore-max-depth",
+            Fault::MaxDepthOffByOne => "max-depth-off-by-one",
+            Fault::MaxDepthZeroIsOne => "max-depth-zero-is-one",
             Fault::RejectUnknownArguments => "reject-unknown-arguments",
             Fault::IgnoreDefaultArguments => "ignore-default-arguments",
             Fault::IgnoreTriggerAction => "ignore-trigger-action",
             Fault::AddRejectsSearchPath => "add-rejects-search-path",
             Fault::UniqueKeyMutable => "unique-key-mutable",
             Fault::MissingArgsAccepted => "missing-args-accepted",
+            Fault::OperateIgnoresSendResp => "operate-ignores-send-resp",
+            Fault::FailedCommandCompletes => "failed-command-completes",
             Fault::OnboardingCompleteNotCleared => "onboarding-complete-not-cleared",
             Fault::OnboardingNoRestart => "onboarding-no-restart",
             Fault::OnboardingRestartWhenDisabled => "onboarding-restart-when-disabled",
+            Fault::OnboardingIgnoresComplete => "onboarding-ignores-complete",
+            Fault::OnboardNoProductClass => "onboard-no-product-class",
             Fault::WriteOnceRewritable => "write-once-rewritable",
             Fault::GetInstancesRejectsWildcard => "get-instances-rejects-wildcard",
+            Fault::GetSearchIsError => "get-search-is-error",
+            Fault::GetInstancesFirstPathOnly => "get-instances-first-path-only",
             Fault::SetSearchFailureIsError => "set-search-failure-is-error",
             Fault::AddNotCreated => "add-not-created",
             Fault::AddDefaultValues => "add-default-values",
@@ -499,6 +539,19 @@ impl Fault {
             Fault::DropNotification => {
                 "Never sends Notify messages, whatever the subscriptions say (violates R-NOT.0 \
                  and the Device.LocalAgent.Subscription.{i}. requirements)."
+            }
+            Fault::NotifyAfterExpiry => {
+                "A Subscription removed from the table when its TimeToLive expired keeps matching \
+                 events, so its Notify messages still arrive although GetInstances no longer lists \
+                 it (violates R-NOT.0 and Device.LocalAgent.Subscription.{i}.TimeToLive: an \
+                 expired Subscription is removed, and one that no longer exists must not notify)."
+            }
+            Fault::ReferenceInstancesOnly => {
+                "A Subscription's ReferenceList accepts only Path Names of single objects, \
+                 parameters, commands and events: an entry with a wildcard or search expression, \
+                 or the Object Path of a whole table (as ObjectCreation and ObjectDeletion \
+                 subscriptions use), fails the Add or Set with 7012 Invalid value (violates \
+                 TR-369 'ReferenceList Parameter': entries are Path Names or Search Paths)."
             }
             Fault::NotifyAfterUnsubscribe => {
                 "A Subscription deleted by a Delete message keeps matching events, so its Notify messages \
@@ -630,6 +683,17 @@ impl Fault {
                 "Get returns every level below the requested object whatever max_depth says \
                  (violates R-GET.5: max_depth limits the depth of the returned sub-objects)."
             }
+            Fault::MaxDepthOffByOne => {
+                "Get counts the requested object as level 0, so max_depth N returns one level \
+                 fewer than asked (at least the object itself): max_depth 2 leaves out the \
+                 immediate sub-objects (violates R-GET.5 and TR-369's max_depth table, where 2 \
+                 returns the object and its first-level sub-objects)."
+            }
+            Fault::MaxDepthZeroIsOne => {
+                "Get with max_depth 0 (or none) returns the requested object's own parameters \
+                 only, as if max_depth were 1, instead of the complete tree (violates the Get \
+                 max_depth definition in TR-369: 0 returns all Objects and Sub-Objects)."
+            }
             Fault::RejectUnknownArguments => {
                 "An Operate naming an input argument the command does not define fails with \
                  cmd_failure 7027 instead of ignoring the argument (violates R-OPR.6: unrecognized \
@@ -659,6 +723,17 @@ impl Fault {
                 "An Operate that leaves out a mandatory input argument runs the command with a value \
                  of the Agent's choosing instead of failing with 7027 (violates R-OPR.5)."
             }
+            Fault::OperateIgnoresSendResp => {
+                "An Operate with send_resp=false is answered with an OperateResp as if send_resp \
+                 were true (violates R-OPR.4: with send_resp false the Agent SHOULD NOT send an \
+                 OperateResp; TP-469 1.65 metric 1)."
+            }
+            Fault::FailedCommandCompletes => {
+                "An asynchronous command that failed at once (its OperateResp carries cmd_failure, \
+                 no Request object was created) is still notified with an OperationComplete \
+                 event (violates R-OPR.0: OperationComplete reports the end of a Request object's \
+                 operation, and a command that never started has none; TP-469 1.100 metric 2)."
+            }
             Fault::OnboardingCompleteNotCleared => {
                 "SendOnBoardRequest() sends the OnBoardRequest but does not set the Controller's \
                  OnBoardingComplete to false (violates R-NOT.5 item 1 and the TR-181 \
@@ -668,6 +743,19 @@ impl Fault {
                 "After the NotifyResp to an OnBoardRequest the Agent never sends another one, \
                  whatever OnBoardingRestartTime says while OnBoardingComplete is false (violates R-NOT.5 \
                  and Device.LocalAgent.Controller.{i}.OnBoardingRestartTime)."
+            }
+            Fault::OnboardingIgnoresComplete => {
+                "OnBoardingComplete is looked at when the OnBoardingRestartTime timer starts, not \
+                 when it runs out: a Controller that sets OnBoardingComplete to true meanwhile \
+                 still gets one more OnBoardRequest (violates R-NOT.5 and \
+                 Device.LocalAgent.Controller.{i}.OnBoardingRestartTime: no OnBoardRequest once \
+                 the onboarding is complete)."
+            }
+            Fault::OnboardNoProductClass => {
+                "OnBoardRequest notifications carry an empty product_class, as firmware that never \
+                 fills in Device.DeviceInfo.ProductClass would send (violates the OnBoardRequest \
+                 product_class definition required by R-NOT.5; TP-469 1.60 asks for appropriate \
+                 oui, product_class, serial_number and protocol versions)."
             }
             Fault::OnboardingRestartWhenDisabled => {
                 "With OnBoardingRestartTime 0 the Agent still resends the OnBoardRequest 30 seconds \
@@ -683,6 +771,17 @@ impl Fault {
                 "GetInstances whose obj_path contains a wildcard '*' reports 7008 Invalid path syntax \
                  instead of the matching instances (violates the GetInstances obj_paths definition and \
                  'Searching with Wildcards')."
+            }
+            Fault::GetSearchIsError => {
+                "A Get whose path contains a search expression ([...], unique-key addressing \
+                 included) is answered with an Error message 7008 Invalid path syntax instead of \
+                 a GetResp (violates R-ARC.7 and R-ARC.9: Search Paths are part of the Path Name \
+                 syntax every Agent supports, and return the instances that meet them)."
+            }
+            Fault::GetInstancesFirstPathOnly => {
+                "GetInstances with several obj_paths lists the instances of the first one only; \
+                 the others come back with err_code 0 and no curr_insts (violates the GetInstances \
+                 obj_paths definition: each path gets its RequestedPathResult with its instances)."
             }
             Fault::SetSearchFailureIsError => {
                 "A Set with allow_partial=true whose Search Path (wildcard or search expression) \

@@ -455,7 +455,12 @@ impl Agent {
             return Vec::new();
         }
         let intents = self.deleted(&loc);
-        self.dm.remove(&loc);
+        let removed = self.dm.remove(&loc);
+        if self.has_fault(Fault::NotifyAfterExpiry)
+            && let Some(node) = removed
+        {
+            self.ghosts.push(node);
+        }
         self.ttl.remove(&sub);
         self.emit(intents)
     }

@@ -378,7 +378,11 @@ impl Agent {
             k: get("USPNotifRetryIntervalMultiplier", 2000),
             notification: Notification::OnBoardReq(pb::notify::OnBoardRequest {
                 oui: MANUFACTURER_OUI.to_string(),
-                product_class: PRODUCT_CLASS.to_string(),
+                product_class: if self.has_fault(Fault::OnboardNoProductClass) {
+                    String::new()
+                } else {
+                    PRODUCT_CLASS.to_string()
+                },
                 serial_number: SERIAL_NUMBER.to_string(),
                 agent_supported_protocol_versions: super::read::PROTOCOL_VERSIONS.to_string(),
             }),

@@ -100,7 +100,9 @@ impl Agent {
     /// OnBoardingRestartTime ran out: a new OnBoardRequest unless the onboarding completed
     /// (or another OnBoardRequest went out meanwhile).
     pub(super) fn onboard_due(&mut self, c: u32, generation: u64) -> Vec<Outgoing> {
-        if self.onboard_seq.get(&c) != Some(&generation) || !self.owed_onboarding(c) {
+        if self.onboard_seq.get(&c) != Some(&generation)
+            || !(self.owed_onboarding(c) || self.has_fault(Fault::OnboardingIgnoresComplete))
+        {
             return Vec::new();
         }
         let loc = controller_loc(c);

@@ -74,10 +74,19 @@ impl Agent {
         for loc in &r.locs {
             let resp = match self.execute(from, loc, cmd, op, &mut intents, &mut after) {
                 Ok(resp) => resp,
-                Err(f) => OperationResp::CmdFailure(opr::CommandFailure {
-                    err_code: f.code,
-                    err_msg: f.msg,
-                }),
+                Err(f) => {
+                    if cmd.asynchronous && self.has_fault(Fault::FailedCommandCompletes) {
+                        let failed = oc::OperationResp::CmdFailure(oc::CommandFailure {
+                            err_code: f.code,
+                            err_msg: f.msg.clone(),
+                        });
+                        intents.extend(self.completed(loc, cmd.name, &op.command_key, failed));
+                    }
+                    OperationResp::CmdFailure(opr::CommandFailure {
+                        err_code: f.code,
+                        err_msg: f.msg,
+                    })
+                }
             };
             results.push(pb::operate_resp::OperationResult {
                 executed_command: loc.leaf(cmd.name),
@@ -85,7 +94,7 @@ impl Agent {
             });
         }
         let mut out = Vec::new();
-        if op.send_resp {
+        if op.send_resp || self.has_fault(Fault::OperateIgnoresSendResp) {
             let resp = RespType::OperateResp(pb::OperateResp {
                 operation_results: results,
             });

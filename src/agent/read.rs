@@ -28,9 +28,21 @@ impl Agent {
         let mut results = Vec::new();
         let max_depth = if self.has_fault(Fault::IgnoreMaxDepth) {
             0
+        } else if g.max_depth == 0 && self.has_fault(Fault::MaxDepthZeroIsOne) {
+            1
+        } else if g.max_depth > 1 && self.has_fault(Fault::MaxDepthOffByOne) {
+            g.max_depth - 1
         } else {
             g.max_depth
         };
+        if self.has_fault(Fault::GetSearchIsError)
+            && let Some(searched) = g.param_paths.iter().find(|p| p.contains('['))
+        {
+            return error_reply(fail(
+                INVALID_PATH_SYNTAX,
+                format!("{searched}: search expressions are not supported"),
+            ));
+        }
         for requested in &g.param_paths {
             let r = match self.get_one(requested, max_depth) {
                 Ok(resolved) => pb::get_resp::RequestedPathResult {
@@ -157,11 +169,15 @@ impl Agent {
         } else {
             g.first_level_only || self.has_fault(Fault::GetInstancesFirstLevelOnly)
         };
-        for requested in &g.obj_paths {
+        for (i, requested) in g.obj_paths.iter().enumerate() {
             let mut r = pb::get_instances_resp::RequestedPathResult {
                 requested_path: requested.clone(),
                 ..Default::default()
             };
+            if i > 0 && self.has_fault(Fault::GetInstancesFirstPathOnly) {
+                results.push(r);
+                continue;
+            }
             match self.instances_of(requested, first_level_only) {
                 Ok(insts) => r.curr_insts = insts,
                 Err(f) => {

@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::codes::{
-    DELETE_FAILURE, DUPLICATE_KEY, Failure, INVALID_PATH, INVALID_PATH_SYNTAX, NOT_A_TABLE,
-    NOT_CREATABLE, NOT_WRITABLE, OBJECT_DOES_NOT_EXIST, REQUIRED_PARAM_FAILED, UNSUPPORTED_PARAM,
-    fail,
+    DELETE_FAILURE, DUPLICATE_KEY, Failure, INVALID_PATH, INVALID_PATH_SYNTAX, INVALID_VALUE,
+    NOT_A_TABLE, NOT_CREATABLE, NOT_WRITABLE, OBJECT_DOES_NOT_EXIST, REQUIRED_PARAM_FAILED,
+    UNSUPPORTED_PARAM, fail,
 };
 use super::dm::{Loc, Resolved, reference_loc};
 use super::handler::Reply;
@@ -372,6 +372,9 @@ impl Agent {
             _ => {}
         }
         let v = p.check_with(value, !self.has_fault(Fault::AcceptInvalidAlias))?;
+        if p.syntax == Syntax::PathList && self.has_fault(Fault::ReferenceInstancesOnly) {
+            self.refuse_broad_references(&format!("{loc}{rel}"), &v)?;
+        }
         // The faults that let a key change: an Alias through `write-once-rewritable`, any
         // other non-functional key through `unique-key-mutable`.
         let key_mutable = rewritable || (!write_once && self.has_fault(Fault::UniqueKeyMutable));
@@ -833,4 +836,24 @@ pub(super) fn date_time(t: SystemTime) -> String {
         rem % 3600 / 60,
         rem % 60
     )
+}
+
+impl Agent {
+    /// The `reference-instances-only` fault: a ReferenceList entry that is a Search Path or
+    /// names a whole table (a multi-instance Object Path) is refused.
+    fn refuse_broad_references(&self, name: &str, list: &str) -> Result<(), Failure> {
+        for item in list.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            let broad = path::parse(item)
+                .ok()
+                .and_then(|p| self.dm.resolve(&p, self.quirks()).ok())
+                .is_some_and(|r| r.search || r.table);
+            if broad {
+                return Err(fail(
+                    INVALID_VALUE,
+                    format!("{name}: {item} is not a single object or parameter"),
+                ));
+            }
+        }
+        Ok(())
+    }
 }
