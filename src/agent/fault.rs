@@ -74,6 +74,9 @@ pub enum Fault {
     /// Every request of this kind is answered with an Error message instead of its response
     /// (`error-for=set`).
     ErrorFor(Request),
+    /// One kind of GetSupportedDM element carries information no Agent may give
+    /// (`gsdm-malformed=params`).
+    GsdmMalformed(GsdmPart),
     /// Device.Reboot() is answered but the agent does not reboot.
     RebootIgnored,
     /// GetInstances treats first_level_only=true as false.
@@ -239,11 +242,11 @@ pub enum Fault {
 }
 
 /// Every fault, in a stable order (for listings and tests); also [`Fault::ALL`].
-pub const ALL: [Fault; 108] = Fault::ALL;
+pub const ALL: [Fault; 109] = Fault::ALL;
 
 impl Fault {
     /// Every fault, in a stable order (for listings and tests).
-    pub const ALL: [Fault; 108] = [
+    pub const ALL: [Fault; 109] = [
         Fault::IgnoreAllowPartial,
         Fault::CreateDespiteRequiredFailure,
         Fault::NoUniqueKeys,
@@ -272,6 +275,7 @@ impl Fault {
         Fault::OnboardingRestartAfter(55500),
         Fault::MqttRetryDelays(4500, 15000),
         Fault::ErrorFor(Request::Set),
+        Fault::GsdmMalformed(GsdmPart::Params),
         Fault::RebootIgnored,
         Fault::GetInstancesIgnoresFirstLevel,
         Fault::GetInstancesFirstLevelOnly,
@@ -385,6 +389,7 @@ impl Fault {
             Fault::OnboardingRestartAfter(_) => "onboarding-restart-after",
             Fault::MqttRetryDelays(..) => "mqtt-retry-delays",
             Fault::ErrorFor(_) => "error-for",
+            Fault::GsdmMalformed(_) => "gsdm-malformed",
             Fault::RebootIgnored => "reboot-ignored",
             Fault::GetInstancesIgnoresFirstLevel => "get-instances-ignores-first-level",
             Fault::GetInstancesFirstLevelOnly => "get-instances-first-level-only",
@@ -606,6 +611,15 @@ impl Fault {
                  ConnectRetryTime and ConnectRetryIntervalMultiplier say (R-MQTT.10, R-MQTT.33). \
                  Values just outside a window prove that its edge fails (11.16: \
                  mqtt-retry-delays=4500,15000), values just inside that it passes."
+            }
+            Fault::GsdmMalformed(_) => {
+                "(parameter: params, commands, events or keys) In GetSupportedDMResp, every \
+                 element of that kind is malformed: params have value_type PARAM_UNKNOWN and \
+                 value_change VALUE_CHANGE_UNKNOWN, commands command_type CMD_UNKNOWN, events \
+                 their event_name and arg_names, unique key sets their key_names as absolute paths instead of names \
+                 relative to the object (violates the SupportedParamResult, \
+                 SupportedCommandResult, SupportedEventResult and SupportedUniqueKeySet \
+                 definitions in TR-369 'The GetSupportedDM Message')."
             }
             Fault::ErrorFor(_) => {
                 "(parameter: get, set, add, delete, operate, get-instances, get-supported-dm or \
@@ -1005,6 +1019,7 @@ impl fmt::Display for Fault {
             }
             Fault::MqttRetryDelays(a, b) => write!(f, "{}={a},{b}", self.name()),
             Fault::ErrorFor(r) => write!(f, "{}={}", self.name(), r.name()),
+            Fault::GsdmMalformed(p) => write!(f, "{}={}", self.name(), p.name()),
             _ => f.write_str(self.name()),
         }
     }
@@ -1049,6 +1064,33 @@ impl Request {
     }
 }
 
+/// A kind of GetSupportedDM element, as a fault's parameter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum GsdmPart {
+    Params,
+    Commands,
+    Events,
+    Keys,
+}
+
+impl GsdmPart {
+    pub const ALL: [GsdmPart; 4] = [
+        GsdmPart::Params,
+        GsdmPart::Commands,
+        GsdmPart::Events,
+        GsdmPart::Keys,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            GsdmPart::Params => "params",
+            GsdmPart::Commands => "commands",
+            GsdmPart::Events => "events",
+            GsdmPart::Keys => "keys",
+        }
+    }
+}
+
 /// A fault name that is not one of [`ALL`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnknownFault(pub String);
@@ -1085,12 +1127,22 @@ impl FromStr for Fault {
         let Some(params) = params else {
             return Ok(f);
         };
-        if let Fault::ErrorFor(_) = f {
-            return Request::ALL
-                .into_iter()
-                .find(|r| r.name() == params.trim())
-                .map(Fault::ErrorFor)
-                .ok_or_else(unknown);
+        match f {
+            Fault::ErrorFor(_) => {
+                return Request::ALL
+                    .into_iter()
+                    .find(|r| r.name() == params.trim())
+                    .map(Fault::ErrorFor)
+                    .ok_or_else(unknown);
+            }
+            Fault::GsdmMalformed(_) => {
+                return GsdmPart::ALL
+                    .into_iter()
+                    .find(|p| p.name() == params.trim())
+                    .map(Fault::GsdmMalformed)
+                    .ok_or_else(unknown);
+            }
+            _ => {}
         }
         let ms: Vec<u32> = params
             .split(',')
@@ -1142,6 +1194,11 @@ mod tests {
             Fault::ErrorFor(Request::GetInstances)
         );
         assert!("error-for=notify".parse::<Fault>().is_err());
+        assert_eq!(
+            "gsdm-malformed=keys".parse::<Fault>().unwrap(),
+            Fault::GsdmMalformed(GsdmPart::Keys)
+        );
+        assert!("gsdm-malformed=objects".parse::<Fault>().is_err());
         assert!("error-for".parse::<Fault>().unwrap() == Fault::ErrorFor(Request::Set));
     }
 

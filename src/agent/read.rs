@@ -7,6 +7,7 @@ use super::codes::{
     Failure, INVALID_PATH, INVALID_PATH_SYNTAX, NOT_A_TABLE, OBJECT_DOES_NOT_EXIST, fail,
 };
 use super::dm::{Leaf, Loc};
+use super::fault::GsdmPart;
 use super::handler::{Reply, error_reply};
 use super::schema::{Access, CmdDef, EventDef, ObjDef, ParamDef, Type};
 use super::tr181::{DATA_MODEL_URI, DEVICE};
@@ -266,8 +267,13 @@ impl Agent {
                 ..Default::default()
             };
             match self.supported(requested, &g) {
-                Ok(objs) => {
+                Ok(mut objs) => {
                     r.data_model_inst_uri = DATA_MODEL_URI.to_string();
+                    for part in GsdmPart::ALL {
+                        if self.has_fault(Fault::GsdmMalformed(part)) {
+                            objs.iter_mut().for_each(|o| malform(o, part));
+                        }
+                    }
                     r.supported_objs = objs;
                 }
                 Err(f) if self.has_fault(Fault::GsdmUnsupportedIsError) => {
@@ -491,6 +497,30 @@ fn obj_access(def: &ObjDef) -> gsdm::ObjAccessType {
         gsdm::ObjAccessType::ObjAddDelete
     } else {
         gsdm::ObjAccessType::ObjReadOnly
+    }
+}
+
+/// Under `gsdm-malformed=PART`: one kind of element of a supported object carries
+/// information no Agent may give (unknown types, absolute names).
+fn malform(o: &mut gsdm::SupportedObjectResult, part: GsdmPart) {
+    let absolute = |name: &mut String| *name = format!("{}{name}", o.supported_obj_path);
+    match part {
+        GsdmPart::Params => o.supported_params.iter_mut().for_each(|p| {
+            p.value_type = gsdm::ParamValueType::ParamUnknown as i32;
+            p.value_change = gsdm::ValueChangeType::ValueChangeUnknown as i32;
+        }),
+        GsdmPart::Commands => o
+            .supported_commands
+            .iter_mut()
+            .for_each(|c| c.command_type = gsdm::CmdType::CmdUnknown as i32),
+        GsdmPart::Events => o.supported_events.iter_mut().for_each(|e| {
+            absolute(&mut e.event_name);
+            e.arg_names.iter_mut().for_each(absolute);
+        }),
+        GsdmPart::Keys => o
+            .unique_key_sets
+            .iter_mut()
+            .for_each(|k| k.key_names.iter_mut().for_each(absolute)),
     }
 }
 
