@@ -1306,6 +1306,10 @@ const BREAKS: &[(Fault, &[&str])] = &[
     (Fault::SetSearchFailureIsError, &["1.21"]),
     (Fault::SetFailureKept, &["1.21"]),
     (
+        Fault::GsdmMalformed(super::fault::GsdmPart::Params),
+        &["1.72", "1.73", "1.75", "1.76", "1.107"],
+    ),
+    (
         Fault::AddNotCreated,
         &[
             "1.1", "1.2", "1.5", "1.9", "1.10", "1.11", "1.12", "1.13", "1.14", "1.15", "1.16",
