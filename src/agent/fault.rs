@@ -613,10 +613,11 @@ impl Fault {
                  mqtt-retry-delays=4500,15000), values just inside that it passes."
             }
             Fault::GsdmMalformed(_) => {
-                "(parameter: params, commands, events or keys) In GetSupportedDMResp, every \
-                 element of that kind is malformed: params have value_type PARAM_UNKNOWN and \
-                 value_change VALUE_CHANGE_UNKNOWN, commands command_type CMD_UNKNOWN, events \
-                 their event_name and arg_names, unique key sets their key_names as absolute paths instead of names \
+                "(parameter: params, commands, events, arguments or keys) In GetSupportedDMResp, \
+                 every element of that kind is malformed: params have value_type PARAM_UNKNOWN \
+                 and value_change VALUE_CHANGE_UNKNOWN, commands command_type CMD_UNKNOWN; events \
+                 give their event_name, commands and events their argument names, unique key \
+                 sets their key_names as absolute paths instead of names \
                  relative to the object (violates the SupportedParamResult, \
                  SupportedCommandResult, SupportedEventResult and SupportedUniqueKeySet \
                  definitions in TR-369 'The GetSupportedDM Message')."
@@ -1070,14 +1071,16 @@ pub enum GsdmPart {
     Params,
     Commands,
     Events,
+    Arguments,
     Keys,
 }
 
 impl GsdmPart {
-    pub const ALL: [GsdmPart; 4] = [
+    pub const ALL: [GsdmPart; 5] = [
         GsdmPart::Params,
         GsdmPart::Commands,
         GsdmPart::Events,
+        GsdmPart::Arguments,
         GsdmPart::Keys,
     ];
 
@@ -1086,6 +1089,7 @@ impl GsdmPart {
             GsdmPart::Params => "params",
             GsdmPart::Commands => "commands",
             GsdmPart::Events => "events",
+            GsdmPart::Arguments => "arguments",
             GsdmPart::Keys => "keys",
         }
     }

@@ -513,10 +513,19 @@ fn malform(o: &mut gsdm::SupportedObjectResult, part: GsdmPart) {
             .supported_commands
             .iter_mut()
             .for_each(|c| c.command_type = gsdm::CmdType::CmdUnknown as i32),
-        GsdmPart::Events => o.supported_events.iter_mut().for_each(|e| {
-            absolute(&mut e.event_name);
-            e.arg_names.iter_mut().for_each(absolute);
-        }),
+        GsdmPart::Events => o
+            .supported_events
+            .iter_mut()
+            .for_each(|e| absolute(&mut e.event_name)),
+        GsdmPart::Arguments => {
+            for c in &mut o.supported_commands {
+                c.input_arg_names.iter_mut().for_each(absolute);
+                c.output_arg_names.iter_mut().for_each(absolute);
+            }
+            for e in &mut o.supported_events {
+                e.arg_names.iter_mut().for_each(absolute);
+            }
+        }
         GsdmPart::Keys => o
             .unique_key_sets
             .iter_mut()
