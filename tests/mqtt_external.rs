@@ -5,7 +5,8 @@
 //! messages pass (section 1, 11.1); cases that script the broker or read its packets are not
 //! applicable, and say why.
 //!
-//! Without mosquitto the test says it is skipped, unless CI is set: there it must run.
+//! Without mosquitto the mosquitto trial is reported ignored (never passed), unless CI is
+//! set: there it must run, and fails.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -202,19 +203,8 @@ fn run_through(port: u16, version: Version, all: &[Case]) -> Vec<String> {
     problems
 }
 
-#[test]
-fn cases_through_mosquitto() {
-    let Some(bin) = mosquitto() else {
-        if std::env::var_os("CI").is_some() {
-            panic!(
-                "mosquitto is not installed, and under CI this test must run: \
-                 scripts/ensure-mosquitto.sh installs it"
-            );
-        }
-        eprintln!("skipped: mosquitto is not installed (scripts/ensure-mosquitto.sh installs it)");
-        return;
-    };
-    let broker = start_broker(&bin);
+fn cases_through_mosquitto(bin: &Path) {
+    let broker = start_broker(bin);
     let all = cases();
     let mut problems = Vec::new();
     for v in [Version::V5, Version::V311] {
@@ -228,7 +218,6 @@ fn cases_through_mosquitto() {
 /// profile) through uspcheck's embedded broker on the profile's address: one broker and one
 /// Controller kept across cases, the agent's reboots followed through the broker's events,
 /// and the broker-scripting cases run (and pass).
-#[test]
 fn profile_agent_through_the_embedded_broker() {
     let port = free_port();
     let version = Version::V5;
@@ -288,4 +277,36 @@ fn profile_agent_through_the_embedded_broker() {
         a.abort();
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+fn main() {
+    let args = libtest_mimic::Arguments::from_args();
+    let bin = mosquitto();
+    let under_ci = std::env::var_os("CI").is_some();
+    let missing = bin.is_none();
+    let through_mosquitto = {
+        libtest_mimic::Trial::test(
+            "cases_through_mosquitto (needs mosquitto: scripts/ensure-mosquitto.sh)",
+            move || match bin {
+                Some(b) => {
+                    cases_through_mosquitto(&b);
+                    Ok(())
+                }
+                None => Err(
+                    "mosquitto is not installed, and under CI this test must run: \
+                     scripts/ensure-mosquitto.sh installs it"
+                        .into(),
+                ),
+            },
+        )
+        .with_ignored_flag(missing && !under_ci)
+    };
+    let trials = vec![
+        through_mosquitto,
+        libtest_mimic::Trial::test("profile_agent_through_the_embedded_broker", || {
+            profile_agent_through_the_embedded_broker();
+            Ok(())
+        }),
+    ];
+    libtest_mimic::run(&args, trials).exit();
 }
