@@ -199,46 +199,20 @@ pub fn render(r: &RunReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::model::{MetricResult, MetricVerdict, Outcome};
-    use crate::report::{CaseOutcome, Failure};
+    use crate::report::model::{MetricResult, MetricVerdict};
 
     #[test]
     fn failures_and_markup_are_escaped() {
-        let r = RunReport {
-            tool: "uspcheck".into(),
-            tp469: "1.4.0".into(),
-            eut: "<agent>".into(),
-            eut_endpoint_id: "proto::a".into(),
-            extended_suite: None,
-            started: "now".into(),
-            cases: vec![CaseOutcome {
-                id: "1.1".into(),
-                title: "Add & more".into(),
-                tag: "mandatory".into(),
-                features: vec![],
-                requirements: vec![],
-                file: "f".into(),
-                mtp: "WebSocket".into(),
-                outcome: Outcome::Fail {
-                    failure: Failure {
-                        step: "steps[0]".into(),
-                        message: "expected <x>".into(),
-                        ..Default::default()
-                    },
-                },
-                metrics: vec![MetricResult {
-                    number: 1,
-                    text: "The EUT sends <an> AddResp.".into(),
-                    requirements: vec!["R-ADD.1".into()],
-                    verdict: MetricVerdict::Fail,
-                }],
-                deviations: vec!["stricter & why".into()],
-                cleanup_problems: vec![],
-                duration_ms: 1,
-                log: vec![],
-                alternates: vec![("async_command".into(), "Device.X()".into())],
-            }],
-        };
+        let mut r = crate::report::failed_run("<agent>", "Add & more", "expected <x>");
+        let case = &mut r.cases[0];
+        case.metrics = vec![MetricResult {
+            number: 1,
+            text: "The EUT sends <an> AddResp.".into(),
+            requirements: vec!["R-ADD.1".into()],
+            verdict: MetricVerdict::Fail,
+        }];
+        case.deviations = vec!["stricter & why".into()];
+        case.alternates = vec![("async_command".into(), "Device.X()".into())];
         let page = render(&r);
         assert!(page.contains("Add &amp; more"));
         assert!(page.contains("expected &lt;x&gt;"));

@@ -111,42 +111,11 @@ fn xml_chars(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::model::Outcome;
-    use crate::report::{CaseOutcome, Failure};
 
     #[test]
     fn characters_xml_forbids_never_reach_the_file() {
         let hostile = "agent said \u{FFFE}\u{FFFF}\u{1}\u{1B}[31m and \u{1F600}";
-        let r = RunReport {
-            tool: "uspcheck".into(),
-            tp469: "1.4.0".into(),
-            eut: hostile.into(),
-            eut_endpoint_id: "proto::a".into(),
-            extended_suite: None,
-            started: "now".into(),
-            cases: vec![CaseOutcome {
-                id: "1.1".into(),
-                title: "t".into(),
-                tag: "mandatory".into(),
-                features: vec![],
-                requirements: vec![],
-                file: "f".into(),
-                mtp: "WebSocket".into(),
-                outcome: Outcome::Fail {
-                    failure: Failure {
-                        step: "steps[0]".into(),
-                        message: hostile.into(),
-                        ..Default::default()
-                    },
-                },
-                metrics: vec![],
-                deviations: vec![],
-                cleanup_problems: vec![],
-                duration_ms: 1,
-                log: vec![],
-                alternates: vec![],
-            }],
-        };
+        let r = crate::report::failed_run(hostile, "t", hostile);
         let xml = render(&r);
         let forbidden = |c: char| {
             matches!(c, '\u{FFFE}' | '\u{FFFF}') || (c < ' ' && !matches!(c, '\t' | '\n' | '\r'))

@@ -23,3 +23,39 @@ pub fn summary_line(r: &RunReport) -> String {
         c.pass, c.fail, c.error, c.not_applicable, c.skipped
     )
 }
+
+/// A run of one failed case whose texts are `eut`, `title` and `message`: the fixture of the
+/// report renderers' tests.
+#[cfg(test)]
+pub(crate) fn failed_run(eut: &str, title: &str, message: &str) -> RunReport {
+    RunReport {
+        tool: "uspcheck".into(),
+        tp469: "1.4.0".into(),
+        eut: eut.into(),
+        eut_endpoint_id: "proto::a".into(),
+        extended_suite: None,
+        started: "now".into(),
+        cases: vec![CaseOutcome {
+            id: "1.1".into(),
+            title: title.into(),
+            tag: "mandatory".into(),
+            features: vec![],
+            requirements: vec![],
+            file: "f".into(),
+            mtp: "WebSocket".into(),
+            outcome: model::Outcome::Fail {
+                failure: Failure {
+                    step: "steps[0]".into(),
+                    message: message.into(),
+                    ..Default::default()
+                },
+            },
+            metrics: vec![],
+            deviations: vec![],
+            cleanup_problems: vec![],
+            duration_ms: 1,
+            log: vec![],
+            alternates: vec![],
+        }],
+    }
+}

@@ -112,6 +112,14 @@ steps:
     metric: { sends: 1, content: [2, 3] }
 "#;
 
+    fn stopped(index: usize, verdict: Verdict, held: Held) -> Option<StoppedAt> {
+        Some(StoppedAt {
+            index,
+            verdict,
+            held,
+        })
+    }
+
     fn verdicts(stopped: Option<StoppedAt>) -> Vec<MetricVerdict> {
         let case = crate::suite::load_str(CASE, "t.yaml").unwrap();
         judge(&case, stopped)
@@ -124,24 +132,14 @@ steps:
     fn each_metric_is_judged_by_its_steps() {
         use MetricVerdict::*;
         assert_eq!(verdicts(None), [Pass, Pass, Pass]);
-        let at = |index, verdict| {
-            Some(StoppedAt {
-                index,
-                verdict,
-                held: Held::Nothing,
-            })
-        };
+        let at = |index, verdict| stopped(index, verdict, Held::Nothing);
         assert_eq!(verdicts(at(1, Verdict::Fail)), [Fail, Fail, NotReached]);
         assert_eq!(verdicts(at(2, Verdict::Fail)), [Pass, Pass, Fail]);
         assert_eq!(
             verdicts(at(0, Verdict::Error)),
             [Inconclusive, NotReached, NotReached]
         );
-        let universal = Some(StoppedAt {
-            index: 1,
-            verdict: Verdict::Fail,
-            held: Held::All,
-        });
+        let universal = stopped(1, Verdict::Fail, Held::All);
         assert_eq!(verdicts(universal), [Pass, Pass, NotReached]);
     }
 
@@ -149,13 +147,7 @@ steps:
     fn an_answer_of_the_right_kind_holds_its_sends_metric() {
         use MetricVerdict::*;
         let case = crate::suite::load_str(SPLIT, "t.yaml").unwrap();
-        let at = |held| {
-            Some(StoppedAt {
-                index: 0,
-                verdict: Verdict::Fail,
-                held,
-            })
-        };
+        let at = |held| stopped(0, Verdict::Fail, held);
         let v = |s| {
             judge(&case, s)
                 .into_iter()
