@@ -105,9 +105,8 @@ pub fn read_text(path: &Path) -> Result<(String, String), LoadError> {
         message,
         snippet: None,
     };
-    // Only a regular file, and only so much of it: a FIFO would block, /dev/zero would
-    // never end.
-    // Looked at before it is opened: opening a FIFO blocks.
+    // Only a regular file, looked at before it is opened (opening a FIFO blocks), and only
+    // so much of it (/dev/zero would never end).
     let meta = std::fs::metadata(path).map_err(|e| refuse(format!("cannot read: {e}")))?;
     if !meta.is_file() {
         return Err(refuse("not a regular file".into()));
