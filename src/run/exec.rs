@@ -36,6 +36,9 @@ struct Stop {
     failure: Box<Failure>,
     /// How much of the step's own expectation held.
     held: Held,
+    /// The requirements of the universal test metrics the EUT broke at this step: the
+    /// case's metrics that cite one of them fail with it.
+    broken: Vec<&'static str>,
 }
 
 /// What the run offers a case beyond the session.
@@ -126,7 +129,9 @@ pub async fn run_case(case: &Case, session: &mut Session, mut vars: Vars, env: E
         index,
         verdict: s.verdict,
         held: s.held,
+        broken: &s.broken,
     });
+    let metrics = metrics::judge(case, stopped);
     let outcome = match stop {
         None => Outcome::Pass,
         Some(s) => match s.verdict {
@@ -143,7 +148,7 @@ pub async fn run_case(case: &Case, session: &mut Session, mut vars: Vars, env: E
     };
     Ended {
         outcome,
-        metrics: metrics::judge(case, stopped),
+        metrics,
         cleanup_problems,
     }
 }
@@ -163,10 +168,30 @@ impl Ctx<'_> {
 
     /// The step's metrics but `held` ones, each as "N. text [requirements]".
     fn metrics_but(&self, held: &[u32]) -> Vec<String> {
-        self.step
+        let numbers: Vec<u32> = self
+            .step
             .metrics
             .iter()
+            .copied()
             .filter(|m| !held.contains(m))
+            .collect();
+        self.quote(&numbers)
+    }
+
+    /// The case's metrics that cite one of the `broken` requirements, quoted.
+    fn metrics_citing(&self, broken: &[&str]) -> Vec<String> {
+        let numbers: Vec<u32> = (1..)
+            .zip(&self.case.metrics)
+            .filter(|(_, m)| m.requirements.iter().any(|r| broken.contains(&r.as_str())))
+            .map(|(n, _)| n)
+            .collect();
+        self.quote(&numbers)
+    }
+
+    /// Metrics by number, each as "N. text [requirements]".
+    fn quote(&self, numbers: &[u32]) -> Vec<String> {
+        numbers
+            .iter()
             .filter_map(|m| {
                 self.case.metrics.get(*m as usize - 1).map(|t| {
                     let text = t.text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -216,6 +241,7 @@ impl Ctx<'_> {
     fn fail(&self, message: impl Into<String>) -> Stop {
         Stop {
             held: Held::Nothing,
+            broken: Vec::new(),
             verdict: Verdict::Fail,
             failure: Box::new(self.failure(message)),
         }
@@ -224,6 +250,7 @@ impl Ctx<'_> {
     fn error(&self, message: impl Into<String>) -> Stop {
         Stop {
             held: Held::Nothing,
+            broken: Vec::new(),
             verdict: Verdict::Error,
             failure: Box::new(self.failure(message)),
         }
@@ -246,6 +273,7 @@ impl Ctx<'_> {
         f.raw_hex = Some(hex::encode(&got.bytes));
         Stop {
             held: Held::Nothing,
+            broken: Vec::new(),
             verdict: Verdict::Fail,
             failure: Box::new(f),
         }
@@ -374,6 +402,11 @@ impl Ctx<'_> {
                 m.flag(e.seq, v.to_string());
             }
         }
+        let broken: Vec<&'static str> = violations
+            .iter()
+            .chain(mqtt_broken.iter().map(|(v, _)| v))
+            .map(|v| v.requirement)
+            .collect();
         // A step that failed on its expectation still names the universal rules the same
         // records broke: they are often the reason (an Object Instance Path without its dot).
         if let Err(mut stop) = result {
@@ -385,11 +418,17 @@ impl Ctx<'_> {
                 stop.failure
                     .metrics
                     .push("Universal test metrics (TP-469 introduction)".into());
+                for m in self.metrics_citing(&broken) {
+                    if !stop.failure.metrics.contains(&m) {
+                        stop.failure.metrics.push(m);
+                    }
+                }
                 // Whatever left the step itself inconclusive, the broken rule is a finding.
                 if stop.verdict == Verdict::Error {
                     stop.verdict = Verdict::Fail;
                     stop.held = Held::All;
                 }
+                stop.broken = broken;
             }
             return Err(stop);
         }
@@ -400,11 +439,13 @@ impl Ctx<'_> {
             ));
             f.metrics
                 .push("Universal test metrics (TP-469 introduction)".into());
+            f.metrics.extend(self.metrics_citing(&broken));
             if let Some((_, e)) = mqtt_broken.first() {
                 f.decoded = Some(run_mqtt::packet_tree(e).to_string());
             }
             return Err(Stop {
                 held: Held::All,
+                broken,
                 verdict: Verdict::Fail,
                 failure: Box::new(f),
             });
@@ -615,6 +656,7 @@ impl Ctx<'_> {
             Some(0) => Ok(()),
             Some(c) => Err(Stop {
                 held: Held::Nothing,
+                broken: Vec::new(),
                 verdict: Verdict::NotApplicable,
                 failure: Box::new(self.failure(format!(
                     "the EUT does not support {path} (GetSupportedDM answered {}), which this case needs",
@@ -741,6 +783,7 @@ impl Ctx<'_> {
         f.actual = Some(format!("new: {}", added.join(", ")));
         Err(Stop {
             held: Held::Nothing,
+            broken: Vec::new(),
             verdict: Verdict::Fail,
             failure: Box::new(f),
         })
@@ -831,6 +874,7 @@ impl Ctx<'_> {
     fn mqtt(&self) -> Result<&CaseMqtt, Stop> {
         self.mqtt.ok_or_else(|| Stop {
             held: Held::Nothing,
+            broken: Vec::new(),
             verdict: Verdict::NotApplicable,
             failure: Box::new(
                 self.failure("this case works on MQTT packets, and the run is not over MQTT"),
@@ -844,6 +888,7 @@ impl Ctx<'_> {
         match e {
             StepError::NotApplicable(m) => Stop {
                 held: Held::Nothing,
+                broken: Vec::new(),
                 verdict: Verdict::NotApplicable,
                 failure: Box::new(self.failure(m)),
             },
@@ -865,6 +910,7 @@ impl Ctx<'_> {
                 }
                 Stop {
                     held: Held::Nothing,
+                    broken: Vec::new(),
                     verdict: Verdict::Fail,
                     failure: Box::new(f),
                 }

@@ -10,11 +10,14 @@ use crate::suite::Case;
 /// Where a case stopped: the index of the step among setup and steps (in order), and the
 /// stop's verdict (fail, error or not applicable).
 #[derive(Debug, Clone, Copy)]
-pub struct StoppedAt {
+pub struct StoppedAt<'a> {
     pub index: usize,
     pub verdict: Verdict,
     /// How much of the step's own expectation held.
     pub held: Held,
+    /// The requirements of the universal test metrics broken there: a metric of the case
+    /// that cites one of them fails, wherever its own steps are.
+    pub broken: &'a [&'static str],
 }
 
 /// How much of a stopped step's expectation held.
@@ -30,7 +33,7 @@ pub enum Held {
 }
 
 /// Judges every metric of `case`, given where (if anywhere) it stopped.
-pub fn judge(case: &Case, stopped: Option<StoppedAt>) -> Vec<MetricResult> {
+pub fn judge(case: &Case, stopped: Option<StoppedAt<'_>>) -> Vec<MetricResult> {
     let steps: Vec<&crate::suite::Step> = case.setup.iter().chain(&case.steps).collect();
     case.metrics
         .iter()
@@ -58,6 +61,15 @@ pub fn judge(case: &Case, stopped: Option<StoppedAt>) -> Vec<MetricResult> {
                     Some(_) => MetricVerdict::NotReached,
                 };
                 verdict = worse(verdict, here);
+            }
+            if let Some(s) = stopped
+                && s.verdict == Verdict::Fail
+                && metric
+                    .requirements
+                    .iter()
+                    .any(|r| s.broken.contains(&r.as_str()))
+            {
+                verdict = MetricVerdict::Fail;
             }
             MetricResult {
                 number,
@@ -112,15 +124,16 @@ steps:
     metric: { sends: 1, content: [2, 3] }
 "#;
 
-    fn stopped(index: usize, verdict: Verdict, held: Held) -> Option<StoppedAt> {
+    fn stopped(index: usize, verdict: Verdict, held: Held) -> Option<StoppedAt<'static>> {
         Some(StoppedAt {
             index,
             verdict,
             held,
+            broken: &[],
         })
     }
 
-    fn verdicts(stopped: Option<StoppedAt>) -> Vec<MetricVerdict> {
+    fn verdicts(stopped: Option<StoppedAt<'_>>) -> Vec<MetricVerdict> {
         let case = crate::suite::load_str(CASE, "t.yaml").unwrap();
         judge(&case, stopped)
             .into_iter()
@@ -141,6 +154,39 @@ steps:
         );
         let universal = stopped(1, Verdict::Fail, Held::All);
         assert_eq!(verdicts(universal), [Pass, Pass, NotReached]);
+    }
+
+    /// A universal rule the EUT broke fails the metric that cites its requirement, even
+    /// before that metric's own step is reached; the others are judged as before.
+    #[test]
+    fn a_broken_universal_rule_fails_the_metric_citing_it() {
+        use MetricVerdict::*;
+        let cited = CASE.replace(
+            "metrics: [one, two, three]",
+            "metrics: [one, two, { text: three, requirements: [R-MQTT.13] }]",
+        );
+        let case = crate::suite::load_str(&cited, "t.yaml").unwrap();
+        let v = |broken: &[&'static str], verdict| {
+            let at = StoppedAt {
+                index: 0,
+                verdict,
+                held: Held::All,
+                broken,
+            };
+            judge(&case, Some(at))
+                .into_iter()
+                .map(|m| m.verdict)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            v(&["R-MQTT.13"], Verdict::Fail),
+            [NotReached, NotReached, Fail]
+        );
+        assert_eq!(
+            v(&["R-MQTT.27"], Verdict::Fail),
+            [NotReached, NotReached, NotReached]
+        );
+        assert_eq!(v(&[], Verdict::Fail), [NotReached, NotReached, NotReached]);
     }
 
     #[test]
