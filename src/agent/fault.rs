@@ -153,12 +153,26 @@ pub enum Fault {
     AddSettingsFirstObjectOnly,
     /// A failed Add object is reported as failed but kept.
     AddFailureKept,
-    /// SetResp updated_params is always empty.
     /// A Set whose parameter fails validation reports the failure but stores the value.
     SetFailureKept,
+    /// SetResp updated_params is always empty.
     SetRespNoUpdatedParams,
     /// DeleteResp affected_paths is always empty.
     DeleteRespNoAffectedPaths,
+    /// An Add answered with an Error leaves a new Subscription instance behind.
+    AddErrorLeaksSubscription,
+    /// A failed Set stores the parameters the object does not define.
+    SetUnknownParamKept,
+    /// With allow_partial=true, Delete reports its deletions but does none.
+    DeletePartialNotDone,
+    /// A Delete with a search expression deletes every instance of the table.
+    DeleteSearchDeletesAll,
+    /// GetSupportedDM lists unique key sets on single-instance objects.
+    GsdmKeysOnSingleInstance,
+    /// GetSupportedDM reports every command as CMD_SYNC.
+    GsdmAsyncAsSync,
+    /// (MQTT) After a reboot the CONNECT names MQTT 3.1.
+    Mqtt31AfterReboot,
     /// GetSupportedDM reports every parameter as PARAM_READ_ONLY.
     GsdmParamsReadOnly,
     /// GetSupportedDM leaves out Controller.{i}.MTP.{i}.MQTT.Reference (MQTTController:1).
@@ -242,11 +256,11 @@ pub enum Fault {
 }
 
 /// Every fault, in a stable order (for listings and tests); also [`Fault::ALL`].
-pub const ALL: [Fault; 109] = Fault::ALL;
+pub const ALL: [Fault; 116] = Fault::ALL;
 
 impl Fault {
     /// Every fault, in a stable order (for listings and tests).
-    pub const ALL: [Fault; 109] = [
+    pub const ALL: [Fault; 116] = [
         Fault::IgnoreAllowPartial,
         Fault::CreateDespiteRequiredFailure,
         Fault::NoUniqueKeys,
@@ -317,6 +331,13 @@ impl Fault {
         Fault::SetRespNoUpdatedParams,
         Fault::SetFailureKept,
         Fault::DeleteRespNoAffectedPaths,
+        Fault::AddErrorLeaksSubscription,
+        Fault::SetUnknownParamKept,
+        Fault::DeletePartialNotDone,
+        Fault::DeleteSearchDeletesAll,
+        Fault::GsdmKeysOnSingleInstance,
+        Fault::GsdmAsyncAsSync,
+        Fault::Mqtt31AfterReboot,
         Fault::GsdmParamsReadOnly,
         Fault::NoMqttControllerReference,
         Fault::WrongMsgId,
@@ -431,6 +452,13 @@ impl Fault {
             Fault::SetRespNoUpdatedParams => "set-resp-no-updated-params",
             Fault::SetFailureKept => "set-failure-kept",
             Fault::DeleteRespNoAffectedPaths => "delete-resp-no-affected-paths",
+            Fault::AddErrorLeaksSubscription => "add-error-leaks-subscription",
+            Fault::SetUnknownParamKept => "set-unknown-param-kept",
+            Fault::DeletePartialNotDone => "delete-partial-not-done",
+            Fault::DeleteSearchDeletesAll => "delete-search-deletes-all",
+            Fault::GsdmKeysOnSingleInstance => "gsdm-keys-on-single-instance",
+            Fault::GsdmAsyncAsSync => "gsdm-async-as-sync",
+            Fault::Mqtt31AfterReboot => "mqtt-3.1-after-reboot",
             Fault::GsdmParamsReadOnly => "gsdm-params-read-only",
             Fault::NoMqttControllerReference => "no-mqtt-controller-reference",
             Fault::WrongMsgId => "wrong-msg-id",
@@ -844,6 +872,42 @@ impl Fault {
                  distinction between a deletion and a path that matched nothing; TP-469 DeleteResp \
                  content metrics)."
             }
+            Fault::AddErrorLeaksSubscription => {
+                "An Add answered with an Error leaves a new Subscription instance behind, a row the \
+                 rollback misses, whatever the Add asked for (violates R-ADD.1: a failed Add with \
+                 allow_partial=false changes nothing)."
+            }
+            Fault::SetUnknownParamKept => {
+                "A Set naming a parameter the object does not define answers with the Error, but \
+                 the value was already stored under that name and is not undone, so a Get returns \
+                 the parameter (violates R-SET.1: a failed Set with allow_partial=false changes \
+                 nothing; TP-469 1.20 metric 3)."
+            }
+            Fault::DeletePartialNotDone => {
+                "With allow_partial=true, DeleteResp reports the instances it deleted in \
+                 affected_paths but none is deleted; allow_partial=false deletes as it should \
+                 (violates R-DEL.0: the Agent MUST complete the deletion of valid Objects)."
+            }
+            Fault::DeleteSearchDeletesAll => {
+                "A Delete whose path has a search expression reports only the matching instances in \
+                 affected_paths, but deletes every instance of the table (violates R-ARC.9: only \
+                 the instances meeting the criteria are addressed; TP-469 1.35 metric 3)."
+            }
+            Fault::GsdmKeysOnSingleInstance => {
+                "GetSupportedDM lists a unique key set on single-instance objects too, made of \
+                 their first parameter (violates the SupportedObjectResult unique_key_sets \
+                 definition: an Object without unique keys, such as a single-instance object, has \
+                 an empty list; TP-469 1.73 metric 6)."
+            }
+            Fault::GsdmAsyncAsSync => {
+                "GetSupportedDM reports every command as CMD_SYNC, asynchronous ones too (violates \
+                 the SupportedCommandResult command_type definition; TP-469 1.97 metric 3)."
+            }
+            Fault::Mqtt31AfterReboot => {
+                "After a reboot the agent reconnects speaking MQTT 3.1: its CONNECT names the \
+                 protocol \"MQIsdp\" at level 3 (violates R-MQTT.1 and R-MQTT.2: an Agent speaks \
+                 MQTT 5.0, and may speak 3.1.1; TP-469 11.2 metric 2)."
+            }
             Fault::GsdmParamsReadOnly => {
                 "GetSupportedDM reports every parameter's access as PARAM_READ_ONLY, the writable \
                  ones included (violates the GetSupportedDM access definition in TR-369 'The \
@@ -1176,8 +1240,8 @@ mod tests {
             assert!(seen.insert(f.name()), "duplicate {}", f.name());
             assert!(f.description().len() > 40);
         }
-        assert_eq!(ALL.iter().filter(|f| f.is_mqtt_fault()).count(), 32);
-        assert_eq!(ALL.iter().filter(|f| f.is_io_fault()).count(), 38);
+        assert_eq!(ALL.iter().filter(|f| f.is_mqtt_fault()).count(), 33);
+        assert_eq!(ALL.iter().filter(|f| f.is_io_fault()).count(), 39);
     }
 
     #[test]

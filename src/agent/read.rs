@@ -130,11 +130,16 @@ impl Agent {
                     if def.params.is_empty() {
                         continue;
                     }
-                    let result_params = def
+                    let mut result_params: BTreeMap<_, _> = def
                         .params
                         .iter()
                         .map(|p| (key(&loc, p.name), self.dm.value(node, p)))
                         .collect();
+                    if self.has_fault(Fault::SetUnknownParamKept) {
+                        // What the fault stored under names the object does not define.
+                        let unknown = node.params.iter().filter(|(n, _)| def.param(n).is_none());
+                        result_params.extend(unknown.map(|(n, v)| (key(&loc, n), v.clone())));
+                    }
                     out.push(pb::get_resp::ResolvedPathResult {
                         resolved_path: loc.to_string(),
                         result_params,
@@ -272,6 +277,19 @@ impl Agent {
                     for part in GsdmPart::ALL {
                         if self.has_fault(Fault::GsdmMalformed(part)) {
                             objs.iter_mut().for_each(|o| malform(o, part));
+                        }
+                    }
+                    if self.has_fault(Fault::GsdmAsyncAsSync) {
+                        let commands = objs.iter_mut().flat_map(|o| &mut o.supported_commands);
+                        commands.for_each(|c| c.command_type = gsdm::CmdType::CmdSync as i32);
+                    }
+                    if self.has_fault(Fault::GsdmKeysOnSingleInstance) && g.return_unique_key_sets {
+                        for o in objs.iter_mut().filter(|o| !o.is_multi_instance) {
+                            if let Some(p) = o.supported_params.first() {
+                                o.unique_key_sets = vec![gsdm::SupportedUniqueKeySet {
+                                    key_names: vec![p.param_name.clone()],
+                                }];
+                            }
                         }
                     }
                     r.supported_objs = objs;

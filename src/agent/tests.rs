@@ -2101,3 +2101,20 @@ fn io_faults_do_not_change_messages() {
     assert_eq!(call(&mut plain, r.clone()), call(&mut io, r));
     assert!(io.has_fault(Fault::WrongToId) && !plain.has_fault(Fault::WrongToId));
 }
+
+#[test]
+fn fault_set_unknown_param_kept() {
+    let mut a = agent(&[Fault::SetUnknownParamKept]);
+    let sub = subscription(&mut a, &[]);
+    let out = call(
+        &mut a,
+        set(false, &[(&sub, &[("InvalidParameter", "v", true)])]),
+    );
+    assert_eq!(error(&out).param_errs.len(), 1);
+    let r = get_results(&call(&mut a, get(&["Device.LocalAgent.Subscription."], 0)));
+    let params = &r[0].resolved_path_results[0].result_params;
+    assert_eq!(
+        params.get("InvalidParameter").map(String::as_str),
+        Some("v")
+    ); // breaks 1.20
+}

@@ -1306,6 +1306,18 @@ const BREAKS: &[(Fault, &[&str])] = &[
     (Fault::SetSearchFailureIsError, &["1.21"]),
     (Fault::SetFailureKept, &["1.21"]),
     (
+        Fault::AddErrorLeaksSubscription,
+        &["1.3", "1.4", "1.6", "1.7", "1.88"],
+    ),
+    (Fault::SetUnknownParamKept, &["1.14", "1.20"]),
+    (Fault::DeletePartialNotDone, &["1.31", "1.32"]),
+    (Fault::DeleteSearchDeletesAll, &["1.35"]),
+    (
+        Fault::GsdmKeysOnSingleInstance,
+        &["1.72", "1.73", "1.76", "1.107"],
+    ),
+    (Fault::GsdmAsyncAsSync, &["1.76", "1.97"]),
+    (
         Fault::GsdmMalformed(super::fault::GsdmPart::Params),
         &["1.72", "1.73", "1.75", "1.76", "1.107"],
     ),

@@ -4,7 +4,7 @@
 //! fail the whole message when allow_partial is false, and a failed message leaves the data
 //! model as it was.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::codes::{
@@ -12,7 +12,7 @@ use super::codes::{
     NOT_A_TABLE, NOT_CREATABLE, NOT_WRITABLE, OBJECT_DOES_NOT_EXIST, REQUIRED_PARAM_FAILED,
     UNSUPPORTED_PARAM, fail,
 };
-use super::dm::{Loc, Resolved, reference_loc};
+use super::dm::{Dm, Loc, Resolved, reference_loc};
 use super::handler::Reply;
 use super::notify::Intent;
 use super::schema::{Access, ObjDef, Syntax};
@@ -83,6 +83,14 @@ fn parse_object_path(requested: &str) -> Result<path::Path, Failure> {
         ));
     }
     Ok(p)
+}
+
+/// A name that could be a parameter's: what `set-unknown-param-kept` stores.
+fn is_param_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 fn param_error(path: String, f: &Failure) -> pb::error::ParamError {
@@ -173,6 +181,9 @@ impl Agent {
             {
                 self.dm.root = snapshot;
             }
+            if self.has_fault(Fault::AddErrorLeaksSubscription) {
+                self.leak_subscription();
+            }
             return (Err((f, params)), Vec::new());
         }
         if self.has_fault(Fault::AddNotCreated) {
@@ -185,6 +196,17 @@ impl Agent {
             })),
             intents,
         )
+    }
+
+    /// `add-error-leaks-subscription`: a Subscription row with its defaults and keys, left
+    /// behind by a failed Add.
+    fn leak_subscription(&mut self) {
+        let table = Loc::root().child("LocalAgent").child("Subscription");
+        if let Some(def) = Dm::def_of(&table)
+            && let Ok(n) = self.dm.add_row(&table, def)
+        {
+            self.assign_keys(&table.inst(n), def, n);
+        }
     }
 
     fn add_one(&mut self, from: &str, co: &pb::add::CreateObject, keys_only: bool) -> Vec<Created> {
@@ -530,6 +552,9 @@ impl Agent {
         }
         if let Some((f, params)) = error {
             self.dm.root = snapshot; // R-SET.1: the message fails as a whole
+            if self.has_fault(Fault::SetUnknownParamKept) {
+                self.keep_unknown_params(&s.update_objs);
+            }
             return (Err((f, params)), Vec::new());
         }
         if self.has_fault(Fault::SetNotPersisted) {
@@ -655,6 +680,29 @@ impl Agent {
         Ok((results, intents))
     }
 
+    /// `set-unknown-param-kept`: the settings of parameters the objects do not define, stored
+    /// under their own names after the undo. The names are leaked, as the store is keyed by
+    /// static names; only this fault stores names the schema does not hold.
+    fn keep_unknown_params(&mut self, objs: &[pb::set::UpdateObject]) {
+        for uo in objs {
+            let Ok(r) =
+                parse_object_path(&uo.obj_path).and_then(|p| self.dm.resolve(&p, self.quirks()))
+            else {
+                continue;
+            };
+            let unknown = uo
+                .param_settings
+                .iter()
+                .filter(|ps| r.def.rel_param(&ps.param).is_none() && is_param_name(&ps.param));
+            for ps in unknown {
+                let name: &'static str = ps.param.clone().leak();
+                for loc in &r.locs {
+                    self.dm.store(loc, &[], name, ps.value.clone());
+                }
+            }
+        }
+    }
+
     /// Delete: one DeletedObjectResult per requested path.
     pub(super) fn delete(&mut self, d: &pb::Delete) -> (Reply, Vec<Intent>) {
         let allow_partial = self.allow_partial(d.allow_partial);
@@ -663,7 +711,7 @@ impl Agent {
         let mut intents = Vec::new();
         let mut error: Option<(Failure, Vec<pb::error::ParamError>)> = None;
         for requested in &d.obj_paths {
-            let status = match self.delete_one(requested) {
+            let status = match self.delete_one(requested, allow_partial) {
                 Ok((affected_paths, its)) => {
                     intents.extend(its);
                     let affected_paths = if self.has_fault(Fault::DeleteRespNoAffectedPaths) {
@@ -707,7 +755,11 @@ impl Agent {
         )
     }
 
-    fn delete_one(&mut self, requested: &str) -> Result<(Vec<String>, Vec<Intent>), Failure> {
+    fn delete_one(
+        &mut self,
+        requested: &str,
+        allow_partial: bool,
+    ) -> Result<(Vec<String>, Vec<Intent>), Failure> {
         let r = parse_object_path(requested).and_then(|p| self.dm.resolve(&p, self.quirks()))?;
         if !r.def.multi {
             return Err(fail(
@@ -742,11 +794,20 @@ impl Agent {
             return Ok((Vec::new(), Vec::new())); // R-DEL.2a
         }
         let paths = r.locs.iter().map(|l| l.to_string()).collect();
-        if self.has_fault(Fault::DeleteNotDone) {
+        if self.has_fault(Fault::DeleteNotDone)
+            || (allow_partial && self.has_fault(Fault::DeletePartialNotDone))
+        {
             return Ok((paths, Vec::new()));
         }
+        let doomed = if r.search && self.has_fault(Fault::DeleteSearchDeletesAll) {
+            // Every row of each table the matches belong to.
+            let tables: BTreeSet<Loc> = r.locs.iter().map(Loc::parent).collect();
+            tables.iter().flat_map(|t| self.dm.rows(t)).collect()
+        } else {
+            r.locs
+        };
         let mut intents = Vec::new();
-        for loc in &r.locs {
+        for loc in &doomed {
             intents.extend(self.remove_instance(loc));
         }
         Ok((paths, intents))

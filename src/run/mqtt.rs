@@ -265,7 +265,7 @@ pub fn packet_tree(e: &BrokerEvent) -> Value {
 /// Content Type `usp.msg` (R-MQTT.27) and a Response Topic (R-MQTT.22, R-MQTT.23); a 3.1.1
 /// PUBLISH ends its Topic Name with `/reply-to=` and a Topic (R-MQTT.22, R-MQTT.24); a 5.0
 /// CONNECT carries the `usp-endpoint-id` User Property with the agent's Endpoint ID
-/// (R-MQTT.13).
+/// (R-MQTT.13); a CONNECT speaks MQTT 5.0 or 3.1.1 (R-MQTT.1, R-MQTT.2).
 pub fn universal(e: &BrokerEvent, eut_id: &str) -> Vec<Violation> {
     let mut out = Vec::new();
     let props = e.detail.get("properties");
@@ -306,6 +306,20 @@ pub fn universal(e: &BrokerEvent, eut_id: &str) -> Vec<Violation> {
                     ),
                 }),
             }
+        }
+        ("CONNECT", None) => {
+            // The broker logs a CONNECT of another protocol version without one.
+            let named = e
+                .detail
+                .get("version")
+                .and_then(Value::as_str)
+                .unwrap_or("?");
+            out.push(Violation {
+                requirement: "R-MQTT.1",
+                text: format!(
+                    "the agent's CONNECT speaks {named}, neither MQTT 5.0 (R-MQTT.1) nor 3.1.1 (R-MQTT.2)"
+                ),
+            });
         }
         ("CONNECT", Some(Version::V5)) => {
             let users = props

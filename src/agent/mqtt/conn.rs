@@ -27,6 +27,33 @@ pub(super) struct ConnectParams {
     pub endpoint_id: Option<String>,
     /// Request Response Information = 1 (5.0, R-MQTT.12).
     pub request_response_info: bool,
+    /// `mqtt-3.1-after-reboot`: the CONNECT names MQTT 3.1 (MQIsdp, level 3) instead.
+    pub mqtt31: bool,
+}
+
+/// A CONNECT frame rewritten to name MQTT 3.1 (protocol name "MQIsdp", level 3), its
+/// Remaining Length grown to match; `None` if `frame` is not a CONNECT naming "MQTT".
+fn as_mqtt31(frame: &[u8]) -> Option<Vec<u8>> {
+    let mut i = 1;
+    while frame.get(i)? & 0x80 != 0 {
+        i += 1;
+    }
+    let body = frame.get(i + 1..)?;
+    let rest = body.strip_prefix(b"\x00\x04MQTT")?.get(1..)?; // past the level byte
+    let mut new_body = b"\x00\x06MQIsdp\x03".to_vec();
+    new_body.extend_from_slice(rest);
+    let mut out = vec![frame[0]];
+    let mut len = new_body.len();
+    loop {
+        let byte = (len % 128) as u8;
+        len /= 128;
+        out.push(if len > 0 { byte | 0x80 } else { byte });
+        if len == 0 {
+            break;
+        }
+    }
+    out.extend(new_body);
+    Some(out)
 }
 
 /// A packet from the broker, the same for both versions.
@@ -166,6 +193,16 @@ impl Conn {
 
     /// Sends CONNECT (R-MQTT.6).
     pub async fn connect(&mut self, p: &ConnectParams) -> Result<(), String> {
+        let packet = self.connect_packet(p);
+        let b = wire::encode(&packet).map_err(|e| format!("cannot encode an MQTT packet: {e}"))?;
+        let b = match p.mqtt31 {
+            true => as_mqtt31(&b).ok_or("cannot rewrite the CONNECT as MQTT 3.1")?,
+            false => b.to_vec(),
+        };
+        self.write(&b).await
+    }
+
+    fn connect_packet(&self, p: &ConnectParams) -> Packet {
         match self.version {
             Version::V5 => {
                 let mut props = v5::ConnectProperties::new();
@@ -185,14 +222,14 @@ impl Conn {
                     properties: Some(props),
                 };
                 let login = p.login.as_ref().map(|(u, pw)| v5::Login::new(u, pw));
-                self.write_v5(v5::Packet::Connect(c, None, login)).await
+                Packet::V5(v5::Packet::Connect(c, None, login))
             }
             Version::V311 => {
                 let mut c = v4::Connect::new(p.client_id.clone());
                 c.keep_alive = p.keep_alive;
                 c.clean_session = p.clean;
                 c.login = p.login.as_ref().map(|(u, pw)| v4::Login::new(u, pw));
-                self.write_v4(v4::Packet::Connect(c)).await
+                Packet::V4(v4::Packet::Connect(c))
             }
         }
     }
@@ -512,5 +549,24 @@ fn connack5(c: v5::ConnectReturnCode) -> u8 {
         C::UseAnotherServer => 0x9C,
         C::ServerMoved => 0x9D,
         C::ConnectionRateExceeded => 0x9F,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The 3.1 rewrite keeps the rest of the CONNECT and grows its Remaining Length.
+    #[test]
+    fn a_connect_rewritten_as_mqtt31_names_mqisdp_level_3() {
+        let mut c = v4::Connect::new("x".repeat(200));
+        c.keep_alive = 60;
+        let frame = wire::encode(&Packet::V4(v4::Packet::Connect(c))).unwrap();
+        let old = as_mqtt31(&frame).unwrap();
+        assert_eq!(old.len(), frame.len() + 2);
+        let got = crate::mtp::mqtt::wire::connect_version(&old);
+        assert_eq!(got.unwrap_err().0, Some(("MQIsdp".to_string(), 3)));
+        assert!(old.ends_with(&frame[frame.len() - 200..]));
+        assert_eq!(as_mqtt31(b"\x20\x02\x00\x00"), None);
     }
 }

@@ -112,6 +112,7 @@ async fn run(agent: Arc<Mutex<Agent>>, cfg: AgentConfig) {
             active: BTreeMap::new(),
             pending: HashMap::new(),
             counted: (0, 0),
+            rebooted: boots > 0,
         };
         let end = session.run(&mut due_rx, &mut boot).await;
         let mut a = agent.lock().await;
@@ -181,6 +182,8 @@ struct Session {
     pending: HashMap<u16, Vec<(String, u8)>>,
     /// Packet counters already added to the Stats.
     counted: (u64, u64),
+    /// The agent has rebooted since it started.
+    rebooted: bool,
 }
 
 impl Session {
@@ -244,6 +247,7 @@ impl Session {
                 .filter(|_| !self.has(Fault::MqttNoCredentials)),
             endpoint_id: (v5 && !self.has(Fault::MqttNoEndpointIdProperty)).then_some(eid),
             request_response_info: v5 && !self.has(Fault::MqttNoRequestResponseInfo),
+            mqtt31: self.rebooted && self.has(Fault::Mqtt31AfterReboot),
         };
         if let Err(e) = conn.connect(&params).await {
             return End::Failed(e);

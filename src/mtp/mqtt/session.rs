@@ -389,9 +389,22 @@ impl Conn {
     async fn handshake(&mut self, frame: &Bytes, script: &Script) -> Option<(Version, u16)> {
         let version = match wire::connect_version(frame) {
             Ok(v) => v,
-            Err((Some(level), e)) => {
+            Err((Some((name, level)), e)) => {
+                // A CONNECT all the same, of a version TR-369 does not allow (R-MQTT.1,
+                // R-MQTT.2): logged as one, its version named, for the cases to judge.
+                let detail = json!({
+                    "version": format!("{name} level {level}"),
+                    "message": e,
+                    "hex": hex::encode(frame),
+                    "len": frame.len(),
+                });
+                let connect = Described {
+                    kind: "CONNECT",
+                    detail,
+                };
+                self.inner
+                    .log(self.conn, &self.client_id, None, Dir::In, connect);
                 // MQTT 5.0 §3.1.2.2: answer an unsupported level with the 3.1.1 CONNACK 0x01.
-                self.malformed(&e, frame);
                 let p = Packet::V4(v4::Packet::ConnAck(v4::ConnAck::new(
                     v4::ConnectReturnCode::RefusedProtocolVersion,
                     false,

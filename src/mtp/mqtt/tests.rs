@@ -623,3 +623,19 @@ async fn the_controller_content_type_is_scriptable() {
     );
     assert_eq!(record(&mut agent).await, vec![2]);
 }
+
+/// A CONNECT of MQTT 3.1 (MQIsdp, level 3) is logged as a CONNECT naming that version, for
+/// the cases to judge (R-MQTT.1, R-MQTT.2), then refused with the 3.1.1 CONNACK 0x01.
+#[tokio::test]
+async fn a_connect_of_another_version_is_logged_as_one_and_refused() {
+    let b = broker().await;
+    let mut tcp = TcpStream::connect(b.addr()).await.unwrap();
+    // CONNECT, remaining 16: "MQIsdp", level 3, flags 0x02, keep alive 60, client id "ab".
+    let frame = b"\x10\x10\x00\x06MQIsdp\x03\x02\x00\x3c\x00\x02ab";
+    tcp.write_all(frame).await.unwrap();
+    let got = read_to_close(&mut tcp).await;
+    assert_eq!(got, [0x20, 0x02, 0x00, 0x01]);
+    let c = event(&b, "CONNECT", Dir::In, "").await;
+    assert_eq!(c.version, None);
+    assert_eq!(c.detail["version"], "MQIsdp level 3");
+}

@@ -37,7 +37,10 @@ pub(crate) fn packet_type(frame: &[u8]) -> u8 {
 /// The MQTT version a CONNECT frame asks for, or why it cannot be served: `Err((Some(level),
 /// …))` for a protocol level the broker does not speak, `Err((None, …))` for a frame that is
 /// not a CONNECT at all.
-pub(crate) fn connect_version(frame: &[u8]) -> Result<Version, (Option<u8>, String)> {
+/// A CONNECT's protocol name and level when they are neither MQTT 5.0 nor 3.1.1.
+pub(crate) type Unsupported = (String, u8);
+
+pub(crate) fn connect_version(frame: &[u8]) -> Result<Version, (Option<Unsupported>, String)> {
     if packet_type(frame) != 1 {
         return Err((
             None,
@@ -62,13 +65,11 @@ pub(crate) fn connect_version(frame: &[u8]) -> Result<Version, (Option<u8>, Stri
     match (name, level) {
         (Some(b"MQTT"), Some(5)) => Ok(Version::V5),
         (Some(b"MQTT"), Some(4)) => Ok(Version::V311),
-        (Some(n), Some(l)) => Err((
-            Some(l),
-            format!(
-                "protocol {:?} level {l} is not MQTT 5.0 or 3.1.1",
-                String::from_utf8_lossy(n)
-            ),
-        )),
+        (Some(n), Some(l)) => {
+            let name = String::from_utf8_lossy(n).into_owned();
+            let message = format!("protocol {name:?} level {l} is not MQTT 5.0 or 3.1.1");
+            Err((Some((name, l)), message))
+        }
         _ => Err((None, "a CONNECT too short for its protocol level".into())),
     }
 }
