@@ -72,6 +72,7 @@ pub fn render(cases: &[Case]) -> String {
         c.metrics, c.proven, c.unbreakable, c.waiting
     );
     let mut unbreakable = String::new();
+    let mut waiting = String::new();
     let _ = writeln!(
         out,
         "## Every metric\n\n| case | metric | proven by | text |\n|---|---|---|---|"
@@ -89,6 +90,11 @@ pub fn render(cases: &[Case]) -> String {
                 let _ = writeln!(unbreakable, "| {} | {n} | {} |", case.id, one_line(why));
                 "unbreakable".into()
             } else {
+                let why = m
+                    .waiting
+                    .as_deref()
+                    .map_or("(no reason given)".into(), one_line);
+                let _ = writeln!(waiting, "| {} | {n} | {why} |", case.id);
                 "waiting".into()
             };
             let _ = writeln!(out, "| {} | {n} | {by} | {} |", case.id, one_line(&m.text));
@@ -115,5 +121,11 @@ pub fn render(cases: &[Case]) -> String {
         "\n## Metrics no agent can break\n\n| case | metric | why |\n|---|---|---|"
     );
     out.push_str(&unbreakable);
+    let _ = writeln!(
+        out,
+        "\n## Metrics waiting for a fault\n\nAn agent can break these, but the reference agent \
+         cannot yet; the case says why (`waiting:`).\n\n| case | metric | why |\n|---|---|---|"
+    );
+    out.push_str(&waiting);
     out
 }

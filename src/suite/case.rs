@@ -88,6 +88,8 @@ pub enum RawMetric {
         requirements: Vec<String>,
         /// Why no agent can break this metric (so no fault proves it).
         unbreakable: Option<String>,
+        /// Why the reference agent has no fault for this breakable metric yet.
+        waiting: Option<String>,
     },
 }
 
@@ -99,6 +101,8 @@ pub struct Metric {
     pub requirements: Vec<String>,
     /// Why no agent can break it, when that is so.
     pub unbreakable: Option<String>,
+    /// Why the reference agent cannot break it yet, when that is so.
+    pub waiting: Option<String>,
 }
 
 impl From<RawMetric> for Metric {
@@ -108,15 +112,18 @@ impl From<RawMetric> for Metric {
                 text,
                 requirements: vec![],
                 unbreakable: None,
+                waiting: None,
             },
             RawMetric::Full {
                 text,
                 requirements,
                 unbreakable,
+                waiting,
             } => Metric {
                 text,
                 requirements,
                 unbreakable,
+                waiting,
             },
         }
     }
