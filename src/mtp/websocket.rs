@@ -90,6 +90,8 @@ pub struct Server {
     /// Whether the answer names `v1.usp` (R-WS.11); only the reference agent's
     /// `ws-no-subprotocol` fault turns it off.
     answer_subprotocol: bool,
+    /// The last connections dropped before their handshake finished.
+    rejected: std::sync::Mutex<Vec<String>>,
 }
 
 impl Server {
@@ -100,6 +102,7 @@ impl Server {
             own_eid: own_eid.into(),
             by_path: Vec::new(),
             answer_subprotocol: true,
+            rejected: std::sync::Mutex::new(Vec::new()),
         })
     }
 
@@ -124,20 +127,79 @@ impl Server {
     /// Waits for one Endpoint to connect and complete the handshake. A handshake that breaks
     /// the binding (no `v1.usp`, R-WS.12a; no `eid`) is refused and reported as a
     /// [`ConnectError::Violation`], so a case can say what was wrong rather than time out.
-    // The handshake callback's error type is tungstenite's own HTTP response.
-    #[allow(clippy::result_large_err)]
+    ///
+    /// Handshakes run side by side, each within [`HANDSHAKE_BOUND`], at most
+    /// [`MAX_HANDSHAKES`] at a time: a connection that stalls, or one that is not a WebSocket
+    /// at all (a stray HTTP GET), is dropped and noted in [`Server::rejected`] without keeping
+    /// the agent's own connection waiting behind it.
     pub async fn accept(&self) -> Result<Link, ConnectError> {
-        let (tcp, peer) = self
-            .listener
-            .accept()
-            .await
-            .map_err(|e| ConnectError::Unreachable(format!("accept failed: {e}")))?;
-        let _ = tcp.set_nodelay(true);
-        let own = self.own_eid.clone();
-        let by_path = self.by_path.clone();
-        let answer_subprotocol = self.answer_subprotocol;
-        let (hs_tx, hs_rx) = std::sync::mpsc::channel();
-        let ws = tokio_tungstenite::accept_hdr_async(tcp, move |req: &Request, resp: Response| {
+        let mut handshakes = tokio::task::JoinSet::new();
+        loop {
+            tokio::select! {
+                accepted = self.listener.accept(), if handshakes.len() < MAX_HANDSHAKES => {
+                    let (tcp, peer) = accepted
+                        .map_err(|e| ConnectError::Unreachable(format!("accept failed: {e}")))?;
+                    let own = self.own_eid.clone();
+                    let by_path = self.by_path.clone();
+                    let answer_subprotocol = self.answer_subprotocol;
+                    handshakes.spawn(async move {
+                        let hs = handshake(tcp, peer, own, by_path, answer_subprotocol);
+                        tokio::time::timeout(HANDSHAKE_BOUND, hs).await.unwrap_or_else(|_| {
+                            Err(ConnectError::Unreachable(format!(
+                                "{peer} did not finish its WebSocket handshake within {HANDSHAKE_BOUND:?}"
+                            )))
+                        })
+                    });
+                }
+                Some(done) = handshakes.join_next() => match done {
+                    Ok(Ok(link)) => return Ok(link),
+                    Ok(Err(v @ ConnectError::Violation { .. })) => return Err(v),
+                    Ok(Err(ConnectError::Unreachable(why))) => self.reject(why),
+                    Err(e) => self.reject(format!("a handshake task ended: {e}")),
+                },
+            }
+        }
+    }
+
+    /// The connections dropped before their handshake finished (the last few), for an error
+    /// that says what came instead of the agent.
+    pub fn rejected(&self) -> Vec<String> {
+        self.rejected.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    fn reject(&self, why: String) {
+        if let Ok(mut r) = self.rejected.lock() {
+            if r.len() == REJECTED_KEPT {
+                r.remove(0);
+            }
+            r.push(why);
+        }
+    }
+}
+
+/// The longest a client may take over its opening handshake.
+pub const HANDSHAKE_BOUND: Duration = Duration::from_secs(10);
+/// The most opening handshakes the server runs at once; further connections wait in the
+/// listen queue.
+pub const MAX_HANDSHAKES: usize = 32;
+/// How many dropped connections [`Server::rejected`] remembers.
+const REJECTED_KEPT: usize = 4;
+
+/// The server side of one opening handshake.
+// The handshake callback's error type is tungstenite's own HTTP response.
+#[allow(clippy::result_large_err)]
+async fn handshake(
+    tcp: TcpStream,
+    peer: std::net::SocketAddr,
+    own: String,
+    by_path: Vec<(String, String)>,
+    answer_subprotocol: bool,
+) -> Result<Link, ConnectError> {
+    let _ = tcp.set_nodelay(true);
+    let (hs_tx, hs_rx) = std::sync::mpsc::channel();
+    let ws = tokio_tungstenite::accept_hdr_async_with_config(
+        tcp,
+        move |req: &Request, resp: Response| {
             let hs = read_handshake(req);
             let _ = hs_tx.send(hs.clone());
             let eid = by_path
@@ -145,35 +207,47 @@ impl Server {
                 .find(|(p, _)| *p == hs.path)
                 .map_or(own.as_str(), |(_, e)| e.as_str());
             answer_handshake(&hs, eid, answer_subprotocol, resp)
-        })
-        .await;
-        let seen = hs_rx.try_recv().ok();
-        let ws = ws.map_err(|e| {
-            let hs = seen.clone().unwrap_or_default();
-            let text = format!(
-                "WebSocket handshake from {peer} failed: {e} (path {:?}, subprotocols {:?})",
-                hs.path, hs.subprotocols
-            );
-            match hs.violation() {
-                Some((requirement, why)) if seen.is_some() => ConnectError::Violation {
-                    requirement,
-                    text: format!("{why}; refused: {text}"),
-                },
-                _ => ConnectError::Unreachable(text),
-            }
-        })?;
-        let hs = seen.unwrap_or_default();
-        let detail = format!(
-            "WebSocket server: peer {peer} connected to {:?}, eid {:?}, subprotocols {:?}, extensions {:?}",
-            hs.path, hs.eid, hs.subprotocols, hs.extensions
+        },
+        Some(ws_config()),
+    )
+    .await;
+    let seen = hs_rx.try_recv().ok();
+    let ws = ws.map_err(|e| {
+        let hs = seen.clone().unwrap_or_default();
+        let text = format!(
+            "WebSocket handshake from {peer} failed: {e} (path {:?}, subprotocols {:?})",
+            hs.path, hs.subprotocols
         );
-        Ok(spawn_pump(
-            ws,
-            format!("WebSocket {peer} {}", hs.path),
-            hs.eid,
-            detail,
-        ))
-    }
+        match hs.violation() {
+            Some((requirement, why)) if seen.is_some() => ConnectError::Violation {
+                requirement,
+                text: format!("{why}; refused: {text}"),
+            },
+            _ => ConnectError::Unreachable(text),
+        }
+    })?;
+    let hs = seen.unwrap_or_default();
+    let detail = format!(
+        "WebSocket server: peer {peer} connected to {:?}, eid {:?}, subprotocols {:?}, extensions {:?}",
+        hs.path, hs.eid, hs.subprotocols, hs.extensions
+    );
+    Ok(spawn_pump(
+        ws,
+        format!("WebSocket {peer} {}", hs.path),
+        hs.eid,
+        detail,
+    ))
+}
+
+/// The largest USP Record (one WebSocket message) either side accepts: a message over it
+/// ends the session rather than the harness's memory.
+pub const MAX_RECORD: usize = 16 * 1024 * 1024;
+
+/// Limits for every WebSocket session, in both roles.
+fn ws_config() -> tungstenite::protocol::WebSocketConfig {
+    tungstenite::protocol::WebSocketConfig::default()
+        .max_message_size(Some(MAX_RECORD))
+        .max_frame_size(Some(MAX_RECORD))
 }
 
 fn read_handshake(req: &Request) -> Handshake {
@@ -283,7 +357,7 @@ pub async fn connect_with(
                 ConnectError::Unreachable(format!("cannot connect to {host}:{port}: {e}"))
             })?;
         let _ = tcp.set_nodelay(true);
-        tokio_tungstenite::client_async(req, tcp)
+        tokio_tungstenite::client_async_with_config(req, tcp, Some(ws_config()))
             .await
             .map_err(|e| handshake_error(url, e))
     };
@@ -593,5 +667,29 @@ mod tests {
             matches!(&err, ConnectError::Violation { requirement: "R-WS.10", text } if text.contains("handshake")),
             "{err}"
         );
+    }
+
+    /// A stalled TCP connection and a stray HTTP GET before the agent neither block its
+    /// handshake nor turn into "not reachable".
+    #[tokio::test]
+    async fn stalled_and_stray_connections_do_not_keep_the_agent_out() {
+        use tokio::io::AsyncWriteExt;
+        let server = Server::bind("127.0.0.1:0", "proto::ctrl").await.unwrap();
+        let addr = server.local_addr().unwrap();
+        let url = format!("ws://{addr}/usp");
+        let _stalled = TcpStream::connect(addr).await.unwrap();
+        let mut stray = TcpStream::connect(addr).await.unwrap();
+        stray
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        // Bounded so that a server stuck on the stalled connection fails rather than hangs.
+        let (srv, cli) = tokio::join!(
+            tokio::time::timeout(Duration::from_secs(30), server.accept()),
+            connect(&url, "proto::agent", Duration::from_secs(5))
+        );
+        let srv = srv.expect("the agent's handshake waited behind the stalled connection");
+        assert_eq!(srv.unwrap().peer_eid.as_deref(), Some("proto::agent"));
+        assert!(cli.is_ok());
     }
 }

@@ -75,6 +75,16 @@ impl Listening {
             Listening::Uds(s) => Ok(s.accept().await?),
         }
     }
+
+    /// What connected instead of the agent and was dropped, as "; meanwhile: …", or "".
+    fn rejected(&self) -> String {
+        match self {
+            Listening::WebSocket(s) if !s.rejected().is_empty() => {
+                format!("; meanwhile: {}", s.rejected().join("; "))
+            }
+            _ => String::new(),
+        }
+    }
 }
 
 /// What is kept between cases for an external agent.
@@ -382,7 +392,9 @@ impl Target {
                     return Ok((link, AgentGuard(None, mqtt), relink));
                 }
                 let bound = self.connect_timeout();
+                let server = st.server.clone();
                 let link = tokio::time::timeout(bound, relink()).await.map_err(|_| {
+                    let meanwhile = server.as_ref().map(|s| s.rejected()).unwrap_or_default();
                     if let Some(v) = mqtt
                         .as_ref()
                         .and_then(|m| connect_violation(m, &profile.eut.endpoint_id))
@@ -390,7 +402,7 @@ impl Target {
                         return v;
                     }
                     ConnectError::Unreachable(format!(
-                        "agent not reachable: {} within {bound:?}",
+                        "agent not reachable: {} within {bound:?}{meanwhile}",
                         match profile.mtp() {
                             MtpSetup::WebSocket(WebSocketSetup::Listen { listen }) =>
                                 format!("the agent did not connect to ws://{listen}"),
