@@ -9,3 +9,6 @@ mod session;
 
 pub use log::{Dir, LogEntry, Logged};
 pub use session::{NoneError, Received, Relink, Sent, Session, WaitError};
+
+#[cfg(test)]
+mod flood_tests;

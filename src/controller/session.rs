@@ -13,6 +13,18 @@ use crate::usp::checks::{self, Violation};
 use crate::usp::pb::{self, header::MsgType, request::ReqType, response::RespType};
 use crate::usp::{msg, record};
 
+/// Unconsumed messages a session keeps for later waits; beyond it the oldest are dropped
+/// and counted, and a silence check that may have missed one cannot pass.
+pub const MAX_PENDING: usize = 1024;
+/// Records a session reads from the EUT in one case; beyond it the EUT is flooding, and the
+/// session stops reading and closes the link (docs/limits.md).
+pub const MAX_RECORDS: usize = 50_000;
+/// Bytes of record bodies the log keeps in full; beyond it the oldest bodies no wait can
+/// still take are dropped from the log (their one-line summaries stay).
+pub const LOG_BODY_BUDGET: usize = 16 * 1024 * 1024;
+/// Events a session reads without waiting when it only drains what already arrived.
+const MAX_DRAIN: usize = 10_000;
+
 /// A request as it went out.
 #[derive(Debug, Clone)]
 pub struct Sent {
@@ -69,6 +81,9 @@ pub enum NoneError {
     /// The connection closed before the span was over: silence after `after` (time into the
     /// span; zero when it was already closed) proves nothing.
     Closed { after: Duration, reason: String },
+    /// Unconsumed messages were dropped (more than [`MAX_PENDING`] waited): one of them may
+    /// have been what the check forbids, so the silence proves nothing.
+    Overflow { dropped: usize },
 }
 
 impl std::fmt::Display for NoneError {
@@ -85,6 +100,12 @@ impl std::fmt::Display for NoneError {
                 f,
                 "inconclusive: the connection to the EUT closed {:.3} s into the span ({reason})",
                 after.as_secs_f64()
+            ),
+            NoneError::Overflow { dropped } => write!(
+                f,
+                "inconclusive: {dropped} unconsumed messages from the EUT were dropped in this \
+                 case (over {MAX_PENDING} waited at once), and one of them may have been what \
+                 the check forbids"
             ),
         }
     }
@@ -128,6 +149,12 @@ pub struct Session {
     /// Whether a Notify asking for a response gets one as soon as it arrives.
     auto_ack: bool,
     start: Instant,
+    /// Records read from the EUT (see [`MAX_RECORDS`]).
+    received: usize,
+    /// Unconsumed messages dropped (see [`MAX_PENDING`]).
+    dropped: usize,
+    /// Bytes of record bodies the log holds in full (see [`LOG_BODY_BUDGET`]).
+    retained: usize,
 }
 
 impl Session {
@@ -150,6 +177,9 @@ impl Session {
             closed_at: None,
             auto_ack: true,
             start: Instant::now(),
+            received: 0,
+            dropped: 0,
+            retained: 0,
         }
     }
 
@@ -424,7 +454,8 @@ impl Session {
                     _ => return Err(WaitError::Closed { reason }),
                 }
             }
-            if !self.pump_until(deadline).await {
+            // Checked before each event too: a flood must not outlast the bound.
+            if tokio::time::Instant::now() >= deadline || !self.pump_until(deadline).await {
                 return Err(WaitError::Timeout {
                     waited: bound,
                     unmatched: self.unconsumed_summaries(),
@@ -437,7 +468,12 @@ impl Session {
     /// the relink bound) for the EUT to reconnect: for a request that must reach an EUT
     /// that may be rebooting.
     pub async fn ensure_linked(&mut self) -> Result<(), WaitError> {
-        while self.closed.is_none() && self.pump_until(tokio::time::Instant::now()).await {}
+        let now = tokio::time::Instant::now();
+        for _ in 0..MAX_DRAIN {
+            if self.closed.is_some() || !self.pump_until(now).await {
+                break;
+            }
+        }
         let Some(reason) = self.closed.clone() else {
             return Ok(());
         };
@@ -487,6 +523,12 @@ impl Session {
             if let Some(got) = self.take_first(&want) {
                 return Err(NoneError::Arrived(Box::new(got)));
             }
+            if self.dropped > 0 {
+                // A dropped message was never looked at by this check.
+                return Err(NoneError::Overflow {
+                    dropped: self.dropped,
+                });
+            }
             if let Some(reason) = self.closed.clone() {
                 if while_closed {
                     // Nothing can arrive on a closed link: the deadline is the only event.
@@ -499,7 +541,7 @@ impl Session {
                     reason,
                 });
             }
-            if !self.pump_until(deadline).await {
+            if tokio::time::Instant::now() >= deadline || !self.pump_until(deadline).await {
                 return Ok(());
             }
         }
@@ -528,14 +570,23 @@ impl Session {
         })
     }
 
+    /// What arrived and no wait took: the last few, and how many more.
     fn unconsumed_summaries(&self) -> Vec<String> {
-        self.pending
+        const SHOWN: usize = 20;
+        let skipped = self.pending.len().saturating_sub(SHOWN);
+        let mut out: Vec<String> = self
+            .pending
             .iter()
+            .skip(skipped)
             .filter_map(|&i| match &self.log[i].what {
                 Logged::Record { summary, .. } => Some(summary.clone()),
                 _ => None,
             })
-            .collect()
+            .collect();
+        if skipped + self.dropped > 0 {
+            out.insert(0, format!("{} earlier messages", skipped + self.dropped));
+        }
+        out
     }
 
     /// Takes one event from the link and logs it; false when the deadline passed first.
@@ -623,6 +674,20 @@ impl Session {
     }
 
     fn inbound(&mut self, bytes: Vec<u8>, at: Instant, wall: SystemTime) -> bool {
+        self.received += 1;
+        if self.received > MAX_RECORDS {
+            if self.closed.is_none() {
+                let why = format!(
+                    "uspcheck stopped reading: the EUT sent more than {MAX_RECORDS} records in \
+                     this case (a flood; see docs/limits.md)"
+                );
+                self.link.sender.close(1008, "flood");
+                self.push(Logged::Mtp(why.clone()));
+                self.closed = Some(why);
+                self.closed_at = Some(at);
+            }
+            return true;
+        }
         let (msg, violations) = match checks::inbound(&bytes, &self.identities, &self.eut_id) {
             Ok(inb) => (inb.msg, inb.violations),
             Err(v) => (None, vec![v]),
@@ -639,9 +704,17 @@ impl Session {
             },
         });
         self.fresh_violations.extend(violations);
+        self.retained += bytes.len();
+        if self.retained > LOG_BODY_BUDGET {
+            self.compact_log();
+        }
         if let Some(m) = msg {
             let wants_resp = msg::notify(&m).is_some_and(|n| n.send_resp);
             self.pending.push_back(idx);
+            if self.pending.len() > MAX_PENDING {
+                self.pending.pop_front();
+                self.dropped += 1;
+            }
             if wants_resp && self.auto_ack {
                 let r = Received {
                     msg: m,
@@ -653,6 +726,42 @@ impl Session {
             }
         }
         true
+    }
+
+    /// Drops the bodies (bytes and decoded message) of the oldest inbound records no wait
+    /// can still take, until the log is within its budget again; their summaries stay.
+    fn compact_log(&mut self) {
+        let keep: std::collections::HashSet<usize> = self
+            .pending
+            .iter()
+            .chain(&self.in_flight)
+            .copied()
+            .collect();
+        for (i, e) in self.log.iter_mut().enumerate() {
+            if self.retained <= LOG_BODY_BUDGET / 2 {
+                break;
+            }
+            if keep.contains(&i) {
+                continue;
+            }
+            if let Logged::Record {
+                dir: Dir::In,
+                bytes,
+                msg,
+                summary,
+                ..
+            } = &mut e.what
+                && !bytes.is_empty()
+            {
+                self.retained = self.retained.saturating_sub(bytes.len());
+                summary.push_str(&format!(
+                    " [{} bytes; body dropped from the log, over its {LOG_BODY_BUDGET}-byte budget]",
+                    bytes.len()
+                ));
+                *bytes = Vec::new();
+                *msg = None;
+            }
+        }
     }
 
     fn note_violations(&mut self, idx: usize, vs: Vec<Violation>) {

@@ -1,0 +1,123 @@
+//! A flooding EUT meets the session's bounds: waits end on time, silence checks stay
+//! inconclusive once messages were dropped, and a session stops reading past its limit.
+
+use std::time::Duration;
+
+use super::session::{MAX_PENDING, MAX_RECORDS};
+use super::{NoneError, Session, WaitError};
+use crate::mtp::{Link, MtpEvent, MtpEventKind, MtpKind, channels};
+use crate::usp::pb::{self, notify, request::ReqType};
+use crate::usp::{msg, record};
+
+const EUT: &str = "proto::eut";
+const CTRL: &str = "proto::ctrl";
+/// Bounds the tests themselves: a session that does not end its wait fails them, not hangs.
+const HANG: Duration = Duration::from_secs(60);
+
+/// An unsolicited Notify record from the EUT.
+fn notify_record(n: usize) -> Vec<u8> {
+    let m = msg::request(
+        format!("flood-{n}"),
+        ReqType::Notify(pb::Notify {
+            subscription_id: "flood".into(),
+            send_resp: false,
+            notification: Some(notify::Notification::OnBoardReq(notify::OnBoardRequest {
+                oui: "012345".into(),
+                product_class: "x".into(),
+                serial_number: "1".into(),
+                agent_supported_protocol_versions: "1.4".into(),
+            })),
+        }),
+    );
+    record::encode(&record::no_session(CTRL, EUT, &m))
+}
+
+/// What keeps a test link open: the MTP side of its channels.
+struct Eut {
+    events: tokio::sync::mpsc::UnboundedSender<MtpEvent>,
+    _outgoing: tokio::sync::mpsc::UnboundedReceiver<crate::mtp::Outgoing>,
+}
+
+/// A session over a link whose EUT has sent `count` Notify records (all queued at once, as
+/// fast as a flood can be), and keeps the link open.
+fn flooded(count: usize) -> (Session, Eut) {
+    let (sender, outgoing, events, ev_rx) = channels();
+    for n in 0..count {
+        let _ = events.send(MtpEvent::now(MtpEventKind::Record(notify_record(n))));
+    }
+    let link = Link {
+        describe: "flood".into(),
+        mtp: MtpKind::Uds,
+        peer_eid: Some(EUT.into()),
+        sender,
+        events: ev_rx,
+    };
+    let eut = Eut {
+        events,
+        _outgoing: outgoing,
+    };
+    (Session::new(link, CTRL, EUT, "flood"), eut)
+}
+
+/// Records keep arriving for as long as the session reads, none of them the one awaited:
+/// the wait still ends at its bound.
+#[tokio::test]
+async fn a_flood_does_not_outlast_the_bound_of_a_wait() {
+    let (mut session, eut) = flooded(0);
+    let record = notify_record(0);
+    let flood = tokio::spawn(async move {
+        // Faster than the session reads: the link always has a record ready.
+        loop {
+            for _ in 0..64 {
+                let r = MtpEvent::now(MtpEventKind::Record(record.clone()));
+                if eut.events.send(r).is_err() {
+                    return;
+                }
+            }
+            tokio::task::yield_now().await;
+        }
+    });
+    let wait = session.await_where(Duration::from_millis(50), false, |_| false);
+    let got = tokio::time::timeout(HANG, wait)
+        .await
+        .expect("the wait ended");
+    flood.abort();
+    match got {
+        Err(WaitError::Timeout { unmatched, .. }) => {
+            assert!(unmatched.len() <= 21, "{} summaries", unmatched.len());
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// More unconsumed messages than the session keeps: the oldest are dropped, and silence
+/// can no longer be proven.
+#[tokio::test]
+async fn dropped_messages_leave_a_silence_check_inconclusive() {
+    let (mut session, _eut) = flooded(MAX_PENDING + 10);
+    // Reads them all: nothing wanted, so every one stays unconsumed.
+    let _ = session
+        .await_where(Duration::from_millis(200), false, |_| false)
+        .await;
+    let none = session
+        .expect_none(Duration::from_millis(10), false, |_| false)
+        .await;
+    assert!(
+        matches!(none, Err(NoneError::Overflow { dropped: 10 })),
+        "{none:?}"
+    );
+}
+
+/// Past its record limit a session stops reading and the link counts as closed.
+#[tokio::test]
+async fn a_session_stops_reading_a_flood_past_its_limit() {
+    let (mut session, _eut) = flooded(MAX_RECORDS + 5);
+    let wait = session.await_where(HANG, false, |_| false);
+    let got = tokio::time::timeout(HANG, wait)
+        .await
+        .expect("the wait ended");
+    assert!(
+        matches!(&got, Err(WaitError::Closed { reason }) if reason.contains("flood")),
+        "{got:?}"
+    );
+}
