@@ -8,6 +8,7 @@
 //! agent, which shares only `usp`, `pki` and `mtp`.
 
 pub mod agent;
+pub mod clip;
 pub mod controller;
 pub mod mtp;
 pub mod pki;

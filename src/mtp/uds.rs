@@ -60,7 +60,7 @@ pub fn parse_body(mut body: &[u8]) -> Result<Vec<Tlv>, String> {
             return Err(format!(
                 "a truncated TLV header ({} bytes left): {}",
                 body.len(),
-                hex::encode(body)
+                crate::clip::hex(body)
             ));
         }
         let kind = body[0];

@@ -189,6 +189,35 @@ pub struct LogLine {
     pub violations: Vec<String>,
 }
 
+impl LogLine {
+    /// The most lines a case's wire log keeps in reports: the first and the last half of them
+    /// when there are more, with a line saying how many were left out between.
+    pub const MAX: usize = 2000;
+
+    /// `entries` as log lines, within [`LogLine::MAX`]; only the lines kept are made.
+    pub fn bounded<T>(entries: &[T], line: impl Fn(&T) -> LogLine) -> Vec<LogLine> {
+        if entries.len() <= Self::MAX {
+            return entries.iter().map(line).collect();
+        }
+        let half = Self::MAX / 2;
+        let omitted = entries.len() - 2 * half;
+        let mut out: Vec<LogLine> = entries[..half].iter().map(&line).collect();
+        let tail: Vec<LogLine> = entries[entries.len() - half..].iter().map(&line).collect();
+        out.push(LogLine {
+            t: tail[0].t,
+            dir: "mtp".into(),
+            text: format!(
+                "… {omitted} log entries left out here (a case's log keeps its first and last {half}) …"
+            ),
+            decoded: None,
+            hex: None,
+            violations: vec![],
+        });
+        out.extend(tail);
+        out
+    }
+}
+
 impl std::fmt::Display for LogLine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let arrow = match self.dir.as_str() {
@@ -327,5 +356,39 @@ impl RunReport {
             }
         }
         c
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LogLine;
+
+    fn line(t: &u32) -> LogLine {
+        LogLine {
+            t: f64::from(*t),
+            dir: "in".into(),
+            text: format!("record {t}"),
+            decoded: None,
+            hex: None,
+            violations: vec![],
+        }
+    }
+
+    /// A flood's 50,000 records become a log of its first and last thousand, and a line
+    /// that says how many are left out.
+    #[test]
+    fn a_long_log_keeps_its_ends_and_counts_the_rest() {
+        let short: Vec<u32> = (0..10).collect();
+        assert_eq!(LogLine::bounded(&short, line).len(), 10);
+        let long: Vec<u32> = (0..50_000).collect();
+        let log = LogLine::bounded(&long, line);
+        assert_eq!(log.len(), LogLine::MAX + 1);
+        assert_eq!(log[0].text, "record 0");
+        assert!(
+            log[LogLine::MAX / 2]
+                .text
+                .contains("48000 log entries left out")
+        );
+        assert_eq!(log.last().unwrap().text, "record 49999");
     }
 }

@@ -54,7 +54,7 @@ pub fn inbound(
             "R-ENC.0",
             format!(
                 "the bytes received are not a USP Record ({e}): {}",
-                hex::encode(bytes)
+                crate::clip::hex(bytes)
             ),
         )
     })?;
@@ -109,7 +109,7 @@ pub fn inbound(
                     "R-MSG.5",
                     format!(
                         "the payload is not a USP Msg ({e}): {}",
-                        hex::encode(payload)
+                        crate::clip::hex(payload)
                     ),
                 )),
             }

@@ -293,11 +293,20 @@ async fn plaintext(inner: &Inner, conn: u64, tcp: TcpStream, peer: SocketAddr, w
     let _ = wr.shutdown().await;
 }
 
+/// The largest CONNECT the broker reads: a client is not buffered further before it is in.
+pub const MAX_CONNECT: usize = 64 * 1024;
+
 /// Reads until one whole packet is buffered. The error carries a message and the bytes.
 async fn first_frame(rd: &mut Rd, buf: &mut BytesMut) -> Result<Bytes, (String, Vec<u8>)> {
     loop {
         match wire::next_frame(buf) {
             Ok(Some(f)) => return Ok(f),
+            Ok(None) if buf.len() > MAX_CONNECT => {
+                return Err((
+                    format!("more than {MAX_CONNECT} bytes before a whole CONNECT"),
+                    buf[..64].to_vec(),
+                ));
+            }
             Ok(None) => {}
             Err(e) => return Err((e, buf.to_vec())),
         }
@@ -341,7 +350,7 @@ impl Conn {
             &self.client_id,
             self.version,
             "MALFORMED",
-            json!({ "message": error, "hex": hex::encode(bytes), "len": bytes.len() }),
+            json!({ "message": error, "hex": crate::clip::hex(bytes), "len": bytes.len() }),
         );
     }
 
@@ -395,7 +404,7 @@ impl Conn {
                 let detail = json!({
                     "version": format!("{name} level {level}"),
                     "message": e,
-                    "hex": hex::encode(frame),
+                    "hex": crate::clip::hex(frame),
                     "len": frame.len(),
                 });
                 let connect = Described {

@@ -639,3 +639,24 @@ async fn a_connect_of_another_version_is_logged_as_one_and_refused() {
     assert_eq!(c.version, None);
     assert_eq!(c.detail["version"], "MQIsdp level 3");
 }
+
+/// A client that never finishes its CONNECT is not buffered past MAX_CONNECT: the broker
+/// logs it and closes the connection.
+#[tokio::test]
+async fn a_connect_that_never_ends_is_cut_off() {
+    let b = broker().await;
+    let mut tcp = TcpStream::connect(b.addr()).await.unwrap();
+    // CONNECT announcing 1 MiB (remaining length 0x80 0x80 0x40), then 100 KiB of it.
+    let mut bytes = vec![0x10, 0x80, 0x80, 0x40];
+    bytes.extend(std::iter::repeat_n(0u8, 100 * 1024));
+    let _ = tcp.write_all(&bytes).await;
+    read_to_close(&mut tcp).await;
+    let m = event(&b, "MALFORMED", Dir::Conn, "").await;
+    assert!(
+        m.detail["message"]
+            .as_str()
+            .unwrap()
+            .contains("before a whole CONNECT"),
+        "{m:?}"
+    );
+}
