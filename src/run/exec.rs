@@ -63,9 +63,16 @@ pub enum Secondary<'a> {
     OwnSession(&'a Target),
 }
 
+/// The longest setup and steps of one case may run together, however the EUT stretches its
+/// waits (a flapping agent that reconnects again and again extends each wait it interrupts).
+pub const CASE_DEADLINE: Duration = Duration::from_secs(10 * 60);
+/// The longest a case's clean-up may run.
+pub const CLEANUP_DEADLINE: Duration = Duration::from_secs(2 * 60);
+
 /// Runs setup, steps and clean-up. `vars` holds the profile's values.
 pub async fn run_case(case: &Case, session: &mut Session, mut vars: Vars, env: Env<'_>) -> Ended {
     let response_timeout = env.response_timeout;
+    let deadline = tokio::time::Instant::now() + CASE_DEADLINE;
     session.set_auto_ack(!case.awaits_notifications());
     let mut marks: HashMap<String, Instant> = HashMap::new();
     // What each named step received, for `check` steps.
@@ -106,13 +113,25 @@ pub async fn run_case(case: &Case, session: &mut Session, mut vars: Vars, env: E
                     }
                 }
             }
-            if let Err(s) = ctx.run(session, &mut vars, &mut marks, &mut answers).await {
-                stop = Some(s);
-                break 'phases;
+            let ran = ctx.run(session, &mut vars, &mut marks, &mut answers);
+            match tokio::time::timeout_at(deadline, ran).await {
+                Ok(Ok(())) => {}
+                Ok(Err(s)) => {
+                    stop = Some(s);
+                    break 'phases;
+                }
+                Err(_) => {
+                    stop = Some(ctx.error(format!(
+                        "the case did not end within its overall deadline of {CASE_DEADLINE:?}: \
+                         the EUT kept this step going (see docs/limits.md)"
+                    )));
+                    break 'phases;
+                }
             }
         }
     }
     let mut cleanup_problems = Vec::new();
+    let cleanup_deadline = tokio::time::Instant::now() + CLEANUP_DEADLINE;
     for (i, step) in case.cleanup.iter().enumerate() {
         let ctx = Ctx {
             case,
@@ -121,8 +140,17 @@ pub async fn run_case(case: &Case, session: &mut Session, mut vars: Vars, env: E
             response_timeout,
             mqtt: env.mqtt,
         };
-        if let Err(s) = ctx.run(session, &mut vars, &mut marks, &mut answers).await {
-            cleanup_problems.push(s.failure.text());
+        let ran = ctx.run(session, &mut vars, &mut marks, &mut answers);
+        match tokio::time::timeout_at(cleanup_deadline, ran).await {
+            Ok(Ok(())) => {}
+            Ok(Err(s)) => cleanup_problems.push(s.failure.text()),
+            Err(_) => {
+                cleanup_problems.push(format!(
+                    "{}: the clean-up did not end within {CLEANUP_DEADLINE:?}",
+                    ctx.label
+                ));
+                break;
+            }
         }
     }
     let stopped = stop.as_ref().map(|s: &Stop| StoppedAt {
@@ -268,9 +296,9 @@ impl Ctx<'_> {
         let mut f = self.failure(message);
         f.expected = exp;
         f.actual = act;
-        f.decoded = Some(tree.to_string());
+        f.decoded = Some(crate::clip::text(tree.to_string()));
         f.error_codes = error_codes(&tree);
-        f.raw_hex = Some(hex::encode(&got.bytes));
+        f.raw_hex = Some(crate::clip::hex(&got.bytes));
         Stop {
             held: Held::Nothing,
             broken: Vec::new(),
@@ -693,6 +721,9 @@ impl Ctx<'_> {
                     Some(format!("nothing matching {}", expect.show(vars))),
                     Some(msg::body_name(&got.msg).to_string()),
                 ),
+                overflow @ NoneError::Overflow { .. } => {
+                    self.error(format!("{overflow}, so the {span:?} check could not pass"))
+                }
                 closed @ NoneError::Closed { .. } => self.error(format!(
                     "{closed}; silence over a closed connection proves nothing, so the {span:?} \
                      check could not pass (a case that expects the EUT to be disconnected says \

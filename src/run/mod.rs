@@ -7,6 +7,9 @@ pub mod metrics;
 pub mod mqtt;
 pub mod target;
 
+#[cfg(test)]
+mod deadline_tests;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 
@@ -167,11 +170,12 @@ pub async fn run_one(case: &Case, target: &Target) -> CaseOutcome {
     }
     let ended = exec::run_case(case, &mut session, vars, env).await;
     let start = session.start();
-    let mut log: Vec<LogLine> = session.log().iter().map(|e| log_line(e, start)).collect();
+    let mut log = LogLine::bounded(session.log(), |e| log_line(e, start));
     // The broker's packet log joins the case's wire log, in time order.
     if let Some(m) = guard.mqtt() {
         log.extend(m.log_lines(start));
         log.sort_by(|a, b| a.t.total_cmp(&b.t));
+        log = LogLine::bounded(&log, LogLine::clone);
     }
     if target.parallel() {
         session.close().await;
@@ -229,8 +233,8 @@ fn log_line(e: &LogEntry, start: Instant) -> LogLine {
             text: summary.clone(),
             decoded: msg
                 .as_ref()
-                .map(|m| reflect::to_value(m, "usp.Msg").to_string()),
-            hex: Some(hex::encode(bytes)),
+                .map(|m| crate::clip::text(reflect::to_value(m, "usp.Msg").to_string())),
+            hex: Some(crate::clip::hex(bytes)),
             violations: violations.iter().map(ToString::to_string).collect(),
         },
         Logged::Mtp(text) => LogLine {
