@@ -185,6 +185,18 @@ pub enum Fault {
     MalformedRecord,
     /// (I/O loop) records are addressed to the wrong `to_id`.
     WrongToId,
+    /// (I/O loop, hostile) unsolicited Notify records without pause, 10,000 a second.
+    Flood,
+    /// (I/O loop, hostile) every answer padded past the 16 MiB a record may have.
+    OversizedRecord,
+    /// (I/O loop, hostile) a frame of garbage before every answer.
+    GarbageRecords,
+    /// (I/O loop, hostile) nothing is sent but the Connect record.
+    Silent,
+    /// (I/O loop, hostile) the connection is dropped at the first request it carries.
+    DropMidCase,
+    /// (WebSocket client, hostile) a stalled TCP connection to the server before the real one.
+    StallBeforeHandshake,
     /// (WebSocket) The opening handshake has no Sec-WebSocket-Protocol: v1.usp, as client
     /// or as server.
     WsNoSubprotocol,
@@ -256,11 +268,11 @@ pub enum Fault {
 }
 
 /// Every fault, in a stable order (for listings and tests); also [`Fault::ALL`].
-pub const ALL: [Fault; 116] = Fault::ALL;
+pub const ALL: [Fault; 122] = Fault::ALL;
 
 impl Fault {
     /// Every fault, in a stable order (for listings and tests).
-    pub const ALL: [Fault; 116] = [
+    pub const ALL: [Fault; 122] = [
         Fault::IgnoreAllowPartial,
         Fault::CreateDespiteRequiredFailure,
         Fault::NoUniqueKeys,
@@ -344,6 +356,12 @@ impl Fault {
         Fault::LateResponse,
         Fault::MalformedRecord,
         Fault::WrongToId,
+        Fault::Flood,
+        Fault::OversizedRecord,
+        Fault::GarbageRecords,
+        Fault::Silent,
+        Fault::DropMidCase,
+        Fault::StallBeforeHandshake,
         Fault::WsNoSubprotocol,
         Fault::WsNoEidQuery,
         Fault::MqttNoEndpointIdProperty,
@@ -465,6 +483,12 @@ impl Fault {
             Fault::LateResponse => "late-response",
             Fault::MalformedRecord => "malformed-record",
             Fault::WrongToId => "wrong-to-id",
+            Fault::Flood => "flood",
+            Fault::OversizedRecord => "oversized-record",
+            Fault::GarbageRecords => "garbage-records",
+            Fault::Silent => "silent",
+            Fault::DropMidCase => "drop-mid-case",
+            Fault::StallBeforeHandshake => "stall-before-handshake",
             Fault::WsNoSubprotocol => "ws-no-subprotocol",
             Fault::WsNoEidQuery => "ws-no-eid-query",
             Fault::MqttNoEndpointIdProperty => "mqtt-no-endpoint-id-property",
@@ -908,6 +932,31 @@ impl Fault {
                  protocol \"MQIsdp\" at level 3 (violates R-MQTT.1 and R-MQTT.2: an Agent speaks \
                  MQTT 5.0, and may speak 3.1.1; TP-469 11.2 metric 2)."
             }
+            Fault::Flood => {
+                "A hostile agent: while connected it sends unsolicited Notify records without \
+                 pause, about 10,000 a second, besides answering (uspcheck must keep its waits \
+                 and memory bounded; docs/limits.md)."
+            }
+            Fault::OversizedRecord => {
+                "A hostile agent: every answer is padded with an unknown field to 17 MiB, over \
+                 the 16 MiB record uspcheck accepts (docs/limits.md)."
+            }
+            Fault::GarbageRecords => {
+                "A hostile agent: before every answer it sends a frame of bytes that are no USP \
+                 Record (violates R-ENC.0)."
+            }
+            Fault::Silent => {
+                "A hostile agent: after its Connect record it sends nothing at all, neither \
+                 answers nor notifications."
+            }
+            Fault::DropMidCase => {
+                "A hostile agent: each connection is dropped, unanswered, at the first request \
+                 it carries (the agent reconnects as after a failure)."
+            }
+            Fault::StallBeforeHandshake => {
+                "A hostile agent (WebSocket client): before its real connection it opens a TCP \
+                 connection to the Controller's port and never sends a handshake on it."
+            }
             Fault::GsdmParamsReadOnly => {
                 "GetSupportedDM reports every parameter's access as PARAM_READ_ONLY, the writable \
                  ones included (violates the GetSupportedDM access definition in TR-369 'The \
@@ -1063,6 +1112,12 @@ impl Fault {
                     | Fault::LateResponse
                     | Fault::MalformedRecord
                     | Fault::WrongToId
+                    | Fault::Flood
+                    | Fault::OversizedRecord
+                    | Fault::GarbageRecords
+                    | Fault::Silent
+                    | Fault::DropMidCase
+                    | Fault::StallBeforeHandshake
                     | Fault::WsNoSubprotocol
                     | Fault::WsNoEidQuery
             )
@@ -1241,7 +1296,7 @@ mod tests {
             assert!(f.description().len() > 40);
         }
         assert_eq!(ALL.iter().filter(|f| f.is_mqtt_fault()).count(), 33);
-        assert_eq!(ALL.iter().filter(|f| f.is_io_fault()).count(), 39);
+        assert_eq!(ALL.iter().filter(|f| f.is_io_fault()).count(), 45);
     }
 
     #[test]

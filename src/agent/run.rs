@@ -111,6 +111,19 @@ pub async fn client(dial: Dial, cfg: AgentConfig) {
         subprotocol: !cfg.faults.contains(&Fault::WsNoSubprotocol),
         eid_query: !cfg.faults.contains(&Fault::WsNoEidQuery),
     };
+    // `stall-before-handshake`: a connection that never says anything, held while the
+    // agent runs.
+    let _stalled = match &dial {
+        Dial::WebSocket(url) if cfg.faults.contains(&Fault::StallBeforeHandshake) => {
+            let host = url
+                .trim_start_matches("ws://")
+                .split('/')
+                .next()
+                .unwrap_or("");
+            tokio::net::TcpStream::connect(host).await.ok()
+        }
+        _ => None,
+    };
     loop {
         match dial
             .connect_with(&cfg.endpoint_id, Duration::from_secs(10), hello)
@@ -200,6 +213,10 @@ pub async fn serve(
         } => record::mqtt_connect(to, from, *v5, subscribed_topic),
     });
     let (due_tx, mut due_rx) = mpsc::unbounded_channel::<Due>();
+    let _flood = cfg
+        .faults
+        .contains(&Fault::Flood)
+        .then(|| Aborted(tokio::spawn(flood(out.link.clone(), cfg.clone()))));
     if boot {
         let first = agent.lock().await.boot();
         if out.dispatch(first, &due_tx) == Some(Ended::Reboot) {
@@ -209,6 +226,10 @@ pub async fn serve(
     loop {
         let outputs = tokio::select! {
             ev = link.events.recv() => match ev.map(|e| e.kind) {
+                Some(MtpEventKind::Record(_)) if cfg.faults.contains(&Fault::DropMidCase) => {
+                    out.link.close(1011, "drop-mid-case");
+                    return Ended::Closed;
+                }
                 Some(MtpEventKind::Record(bytes)) => {
                     handle_record(&agent, cfg, &bytes, &mut out.peers).await
                 }
@@ -222,6 +243,45 @@ pub async fn serve(
         };
         if out.dispatch(outputs, &due_tx) == Some(Ended::Reboot) {
             return reboot(&agent, &out).await;
+        }
+    }
+}
+
+/// A task that ends with its owner.
+struct Aborted(tokio::task::JoinHandle<()>);
+
+impl Drop for Aborted {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// `flood`: unsolicited Notify records, ten every millisecond, until the link is gone.
+async fn flood(link: crate::mtp::LinkSender, cfg: AgentConfig) {
+    let notify = msg::request(
+        "flood",
+        pb::request::ReqType::Notify(pb::Notify {
+            subscription_id: "flood".into(),
+            send_resp: false,
+            notification: Some(pb::notify::Notification::Event(pb::notify::Event {
+                obj_path: "Device.LocalAgent.".into(),
+                event_name: "Periodic!".into(),
+                params: Default::default(),
+            })),
+        }),
+    );
+    let bytes = record::encode(&record::no_session(
+        &cfg.controller_id,
+        &cfg.endpoint_id,
+        &notify,
+    ));
+    let mut tick = tokio::time::interval(Duration::from_millis(1));
+    loop {
+        tick.tick().await;
+        for _ in 0..10 {
+            if !link.record(bytes.clone()) {
+                return;
+            }
         }
     }
 }
@@ -289,7 +349,15 @@ pub(super) fn encode_msg(cfg: &AgentConfig, to: &str, mut m: pb::Msg) -> Vec<u8>
     } else {
         to
     };
-    record::encode(&record::no_session(to, &cfg.endpoint_id, &m))
+    let mut bytes = record::encode(&record::no_session(to, &cfg.endpoint_id, &m));
+    if has(Fault::OversizedRecord) && msg::is_answer(&m) {
+        // An unknown length-delimited field 15 of 17 MiB: the record still decodes.
+        let pad = 17 * 1024 * 1024;
+        bytes.push(15 << 3 | 2);
+        prost::encoding::encode_varint(pad as u64, &mut bytes);
+        bytes.resize(bytes.len() + pad, 0);
+    }
+    bytes
 }
 
 /// Sends messages to the controllers on this link, applying the transport-level faults.
@@ -329,6 +397,13 @@ impl Sender {
     }
 
     fn send(&self, to: &str, m: pb::Msg) {
+        if self.has(Fault::Silent) {
+            return;
+        }
+        if self.has(Fault::GarbageRecords) && msg::is_answer(&m) {
+            self.link
+                .record(b"\xde\xad\xbe\xef: no USP Record".to_vec());
+        }
         self.link.record(encode_msg(&self.cfg, to, m));
     }
 }
