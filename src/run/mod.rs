@@ -5,6 +5,7 @@ pub mod exec;
 pub mod instances;
 pub mod metrics;
 pub mod mqtt;
+pub mod process;
 pub mod target;
 
 use std::sync::{Arc, Mutex};
@@ -283,7 +284,7 @@ pub fn run_suite(cases: Vec<Case>, target: Arc<Target>, opts: &Options) -> RunRe
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}
         }
-        target::stop_all_started();
+        process::kill_all_started();
         std::process::exit(130);
     });
     let outcomes: Arc<Mutex<Vec<CaseOutcome>>> = Arc::default();
