@@ -371,6 +371,7 @@ pub fn run_suite(cases: Vec<Case>, target: Arc<Target>, opts: &Options) -> RunRe
              these are not certification results"
                 .to_string()
         }),
+        interrupted: None,
         started: humantime_now(),
         cases,
     }
