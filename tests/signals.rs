@@ -196,3 +196,68 @@ fn running(pid: i32) -> bool {
         })
         .unwrap_or(false)
 }
+
+/// At the end of a run over MQTT the agent is stopped while the embedded broker still
+/// serves: an agent that says goodbye to its broker on SIGTERM finds it there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agent_is_stopped_before_the_embedded_broker() {
+    use uspcheck::run::Target;
+    use uspcheck::suite::profile::Profile;
+    let d = scratch("broker-last");
+    let port = common::free_port();
+    let seen = d.join("broker-at-sigterm");
+    let ready = d.join("ready");
+    let c = std::ffi::CString::new(ready.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid C string; mkfifo only creates the FIFO the command reports through.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    // On SIGTERM the "agent" takes half a second to shut down (as a real one does), then
+    // connects to the broker's port and notes whether it answered.
+    let agent = format!(
+        "trap 'sleep 0.5; if (exec 3<>/dev/tcp/127.0.0.1/{port}) 2>/dev/null; then echo up; else echo down; fi > {}; exit 0' TERM; echo ready > {}; while :; do sleep 1; done",
+        seen.display(),
+        ready.display()
+    );
+    let text = format!(
+        "eut: {{ endpoint_id: '{}' }}\ncontroller: {{ endpoint_id: '{}' }}\nmqtt: {{ broker: embedded, address: '127.0.0.1:{port}', version: '5.0', agent_topic: usp/agent, controller_topic: usp/controller }}\nfeatures: [1, 36]\ntimeouts: {{ response: 1s, connect: 300ms }}\nstart: \"exec bash -c \\\"{}\\\"\"\n",
+        target::BUILTIN_AGENT_ID,
+        target::DEFAULT_CONTROLLER_ID,
+        agent.replace('"', "\\\\\\\"")
+    );
+    let t =
+        Target::from_profile(Profile::parse(&text, "mqtt.yaml").unwrap_or_else(|e| panic!("{e}")));
+    // The agent never connects: the case is an error, but the broker and the command run.
+    let case = uspcheck::suite::load_str(
+        &std::fs::read_to_string(write_case(&d)).unwrap(),
+        "9.1.yaml",
+    )
+    .unwrap();
+    let o = uspcheck::run::run_one(&case, &t).await;
+    assert_eq!(o.verdict(), Verdict::Error);
+    let read = tokio::task::spawn_blocking(move || std::fs::read_to_string(ready));
+    let said = tokio::time::timeout(Duration::from_secs(10), read)
+        .await
+        .expect("the start command got ready in bounded time");
+    assert_eq!(said.unwrap().unwrap().trim(), "ready");
+    t.shutdown().await;
+    let at_sigterm = std::fs::read_to_string(&seen).unwrap_or_default();
+    assert_eq!(
+        at_sigterm.trim(),
+        "up",
+        "the broker was gone before the agent"
+    );
+    // And then the broker goes: its listener closes as its tasks see the shutdown, which
+    // nothing outside the broker can await, so this looks (bounded).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "the broker outlived the shutdown"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn write_case(d: &Path) -> std::path::PathBuf {
+    write_cases(&d.join("cases"));
+    d.join("cases/9.1.yaml")
+}
