@@ -28,6 +28,8 @@ mod exit {
     pub const BAD_INPUT: u8 = 3;
     /// No failures, but errors: the environment or harness broke, conformance unknown.
     pub const ERRORS: u8 = 4;
+    // A run stopped by SIGINT exits 130, by SIGTERM 143 (`run::Signal::exit_code`), after
+    // writing the reports of the cases that ended.
 }
 
 #[derive(Parser)]
@@ -35,7 +37,7 @@ mod exit {
     name = "uspcheck",
     version,
     about = "Conformance test harness for USP Agents (TR-369), running the TP-469 test plan",
-    after_help = "Exit codes: 0 all passed, 1 failures, 2 usage error, 3 bad case or profile file, 4 errors only (environment)."
+    after_help = "Exit codes: 0 all passed, 1 failures, 2 usage error, 3 bad case or profile file, 4 errors only (environment), 130 stopped by SIGINT, 143 stopped by SIGTERM (the reports of the cases that ended are written)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -222,8 +224,27 @@ fn main() -> ExitCode {
                 print!("{}", run::listing(&cases, &target, &opts));
                 return ExitCode::from(exit::OK);
             }
-            let report = run::run_suite(cases, Arc::new(target), &opts);
-            finish(&report, &report_dir)
+            if let Err(e) = report::prepare_dir(&report_dir) {
+                eprintln!("error: {e} (give a folder you can write with --report-dir)");
+                return ExitCode::from(exit::USAGE);
+            }
+            let runner = match run::Runner::new(Arc::new(target)) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("error: cannot start the run: {e}");
+                    return ExitCode::from(exit::ERRORS);
+                }
+            };
+            let report = runner.run(cases, &opts);
+            let code = finish(&report, &report_dir);
+            // The reports are out; now the agent a start command launched is stopped (and
+            // waited for), then the servers and broker it used.
+            let stopped_by = runner.interrupted();
+            runner.shutdown();
+            match stopped_by {
+                Some(signal) => ExitCode::from(signal.exit_code()),
+                None => code,
+            }
         }
         Command::Results { runs, title, out } => results_page(&runs, &title, out.as_deref()),
         Command::Check { cases } => match load_cases(cases) {
@@ -401,12 +422,12 @@ fn finish(report: &RunReport, dir: &PathBuf) -> ExitCode {
         eprintln!("error: cannot create {}: {e}", dir.display());
         return ExitCode::from(exit::ERRORS);
     }
-    let files = [
-        ("junit.xml", report::junit::render(report)),
-        ("uspcheck.json", report::json::render(report)),
-        ("index.html", report::html::render(report)),
+    let texts = [
+        report::junit::render(report),
+        report::json::render(report),
+        report::html::render(report),
     ];
-    for (name, text) in files {
+    for (name, text) in report::FILES.into_iter().zip(texts) {
         let p = dir.join(name);
         if let Err(e) = std::fs::write(&p, text) {
             eprintln!("error: cannot write {}: {e}", p.display());
@@ -421,12 +442,11 @@ fn finish(report: &RunReport, dir: &PathBuf) -> ExitCode {
             println!("clean-up problem in {}: {p}", o.id);
         }
     }
-    println!(
-        "reports: {}, {}, {}",
-        dir.join("junit.xml").display(),
-        dir.join("uspcheck.json").display(),
-        dir.join("index.html").display()
-    );
+    let written: Vec<String> = report::FILES
+        .iter()
+        .map(|f| dir.join(f).display().to_string())
+        .collect();
+    println!("reports: {}", written.join(", "));
     println!("{}", report::summary_line(report));
     let c = report.counts();
     ExitCode::from(if c.fail > 0 {

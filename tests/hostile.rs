@@ -48,6 +48,7 @@ fn reports_are_well_formed(o: &CaseOutcome) {
         extended_suite: None,
         started: "now".into(),
         cases: vec![o.clone()],
+        interrupted: None,
     };
     let j: serde_json::Value = serde_json::from_str(&json::render(&r)).expect("JSON parses");
     assert_eq!(j["cases"][0]["id"], o.id.as_str());

@@ -410,3 +410,79 @@ fn a_fifo_or_an_endless_file_is_refused_not_read() {
     assert_eq!(code, 3, "{out}");
     assert!(out.contains("not a regular file"), "{out}");
 }
+
+#[test]
+fn an_error_is_printed_as_error_on_its_result_line_not_as_failed() {
+    let d = scratch("error-line");
+    let eut = profile("{ mode: listen, listen: '127.0.0.1:0' }", "300ms");
+    std::fs::write(
+        d.join("eut.yaml"),
+        format!(
+            "eut: {{ endpoint_id: '{}' }}\ncontroller: {{ endpoint_id: '{}' }}\nwebsocket: {{ mode: listen, listen: '127.0.0.1:0' }}\nfeatures: [31]\ntimeouts: {{ response: 5s, connect: 300ms }}\n",
+            eut.eut.endpoint_id, eut.controller.endpoint_id
+        ),
+    )
+    .unwrap();
+    let (code, out) = uspcheck(&["run", "--eut", "eut.yaml", "1.36"], &d);
+    assert_eq!(code, 4, "{out}");
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("test 1.36 "))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(line.ends_with("... ERROR"), "{line}");
+    assert!(!out.contains("FAILED"), "{out}");
+    assert!(out.contains("0 failed, 1 errors"), "{out}");
+    // A failure keeps its word.
+    let (code, out) = uspcheck(&["run", "--fault", "get-invalid-param-error", "1.41"], &d);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("... FAILED"), "{out}");
+}
+
+#[test]
+fn a_report_folder_that_cannot_be_written_is_a_usage_error_before_any_case_runs() {
+    let d = scratch("report-dir");
+    // A folder cannot be made under a regular file, whoever runs the test (root included).
+    std::fs::write(d.join("file"), "").unwrap();
+    let (code, out) = uspcheck(&["run", "--report-dir", "file/reports", "1.36"], &d);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("report folder") && out.contains("file/reports"),
+        "{out}"
+    );
+    assert!(!out.contains("running"), "no case ran: {out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_command_that_exits_at_once_is_an_error_naming_its_exit_status() {
+    let dir = scratch("start-fails");
+    let text = format!(
+        "eut: {{ endpoint_id: '{}' }}\ncontroller: {{ endpoint_id: '{}' }}\nuds: {{ mode: listen, path: '{}' }}\ntimeouts: {{ response: 5s, connect: 60s }}\nstart: \"no-such-agent-binary --flag\"\n",
+        target::BUILTIN_AGENT_ID,
+        target::DEFAULT_CONTROLLER_ID,
+        dir.join("controller.sock").display(),
+    );
+    let t = Target::from_profile(Profile::parse(&text, "fails.yaml").unwrap());
+    let began = std::time::Instant::now();
+    let o = run_one(&case("1.36"), &t).await;
+    assert_eq!(o.verdict(), Verdict::Error, "{:?}", o.failure());
+    let message = &o.failure().unwrap().message;
+    assert!(
+        message.contains("\"no-such-agent-binary --flag\" exited with status 127"),
+        "{message}"
+    );
+    // Well within the 60 s connect bound: the command was given up on, not waited out.
+    assert!(
+        began.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        began.elapsed()
+    );
+    // The next case ends at once, for the same reason.
+    let began = std::time::Instant::now();
+    let o = run_one(&case("1.36"), &t).await;
+    assert!(o.failure().unwrap().message.contains("status 127"));
+    assert!(
+        began.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        began.elapsed()
+    );
+}

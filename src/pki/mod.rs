@@ -92,7 +92,7 @@ impl Identity {
     /// Writes `<stem>.pem` (certificate) and `<stem>.key` (PKCS#8 key) into `dir`.
     pub fn write_pem(&self, dir: &Path, stem: &str) -> Result<(PathBuf, PathBuf), String> {
         let cert = write(dir, &format!("{stem}.pem"), &self.cert_pem)?;
-        let key = write(dir, &format!("{stem}.key"), &self.key_pem)?;
+        let key = write_private(dir, &format!("{stem}.key"), &self.key_pem)?;
         Ok((cert, key))
     }
 }
@@ -163,13 +163,7 @@ impl Ca {
         }
         let ca = Ca::new(common_name)?;
         ca.write_pem(dir)?;
-        let key = ca.issuer.key().serialize_pem();
-        write(dir, "ca.key", &key)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600));
-        }
+        write_private(dir, "ca.key", &ca.issuer.key().serialize_pem())?;
         Ok(ca)
     }
 
@@ -355,6 +349,32 @@ fn write(dir: &Path, file: &str, text: &str) -> Result<PathBuf, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let path = dir.join(file);
     std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(path)
+}
+
+/// Writes a private key readable by its owner only: the file is created with mode 0600 (never
+/// world-readable, not even for a moment), beside the target and then renamed over it, so a
+/// key left by an older run with wider permissions is replaced, not rewritten in place.
+fn write_private(dir: &Path, file: &str, text: &str) -> Result<PathBuf, String> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let path = dir.join(file);
+    let tmp = dir.join(format!(".{file}.{}.tmp", std::process::id()));
+    let fail = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
+    // A stale temporary file of a crashed run of this pid would make `create_new` fail.
+    let _ = std::fs::remove_file(&tmp);
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)
+        .and_then(|mut f| f.write_all(text.as_bytes()).and_then(|()| f.sync_all()))
+        .and_then(|()| std::fs::rename(&tmp, &path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(fail(e));
+    }
     Ok(path)
 }
 

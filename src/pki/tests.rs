@@ -263,3 +263,64 @@ async fn a_kept_ca_is_reused_and_still_issues_trusted_certificates() {
     assert!(err.contains("does not belong"), "{err}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn private_keys_are_written_owner_only_and_failures_are_reported() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("uspcheck-pki-modes-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // A server key an older run left world-readable is replaced by an owner-only one.
+    std::fs::write(dir.join("server.key"), "old").unwrap();
+    std::fs::set_permissions(
+        dir.join("server.key"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    RunPki::kept(&dir, &[]).unwrap();
+    let mode = |f: &str| std::fs::metadata(dir.join(f)).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode("ca.key"), 0o600);
+    assert_eq!(mode("server.key"), 0o600);
+    assert!(
+        std::fs::read_to_string(dir.join("server.key"))
+            .unwrap()
+            .contains("PRIVATE KEY")
+    );
+    let (_, key) = Ca::new("t")
+        .unwrap()
+        .endpoint(AGENT)
+        .unwrap()
+        .write_pem(&dir, "agent")
+        .unwrap();
+    assert_eq!(
+        std::fs::metadata(key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    // No temporary file is left behind.
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+    // A key that cannot be written is an error, not a silent success: here `x.key` is a
+    // folder that is not empty, and no temporary file stays.
+    let blocked = dir.join("blocked");
+    std::fs::create_dir_all(blocked.join("x.key/inside")).unwrap();
+    let err = Ca::new("t")
+        .unwrap()
+        .endpoint(AGENT)
+        .unwrap()
+        .write_pem(&blocked, "x")
+        .unwrap_err();
+    assert!(
+        err.contains("cannot write") && err.contains("x.key"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_dir(&blocked).unwrap().count(),
+        2,
+        "x.pem and x.key only"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

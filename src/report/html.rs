@@ -62,7 +62,7 @@ pub fn render(r: &RunReport) -> String {
         c.not_applicable,
         c.skipped
     );
-    if let Some(x) = &r.extended_suite {
+    for x in [&r.extended_suite, &r.interrupted].into_iter().flatten() {
         let _ = write!(h, "<p class=error>{}</p>", esc(x));
     }
     for o in &r.cases {

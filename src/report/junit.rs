@@ -27,6 +27,9 @@ pub fn render(r: &RunReport) -> String {
             if let Some(x) = &r.extended_suite {
                 s.add_property(Property::new("extended_suite", x.as_str()));
             }
+            if let Some(x) = &r.interrupted {
+                s.add_property(Property::new("interrupted", x.as_str()));
+            }
             s
         });
         let status = match o.verdict() {

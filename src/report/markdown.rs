@@ -247,6 +247,7 @@ mod tests {
             eut: "obuspa".into(),
             eut_endpoint_id: "os::1".into(),
             extended_suite: None,
+            interrupted: None,
             started: String::new(),
             cases: vec![
                 outcome("1.10", Verdict::Pass, ""),
@@ -276,6 +277,7 @@ mod tests {
             eut: "agent".into(),
             eut_endpoint_id: "os::1".into(),
             extended_suite: None,
+            interrupted: None,
             started: String::new(),
             cases: vec![o],
         };

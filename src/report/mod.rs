@@ -18,10 +18,42 @@ pub fn summary_line(r: &RunReport) -> String {
     } else {
         "uspcheck"
     };
-    format!(
+    let mut line = format!(
         "{what}: {} passed, {} failed, {} errors, {} not applicable, {} skipped",
         c.pass, c.fail, c.error, c.not_applicable, c.skipped
-    )
+    );
+    if let Some(x) = &r.interrupted {
+        line.push_str(&format!(" ({x})"));
+    }
+    line
+}
+
+/// The files a run writes into its report folder.
+pub const FILES: [&str; 3] = ["junit.xml", "uspcheck.json", "index.html"];
+
+/// Makes `dir` ready for a run's reports before any case runs: the folder is created, a
+/// probe file is written in it and removed (so a folder that cannot be written to is found
+/// now, not after the run), and the reports of an earlier run are removed, so that a run that
+/// ends without writing its own never leaves those looking current.
+pub fn prepare_dir(dir: &std::path::Path) -> Result<(), String> {
+    let show = dir.display();
+    std::fs::create_dir_all(dir)
+        .map_err(|e| format!("cannot create the report folder {show}: {e}"))?;
+    let probe = dir.join(format!(".uspcheck-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"")
+        .and_then(|()| std::fs::remove_file(&probe))
+        .map_err(|e| format!("cannot write in the report folder {show}: {e}"))?;
+    for name in FILES {
+        match std::fs::remove_file(dir.join(name)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(format!(
+                    "cannot remove the earlier report {show}/{name}: {e}"
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// A run of one failed case whose texts are `eut`, `title` and `message`: the fixture of the
@@ -34,6 +66,7 @@ pub(crate) fn failed_run(eut: &str, title: &str, message: &str) -> RunReport {
         eut: eut.into(),
         eut_endpoint_id: "proto::a".into(),
         extended_suite: None,
+        interrupted: None,
         started: "now".into(),
         cases: vec![CaseOutcome {
             id: "1.1".into(),

@@ -329,6 +329,10 @@ pub struct RunReport {
     /// does not cover): says what it is instead.
     #[serde(default)]
     pub extended_suite: Option<String>,
+    /// Set when a signal stopped the run: the case it stopped is an error saying so, and the
+    /// cases not begun are skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interrupted: Option<String>,
     pub started: String,
     pub cases: Vec<CaseOutcome>,
 }

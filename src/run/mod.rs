@@ -1,27 +1,27 @@
-//! Runs the selected cases (libtest-mimic gives the familiar `cargo test` output and
-//! parallelism) and collects one [`CaseOutcome`] per case for the reports.
+//! Runs the selected cases ([`runner`] gives the familiar `cargo test` output, parallelism
+//! and the stop on a signal) and collects one [`CaseOutcome`] per case for the reports.
 
 pub mod exec;
 pub mod instances;
 pub mod metrics;
 pub mod mqtt;
+pub mod process;
+pub mod runner;
 pub mod target;
 
 #[cfg(test)]
 mod deadline_tests;
 
-use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
-
-use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
 use crate::controller::{Dir, LogEntry, Logged, Session};
 use crate::mtp::ConnectError;
+use crate::report::CaseOutcome;
 use crate::report::model::{LogLine, Outcome};
-use crate::report::{CaseOutcome, RunReport};
 use crate::suite::vars::Vars;
 use crate::suite::{Case, select};
 use crate::usp::reflect;
+pub use runner::{Runner, Signal};
 pub use target::Target;
 
 /// What the user asked of a run.
@@ -267,116 +267,6 @@ pub fn listing(cases: &[Case], target: &Target, opts: &Options) -> String {
         selected - runnable
     ));
     out
-}
-
-/// Runs the cases with libtest-mimic's output and returns the report of the whole run.
-pub fn run_suite(cases: Vec<Case>, target: Arc<Target>, opts: &Options) -> RunReport {
-    let runtime = Arc::new(
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("a tokio runtime starts"),
-    );
-    // Ctrl-C or SIGTERM ends the process without destructors: stop the agents a profile's
-    // start command launched first, so none outlives the run.
-    runtime.spawn(async {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("a SIGTERM handler installs");
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-        target::stop_all_started();
-        std::process::exit(130);
-    });
-    let outcomes: Arc<Mutex<Vec<CaseOutcome>>> = Arc::default();
-    let mtp = target.describe_mtp();
-    let mut trials = Vec::new();
-    for case in cases {
-        if !select::selected(&case, &opts.filters) {
-            outcomes.lock().unwrap().push(CaseOutcome::new(
-                &case,
-                &mtp,
-                Outcome::Skipped {
-                    reason: "not selected by the filters".into(),
-                },
-            ));
-            continue;
-        }
-        // A deliberate departure from the plan shows on the test line itself.
-        let name = if case.deviations.is_empty() {
-            format!("{} {}", case.id, case.title)
-        } else {
-            format!(
-                "{} {} [deviates from TP-469: see the report]",
-                case.id, case.title
-            )
-        };
-        if let Some(why) = not_applicable(&case, &target) {
-            outcomes.lock().unwrap().push(CaseOutcome::new(
-                &case,
-                &mtp,
-                Outcome::NotApplicable {
-                    reason: why.clone(),
-                },
-            ));
-            trials.push(
-                Trial::ignorable_test(name, move || {
-                    Ok(Completion::ignored_with(format!("not applicable: {why}")))
-                })
-                .with_kind("tp469"),
-            );
-            continue;
-        }
-        let (rt, tgt, out) = (runtime.clone(), target.clone(), outcomes.clone());
-        trials.push(
-            Trial::ignorable_test(name, move || {
-                let o = rt.block_on(run_one(&case, &tgt));
-                let result = match &o.outcome {
-                    Outcome::Pass => Ok(Completion::Completed),
-                    Outcome::NotApplicable { reason } | Outcome::Skipped { reason } => Ok(
-                        Completion::ignored_with(format!("{}: {reason}", o.verdict().as_str())),
-                    ),
-                    Outcome::Fail { failure } | Outcome::Error { failure } => {
-                        Err(Failed::from(format!(
-                            "{}: {}",
-                            o.verdict().as_str().to_uppercase(),
-                            o.failure_text().unwrap_or_else(|| failure.text())
-                        )))
-                    }
-                };
-                out.lock().unwrap().push(o);
-                result
-            })
-            .with_kind("tp469"),
-        );
-    }
-    let threads = opts
-        .test_threads
-        .unwrap_or(if target.parallel() { 8 } else { 1 });
-    let args = Arguments {
-        test_threads: Some(threads),
-        list: opts.list,
-        quiet: opts.quiet,
-        ..Arguments::default()
-    };
-    let _conclusion = libtest_mimic::run(&args, trials);
-    let mut cases = std::mem::take(&mut *outcomes.lock().unwrap());
-    cases.sort_by_key(|o| crate::suite::case::id_key(&o.id));
-    RunReport {
-        tool: format!("uspcheck {}", env!("CARGO_PKG_VERSION")),
-        tp469: "1.4.0".into(),
-        eut: target.describe(),
-        eut_endpoint_id: target.eut_id(),
-        extended_suite: target.is_extended().then(|| {
-            "extended suite: TP-469 cases run over the UDS MTP, which TP-469 1.4.0 does not cover; \
-             these are not certification results"
-                .to_string()
-        }),
-        started: humantime_now(),
-        cases,
-    }
 }
 
 /// Seconds since the Unix epoch, as text (reports carry it; no date crate needed).

@@ -8,11 +8,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio::process::{Child, Command};
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 
 use super::mqtt::{self as run_mqtt, CaseMqtt, ExternalMqtt};
+use super::process::Process;
 use crate::agent::{self, Fault, run::Dial};
 use crate::controller::{Relink, Session};
 use crate::mtp::mqtt::Version;
@@ -95,85 +95,6 @@ pub struct External {
     process: Arc<Process>,
     /// The MQTT broker (embedded) or broker client (external) kept across cases.
     mqtt: Option<ExternalMqtt>,
-}
-
-/// The agent process the profile's `start` command runs, kept alive across cases: started
-/// before the first connection, and started again as soon as it exits (OB-USP-Agent exits on
-/// Reboot() and FactoryReset(), expecting a supervisor to restart it). Watching the process
-/// itself, not the connection, matters over MQTT: there the harness's side of the broker
-/// stays up while the agent is gone.
-#[derive(Default)]
-pub struct Process {
-    supervisor: std::sync::Mutex<Option<Supervisor>>,
-}
-
-struct Supervisor {
-    task: JoinHandle<()>,
-    /// The process group of the running command.
-    pgid: Arc<std::sync::Mutex<Option<u32>>>,
-}
-
-impl Process {
-    /// Starts `cmd` and keeps it running, unless that is already so. A command that cannot
-    /// be spawned at all is an error now.
-    fn supervise(&self, cmd: &str) -> Result<(), String> {
-        let mut sup = self
-            .supervisor
-            .lock()
-            .expect("the process lock is never poisoned");
-        if sup.is_some() {
-            return Ok(());
-        }
-        let child = spawn_group(cmd)?;
-        eprintln!("uspcheck: started the agent: {cmd}");
-        let pgid = Arc::new(std::sync::Mutex::new(child.id()));
-        let task = tokio::spawn(keep_running(cmd.to_string(), child, pgid.clone()));
-        *sup = Some(Supervisor { task, pgid });
-        Ok(())
-    }
-}
-
-/// Restarts the command whenever it exits, until aborted.
-async fn keep_running(cmd: String, mut child: Child, pgid: Arc<std::sync::Mutex<Option<u32>>>) {
-    loop {
-        let status = child.wait().await;
-        // Whatever else the command started goes with it.
-        if let Some(old) = pgid.lock().ok().and_then(|mut g| g.take()) {
-            forget_group(old);
-        }
-        let status = status.map_or_else(|e| e.to_string(), |s| s.to_string());
-        eprintln!("uspcheck: the agent exited ({status}); starting it again: {cmd}");
-        // Not a wait for an event: a command that fails at once must not spin the CPU.
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        match spawn_group(&cmd) {
-            Ok(c) => {
-                if let Ok(mut g) = pgid.lock() {
-                    *g = c.id();
-                }
-                child = c;
-            }
-            Err(e) => {
-                eprintln!("uspcheck: {e}; the agent stays stopped");
-                return;
-            }
-        }
-    }
-}
-
-/// Runs `cmd` in a shell in its own process group, so stopping the group stops whatever the
-/// shell started too.
-fn spawn_group(cmd: &str) -> Result<Child, String> {
-    let child = Command::new("sh")
-        .arg("-c")
-        .arg(cmd)
-        .process_group(0)
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| format!("the profile's start command {cmd:?} failed: {e}"))?;
-    if let (Some(pid), Ok(mut g)) = (child.id(), GROUPS.lock()) {
-        g.push(pid);
-    }
-    Ok(child)
 }
 
 /// Keeps a case's built-in agent alive; dropping it stops the agent. It also carries the
@@ -392,8 +313,16 @@ impl Target {
                     return Ok((link, AgentGuard(None, mqtt), relink));
                 }
                 let bound = self.connect_timeout();
+                // A start command that keeps exiting ends the wait at once, saying how it ended.
+                let process = st.process.clone();
                 let server = st.server.clone();
-                let link = tokio::time::timeout(bound, relink()).await.map_err(|_| {
+                let waited = tokio::select! {
+                    w = tokio::time::timeout(bound, relink()) => w,
+                    why = process.given_up() => {
+                        return Err(ConnectError::Unreachable(format!("agent not reachable: {why}")));
+                    }
+                };
+                let link = waited.map_err(|_| {
                     let meanwhile = server.as_ref().map(|s| s.rejected()).unwrap_or_default();
                     if let Some(v) = mqtt
                         .as_ref()
@@ -402,7 +331,7 @@ impl Target {
                         return v;
                     }
                     ConnectError::Unreachable(format!(
-                        "agent not reachable: {} within {bound:?}{meanwhile}",
+                        "agent not reachable: {} within {bound:?}{}{meanwhile}",
                         match profile.mtp() {
                             MtpSetup::WebSocket(WebSocketSetup::Listen { listen }) =>
                                 format!("the agent did not connect to ws://{listen}"),
@@ -417,7 +346,11 @@ impl Target {
                                  (or answer through it)",
                                 m.address
                             ),
-                        }
+                        },
+                        process
+                            .exit_note()
+                            .map(|n| format!("; {n}"))
+                            .unwrap_or_default()
                     ))
                 })??;
                 // Through an external broker nothing shows the agent's presence: a first
@@ -593,6 +526,21 @@ impl Target {
         Ok((link, guard, m.relink))
     }
 
+    /// Ends the run's hold on the agent, in the order a real agent needs: the session is
+    /// closed, the process a start command runs is stopped (SIGTERM to its group, a bounded
+    /// wait, then SIGKILL) and waited for, and only then the harness's servers and embedded
+    /// MQTT broker go, so an agent that shuts down gracefully still has its broker.
+    pub async fn shutdown(&self) {
+        let Target::External { state, .. } = self else {
+            return;
+        };
+        let mut st = state.lock().await;
+        st.link = None;
+        st.process.stop().await;
+        st.mqtt = None;
+        st.server = None;
+    }
+
     /// Hands back a link that is still up, for the next case (external agents only).
     pub async fn give_back(&self, link: Option<Link>) {
         if let (Target::External { state, .. }, Some(l)) = (self, link) {
@@ -606,10 +554,20 @@ impl Target {
 /// second, as often as the caller's bound allows.
 async fn relink_external(profile: &Profile, st: &mut External) -> Result<Relink, String> {
     let plain = relink_plain(profile, st).await?;
-    if let Some(cmd) = &profile.start {
-        st.process.supervise(cmd)?;
-    }
-    Ok(plain)
+    let Some(cmd) = &profile.start else {
+        return Ok(plain);
+    };
+    st.process.supervise(cmd)?;
+    // Each time the agent is back, its exits so far were restarts (a reboot), not failures.
+    let process = st.process.clone();
+    Ok(Arc::new(move || {
+        let (plain, process) = (plain.clone(), process.clone());
+        Box::pin(async move {
+            let link = plain().await?;
+            process.linked();
+            Ok(link)
+        })
+    }))
 }
 
 async fn relink_plain(profile: &Profile, st: &mut External) -> Result<Relink, String> {
@@ -658,48 +616,6 @@ async fn relink_plain(profile: &Profile, st: &mut External) -> Result<Relink, St
 enum ListenOn {
     Tcp(String),
     Unix(PathBuf),
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        if let Ok(mut sup) = self.supervisor.lock()
-            && let Some(sup) = sup.take()
-        {
-            sup.task.abort();
-            if let Some(pgid) = sup.pgid.lock().ok().and_then(|mut g| g.take()) {
-                forget_group(pgid);
-            }
-        }
-    }
-}
-
-/// Process groups of running start commands, so an interrupted run can stop them too.
-static GROUPS: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
-
-/// Stops the process group a start command runs in (the shell and every process it
-/// started: an agent started by `sh -c` outlives the shell otherwise) and forgets it.
-fn forget_group(pgid: u32) {
-    signal_group(pgid);
-    if let Ok(mut g) = GROUPS.lock() {
-        g.retain(|p| *p != pgid);
-    }
-}
-
-fn signal_group(pgid: u32) {
-    // SAFETY: killpg only sends a signal; the group id is one this process created.
-    unsafe {
-        libc::killpg(pgid as libc::pid_t, libc::SIGTERM);
-    }
-}
-
-/// Stops every agent a start command launched; for a run interrupted by a signal, which
-/// runs no destructors.
-pub fn stop_all_started() {
-    if let Ok(g) = GROUPS.lock() {
-        for pgid in g.iter() {
-            signal_group(*pgid);
-        }
-    }
 }
 
 /// A relink that accepts the next connection on `server`.

@@ -1,0 +1,301 @@
+//! Runs the selected cases, some at a time, printing one line per case the way `cargo test`
+//! does, with the verdict's own word (`ok`, `FAILED`, `ERROR`, `not applicable`), and stops
+//! them on SIGINT or SIGTERM so the reports can still be written for the cases that ended.
+
+use std::collections::VecDeque;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::watch;
+
+use super::{Options, Target, not_applicable, process, run_one};
+use crate::report::model::Outcome;
+use crate::report::{CaseOutcome, Failure, RunReport, Verdict};
+use crate::suite::{Case, select};
+
+/// The signal that stopped a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    Interrupt,
+    Terminate,
+}
+
+impl Signal {
+    pub fn name(self) -> &'static str {
+        match self {
+            Signal::Interrupt => "SIGINT",
+            Signal::Terminate => "SIGTERM",
+        }
+    }
+
+    /// The exit code of a run it stopped: 128 + the signal's number, as shells report it.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Signal::Interrupt => 130,
+            Signal::Terminate => 143,
+        }
+    }
+}
+
+/// A run's machinery: its runtime, its target, and the signal that stopped it, if one did.
+pub struct Runner {
+    runtime: tokio::runtime::Runtime,
+    target: Arc<Target>,
+    stopped: watch::Receiver<Option<Signal>>,
+}
+
+impl Runner {
+    /// A runner for `target`, listening for SIGINT and SIGTERM from now on: the first stops
+    /// the running cases (see [`Runner::run`]); a second exits at once, killing whatever a
+    /// start command launched.
+    pub fn new(target: Arc<Target>) -> std::io::Result<Runner> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let (tx, stopped) = watch::channel(None);
+        let (mut int, mut term) = {
+            let _in = runtime.enter();
+            (
+                signal(SignalKind::interrupt())?,
+                signal(SignalKind::terminate())?,
+            )
+        };
+        runtime.spawn(async move {
+            let first = tokio::select! {
+                _ = int.recv() => Signal::Interrupt,
+                _ = term.recv() => Signal::Terminate,
+            };
+            eprintln!(
+                "\nuspcheck: {} received: stopping the running cases, then writing the reports \
+                 (a second signal exits at once)",
+                first.name()
+            );
+            tx.send_replace(Some(first));
+            let second = tokio::select! {
+                _ = int.recv() => Signal::Interrupt,
+                _ = term.recv() => Signal::Terminate,
+            };
+            process::kill_all_started();
+            eprintln!(
+                "uspcheck: {} received again: exiting now; the reports may be incomplete",
+                second.name()
+            );
+            std::process::exit(second.exit_code().into());
+        });
+        Ok(Runner {
+            runtime,
+            target,
+            stopped,
+        })
+    }
+
+    /// The signal that stopped the run, if one did.
+    pub fn interrupted(&self) -> Option<Signal> {
+        *self.stopped.borrow()
+    }
+
+    /// Runs the cases, `opts.test_threads` at a time, and returns the report of the run. After
+    /// a signal the running cases end as errors saying so, and those not begun are skipped.
+    pub fn run(&self, cases: Vec<Case>, opts: &Options) -> RunReport {
+        let target = &self.target;
+        let mtp = target.describe_mtp();
+        let mut outcomes = Vec::new();
+        let mut queue = VecDeque::new();
+        for case in cases {
+            if select::selected(&case, &opts.filters) {
+                queue.push_back(case);
+            } else {
+                let reason = "not selected by the filters".to_string();
+                outcomes.push(CaseOutcome::new(&case, &mtp, Outcome::Skipped { reason }));
+            }
+        }
+        let threads = opts
+            .test_threads
+            .unwrap_or(if target.parallel() { 8 } else { 1 })
+            .max(1);
+        let console = Console {
+            quiet: opts.quiet,
+            whole_lines: threads > 1,
+        };
+        console.begin(queue.len());
+        let began = Instant::now();
+        let (queue, ended) = (Mutex::new(queue), Mutex::new(Vec::new()));
+        std::thread::scope(|s| {
+            for _ in 0..threads.min(queue.lock().expect("not poisoned").len().max(1)) {
+                s.spawn(|| {
+                    while let Some(case) = queue.lock().expect("not poisoned").pop_front() {
+                        let o = self.run_case(&case, &console);
+                        ended.lock().expect("not poisoned").push(o);
+                    }
+                });
+            }
+        });
+        let mut ended = ended.into_inner().expect("not poisoned");
+        console.end(&ended, began);
+        outcomes.append(&mut ended);
+        outcomes.sort_by_key(|o| crate::suite::case::id_key(&o.id));
+        RunReport {
+            tool: format!("uspcheck {}", env!("CARGO_PKG_VERSION")),
+            tp469: "1.4.0".into(),
+            eut: target.describe(),
+            eut_endpoint_id: target.eut_id(),
+            extended_suite: target.is_extended().then(|| {
+                "extended suite: TP-469 cases run over the UDS MTP, which TP-469 1.4.0 does not \
+                 cover; these are not certification results"
+                    .to_string()
+            }),
+            interrupted: self.interrupted().map(|s| {
+                format!(
+                    "the run was stopped by {}: only the cases that ended before it have \
+                     verdicts",
+                    s.name()
+                )
+            }),
+            started: super::humantime_now(),
+            cases: outcomes,
+        }
+    }
+
+    /// One case, printed as it ends; stopped where it stands when a signal comes.
+    fn run_case(&self, case: &Case, console: &Console) -> CaseOutcome {
+        let mtp = self.target.describe_mtp();
+        let name = case_line_name(case);
+        if let Some(sig) = self.interrupted() {
+            let reason = format!("not run: the run was stopped by {}", sig.name());
+            return CaseOutcome::new(case, &mtp, Outcome::Skipped { reason });
+        }
+        if let Some(reason) = not_applicable(case, &self.target) {
+            let o = CaseOutcome::new(case, &mtp, Outcome::NotApplicable { reason });
+            console.result(&name, &o);
+            return o;
+        }
+        console.start(&name);
+        let mut stopped = self.stopped.clone();
+        let o = self.runtime.block_on(async {
+            tokio::select! {
+                o = run_one(case, &self.target) => o,
+                sig = stopped.wait_for(Option::is_some) => {
+                    let sig = sig.ok().and_then(|s| *s).map_or("a signal", Signal::name);
+                    let failure = Failure {
+                        step: "interrupted".into(),
+                        message: format!(
+                            "the run was stopped by {sig} while this case ran: it has no verdict"
+                        ),
+                        ..Default::default()
+                    };
+                    CaseOutcome::new(case, &mtp, Outcome::Error { failure })
+                }
+            }
+        });
+        console.result(&name, &o);
+        o
+    }
+
+    /// Stops the agent the run started and what it needs, in order (see
+    /// [`Target::shutdown`]); the runtime goes last.
+    pub fn shutdown(self) {
+        self.runtime.block_on(self.target.shutdown());
+    }
+}
+
+/// The name a case has on its result line; a deliberate departure from the plan shows there.
+fn case_line_name(case: &Case) -> String {
+    if case.deviations.is_empty() {
+        format!("{} {}", case.id, case.title)
+    } else {
+        format!(
+            "{} {} [deviates from TP-469: see the report]",
+            case.id, case.title
+        )
+    }
+}
+
+/// The word a verdict has on its result line.
+pub fn result_word(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Pass => "ok",
+        Verdict::Fail => "FAILED",
+        Verdict::Error => "ERROR",
+        Verdict::NotApplicable => "not applicable",
+        Verdict::Skipped => "skipped",
+    }
+}
+
+/// The terminal: `test 1.1 Title ... ok`, then each failure's and error's text.
+struct Console {
+    quiet: bool,
+    /// With cases side by side a line is printed whole when its case ends; with one at a
+    /// time the name comes first, so a slow case shows what it is.
+    whole_lines: bool,
+}
+
+impl Console {
+    fn begin(&self, n: usize) {
+        println!("\nrunning {n} test{}", if n == 1 { "" } else { "s" });
+    }
+
+    fn start(&self, name: &str) {
+        if !self.whole_lines {
+            let mut out = std::io::stdout().lock();
+            let _ = write!(out, "test {name} ... ");
+            let _ = out.flush();
+        }
+    }
+
+    fn result(&self, name: &str, o: &CaseOutcome) {
+        let word = result_word(o.verdict());
+        let line = match o.reason() {
+            Some(reason) => format!("{word} ({reason})"),
+            None => word.to_string(),
+        };
+        let mut out = std::io::stdout().lock();
+        // A not applicable case never printed its name: it did not start.
+        if self.whole_lines || o.verdict() == Verdict::NotApplicable {
+            let _ = writeln!(out, "test {name} ... {line}");
+        } else {
+            let _ = writeln!(out, "{line}");
+        }
+    }
+
+    fn end(&self, ended: &[CaseOutcome], began: Instant) {
+        let bad: Vec<&CaseOutcome> = ended
+            .iter()
+            .filter(|o| matches!(o.verdict(), Verdict::Fail | Verdict::Error))
+            .collect();
+        if !self.quiet && !bad.is_empty() {
+            println!("\nfailures and errors:\n");
+            for o in &bad {
+                println!("---- {} {} ----", o.id, o.title);
+                if let Some(f) = o.failure() {
+                    let text = o.failure_text().unwrap_or_else(|| f.text());
+                    println!("{}: {text}\n", o.verdict().as_str().to_uppercase());
+                }
+            }
+            for o in &bad {
+                println!("    {} {} ({})", o.id, o.title, o.verdict().as_str());
+            }
+        }
+        let count = |v: Verdict| ended.iter().filter(|o| o.verdict() == v).count();
+        println!(
+            "\ntest result: {}. {} passed; {} failed; {} errors; {} not applicable; {} not run; \
+             finished in {:.2}s\n",
+            // The run's word is its worst verdict's, as each case's is.
+            result_word(if count(Verdict::Fail) > 0 {
+                Verdict::Fail
+            } else if count(Verdict::Error) > 0 {
+                Verdict::Error
+            } else {
+                Verdict::Pass
+            }),
+            count(Verdict::Pass),
+            count(Verdict::Fail),
+            count(Verdict::Error),
+            count(Verdict::NotApplicable),
+            count(Verdict::Skipped),
+            began.elapsed().as_secs_f64()
+        );
+    }
+}
