@@ -11,4 +11,4 @@ pub use log::{Dir, LogEntry, Logged};
 pub use session::{NoneError, Received, Relink, Sent, Session, WaitError};
 
 #[cfg(test)]
-mod flood_tests;
+mod hostile_tests;

@@ -155,6 +155,9 @@ pub struct Session {
     dropped: usize,
     /// Bytes of record bodies the log holds in full (see [`LOG_BODY_BUDGET`]).
     retained: usize,
+    /// Records from the EUT that carried no Msg a wait could take (garbage, a Record of
+    /// another kind), and the summary of the last.
+    unreadable: (usize, String),
 }
 
 impl Session {
@@ -180,6 +183,7 @@ impl Session {
             received: 0,
             dropped: 0,
             retained: 0,
+            unreadable: (0, String::new()),
         }
     }
 
@@ -414,6 +418,7 @@ impl Session {
         want: impl Fn(&pb::Msg) -> bool,
     ) -> Result<Received, WaitError> {
         let mut deadline = tokio::time::Instant::now() + bound;
+        let unreadable = self.unreadable.0;
         loop {
             if let Some(got) = self.take_first(&want) {
                 return Ok(got);
@@ -456,9 +461,16 @@ impl Session {
             }
             // Checked before each event too: a flood must not outlast the bound.
             if tokio::time::Instant::now() >= deadline || !self.pump_until(deadline).await {
+                let mut unmatched = self.unconsumed_summaries();
+                let (count, last) = &self.unreadable;
+                match count - unreadable {
+                    0 => {}
+                    1 => unmatched.push(last.clone()),
+                    n => unmatched.push(format!("{n} records with no message (the last: {last})")),
+                }
                 return Err(WaitError::Timeout {
                     waited: bound,
-                    unmatched: self.unconsumed_summaries(),
+                    unmatched,
                 });
             }
         }
@@ -622,6 +634,11 @@ impl Session {
             }
             MtpEventKind::Connected { detail } => Logged::Mtp(detail),
             MtpEventKind::Note(n) => Logged::Mtp(n),
+            MtpEventKind::Broke { requirement, text } => {
+                let line = format!("{text} ({requirement})");
+                self.fresh_violations.push(Violation { requirement, text });
+                Logged::Mtp(line)
+            }
             MtpEventKind::Closed { code, reason } => {
                 let text = match code {
                     Some(c) => format!("closed with code {c}: {reason}"),
@@ -657,6 +674,11 @@ impl Session {
             }
             MtpEventKind::Connected { detail } => format!("{who}: {detail}"),
             MtpEventKind::Note(n) => format!("{who}: {n}"),
+            MtpEventKind::Broke { requirement, text } => {
+                let line = format!("{who}: {text} ({requirement})");
+                self.fresh_violations.push(Violation { requirement, text });
+                line
+            }
             MtpEventKind::Closed { code, reason } => {
                 self.second = None;
                 match code {
@@ -704,6 +726,11 @@ impl Session {
             },
         });
         self.fresh_violations.extend(violations);
+        if msg.is_none()
+            && let Logged::Record { summary, .. } = &self.log[idx].what
+        {
+            self.unreadable = (self.unreadable.0 + 1, summary.clone());
+        }
         self.retained += bytes.len();
         if self.retained > LOG_BODY_BUDGET {
             self.compact_log();

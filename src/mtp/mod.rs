@@ -28,6 +28,12 @@ pub enum MtpEventKind {
     /// Something at the MTP level that a case may assert on or a person needs to see
     /// (a text frame where binary was required, a ping, a refused handshake…).
     Note(String),
+    /// The peer broke a TR-369 rule of the MTP itself (a text frame where USP Records must
+    /// be binary, R-WS.14): the case fails on it like on any universal test metric.
+    Broke {
+        requirement: &'static str,
+        text: String,
+    },
     /// The link went down: a close code when the MTP has one, and why.
     Closed { code: Option<u16>, reason: String },
 }

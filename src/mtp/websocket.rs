@@ -483,10 +483,13 @@ async fn pump<S>(
                     if !emit(MtpEventKind::Record(b.to_vec())) { return; }
                 }
                 Some(Ok(Message::Text(t))) => {
-                    emit(MtpEventKind::Note(format!(
-                        "a text frame arrived where USP Records must be binary frames (R-WS.14): {:?}",
-                        t.as_str()
-                    )));
+                    emit(MtpEventKind::Broke {
+                        requirement: "R-WS.14",
+                        text: format!(
+                            "a text frame arrived where USP Records must be binary frames: {:?}",
+                            crate::clip::text(t.as_str().to_string())
+                        ),
+                    });
                 }
                 Some(Ok(Message::Ping(_))) => { emit(MtpEventKind::Note("ping received".into())); }
                 Some(Ok(Message::Pong(_))) => { emit(MtpEventKind::Note("pong received".into())); }
@@ -652,7 +655,13 @@ mod tests {
             kinds.push(link.events.recv().await.unwrap().kind);
         }
         assert_eq!(kinds[1], MtpEventKind::Record(vec![1, 2, 3]));
-        assert!(matches!(&kinds[2], MtpEventKind::Note(n) if n.contains("R-WS.14")));
+        assert!(matches!(
+            &kinds[2],
+            MtpEventKind::Broke {
+                requirement: "R-WS.14",
+                ..
+            }
+        ));
     }
 
     #[tokio::test]

@@ -1,5 +1,7 @@
-//! A flooding EUT meets the session's bounds: waits end on time, silence checks stay
-//! inconclusive once messages were dropped, and a session stops reading past its limit.
+//! A hostile EUT meets the session's bounds and rules: waits end on time under a flood,
+//! silence checks stay inconclusive once messages were dropped, a session stops reading past
+//! its limit, garbage is named where a wait times out, and a transport rule broken (a text
+//! frame) is a violation.
 
 use std::time::Duration;
 
@@ -120,4 +122,35 @@ async fn a_session_stops_reading_a_flood_past_its_limit() {
         matches!(&got, Err(WaitError::Closed { reason }) if reason.contains("flood")),
         "{got:?}"
     );
+}
+
+/// A wait that times out names the garbage that came meanwhile, never "nothing else".
+#[tokio::test]
+async fn a_timeout_names_the_garbage_that_came_meanwhile() {
+    let (mut session, eut) = flooded(0);
+    let _ = eut
+        .events
+        .send(MtpEvent::now(MtpEventKind::Record(b"garbage".to_vec())));
+    let got = session
+        .await_where(Duration::from_millis(50), false, |_| false)
+        .await;
+    let text = got.unwrap_err().to_string();
+    assert!(text.contains("undecodable record (7 bytes)"), "{text}");
+    assert!(!text.contains("nothing else"), "{text}");
+}
+
+/// A transport rule the link reports broken joins the violations the next step reports.
+#[tokio::test]
+async fn a_broken_transport_rule_is_a_violation() {
+    let (mut session, eut) = flooded(0);
+    let _ = eut.events.send(MtpEvent::now(MtpEventKind::Broke {
+        requirement: "R-WS.14",
+        text: "a text frame".into(),
+    }));
+    let _ = session
+        .await_where(Duration::from_millis(50), false, |_| false)
+        .await;
+    let v = session.take_violations();
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0].requirement, "R-WS.14");
 }
