@@ -52,9 +52,22 @@ async fn an_agent_server_that_is_down_is_an_error() {
     // A port that was free a moment ago: nothing listens there now.
     let port = free_port();
     let setup = format!("{{ mode: connect, url: 'ws://127.0.0.1:{port}/usp' }}");
-    let t = Target::from_profile(profile(&setup, "2s"));
+    let t = Target::from_profile(profile(&setup, "8s"));
     let o = run_one(&case("1.36"), &t).await;
     assert_eq!(o.verdict(), Verdict::Error, "{:?}", o.failure());
+    // The OS's own word for it, once; the next case does not wait the whole bound again.
+    let first = o.failure().unwrap().message.clone();
+    assert!(
+        first.contains("within 8s") && first.contains("refused"),
+        "{first}"
+    );
+    let o = run_one(&case("1.37"), &t).await;
+    assert_eq!(o.verdict(), Verdict::Error, "{:?}", o.failure());
+    let next = o.failure().unwrap().message.clone();
+    assert!(
+        next.contains("still not reachable") && next.contains("within 5s"),
+        "{next}"
+    );
 }
 
 /// The reference agent as a WebSocket server on 127.0.0.1, with `faults`, and a target that

@@ -95,6 +95,12 @@ pub struct External {
     process: Arc<Process>,
     /// The MQTT broker (embedded) or broker client (external) kept across cases.
     mqtt: Option<ExternalMqtt>,
+    /// The last failed attempt to connect to the agent (connection refused…), when the
+    /// harness is the client.
+    last_attempt: Arc<std::sync::Mutex<Option<String>>>,
+    /// Set when a case found the agent unreachable, until it is reached again: later cases
+    /// try only briefly and say so, instead of each waiting the whole connect bound.
+    unreachable: Option<String>,
 }
 
 /// Keeps a case's built-in agent alive; dropping it stops the agent. It also carries the
@@ -312,7 +318,13 @@ impl Target {
                 {
                     return Ok((link, AgentGuard(None, mqtt), relink));
                 }
-                let bound = self.connect_timeout();
+                let full = self.connect_timeout();
+                // Once a case found the agent unreachable, later cases try only briefly (it
+                // may have come up meanwhile) instead of each waiting the whole bound.
+                let bound = match st.unreachable {
+                    Some(_) => full.min(UNREACHABLE_RETRY),
+                    None => full,
+                };
                 // A start command that keeps exiting ends the wait at once, saying how it ended.
                 let process = st.process.clone();
                 let server = st.server.clone();
@@ -322,37 +334,62 @@ impl Target {
                         return Err(ConnectError::Unreachable(format!("agent not reachable: {why}")));
                     }
                 };
-                let link = waited.map_err(|_| {
-                    let meanwhile = server.as_ref().map(|s| s.rejected()).unwrap_or_default();
-                    if let Some(v) = mqtt
-                        .as_ref()
-                        .and_then(|m| connect_violation(m, &profile.eut.endpoint_id))
-                    {
-                        return v;
+                let link = match waited {
+                    Ok(link) => {
+                        st.unreachable = None;
+                        link?
                     }
-                    ConnectError::Unreachable(format!(
-                        "agent not reachable: {} within {bound:?}{}{meanwhile}",
-                        match profile.mtp() {
-                            MtpSetup::WebSocket(WebSocketSetup::Listen { listen }) =>
-                                format!("the agent did not connect to ws://{listen}"),
-                            MtpSetup::WebSocket(WebSocketSetup::Connect { url }) =>
-                                format!("no WebSocket session with {url}"),
-                            MtpSetup::Uds(UdsSetup::Listen { path }) =>
-                                format!("the agent did not connect to the Unix socket {path}"),
-                            MtpSetup::Uds(UdsSetup::Connect { path }) =>
-                                format!("no UDS session with {path}"),
+                    Err(_) => {
+                        if let Some(v) = mqtt
+                            .as_ref()
+                            .and_then(|m| connect_violation(m, &profile.eut.endpoint_id))
+                        {
+                            return Err(v);
+                        }
+                        let meanwhile = server.as_ref().map(|s| s.rejected()).unwrap_or_default();
+                        let last = st
+                            .last_attempt
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .clone()
+                            .map(|l| format!("; the last attempt: {l}"))
+                            .unwrap_or_default();
+                        let exit = process
+                            .exit_note()
+                            .map(|n| format!("; {n}"))
+                            .unwrap_or_default();
+                        let what = match profile.mtp() {
+                            MtpSetup::WebSocket(WebSocketSetup::Listen { listen }) => {
+                                format!("the agent did not connect to ws://{listen}")
+                            }
+                            MtpSetup::WebSocket(WebSocketSetup::Connect { url }) => {
+                                format!("no WebSocket session with {url}")
+                            }
+                            MtpSetup::Uds(UdsSetup::Listen { path }) => {
+                                format!("the agent did not connect to the Unix socket {path}")
+                            }
+                            MtpSetup::Uds(UdsSetup::Connect { path }) => {
+                                format!("no UDS session with {path}")
+                            }
                             MtpSetup::Mqtt(m) => format!(
                                 "the agent did not connect and subscribe at the MQTT broker {} \
                                  (or answer through it)",
                                 m.address
                             ),
-                        },
-                        process
-                            .exit_note()
-                            .map(|n| format!("; {n}"))
-                            .unwrap_or_default()
-                    ))
-                })??;
+                        };
+                        let text = match &st.unreachable {
+                            Some(_) => format!(
+                                "agent still not reachable: {what} within {bound:?} (an earlier \
+                                 case waited the whole {full:?}){last}{exit}{meanwhile}"
+                            ),
+                            None => format!(
+                                "agent not reachable: {what} within {bound:?}{last}{exit}{meanwhile}"
+                            ),
+                        };
+                        st.unreachable = Some(text.clone());
+                        return Err(ConnectError::Unreachable(text));
+                    }
+                };
                 // Through an external broker nothing shows the agent's presence: a first
                 // request it answers does.
                 let link = match profile.mtp() {
@@ -582,10 +619,18 @@ async fn relink_plain(profile: &Profile, st: &mut External) -> Result<Relink, St
         MtpSetup::WebSocket(WebSocketSetup::Listen { listen }) => Some(ListenOn::Tcp(listen)),
         MtpSetup::Uds(UdsSetup::Listen { path }) => Some(ListenOn::Unix(PathBuf::from(path))),
         MtpSetup::WebSocket(WebSocketSetup::Connect { url }) => {
-            return Ok(connect_to(Dial::WebSocket(url), me));
+            return Ok(connect_to(
+                Dial::WebSocket(url),
+                me,
+                st.last_attempt.clone(),
+            ));
         }
         MtpSetup::Uds(UdsSetup::Connect { path }) => {
-            return Ok(connect_to(Dial::Uds(PathBuf::from(path)), me));
+            return Ok(connect_to(
+                Dial::Uds(PathBuf::from(path)),
+                me,
+                st.last_attempt.clone(),
+            ));
         }
         MtpSetup::Mqtt(_) => unreachable!("handled above"),
     };
@@ -627,16 +672,25 @@ fn accept_on(server: Arc<Listening>) -> Relink {
 }
 
 /// A relink that connects to the agent, once a second until it answers.
-fn connect_to(dial: Dial, me: String) -> Relink {
+/// How long a case tries to reach an agent that an earlier case found unreachable.
+pub const UNREACHABLE_RETRY: Duration = Duration::from_secs(5);
+
+/// A relink that connects to the agent, once a second until it answers; each failed
+/// attempt's error (connection refused…) is kept in `last` for the unreachable error.
+fn connect_to(dial: Dial, me: String, last: Arc<std::sync::Mutex<Option<String>>>) -> Relink {
     Arc::new(move || {
-        let (dial, me) = (dial.clone(), me.clone());
+        let (dial, me, last) = (dial.clone(), me.clone(), last.clone());
         Box::pin(async move {
             loop {
                 match dial.connect(&me, Duration::from_secs(5)).await {
-                    Ok(link) => return Ok(link),
+                    Ok(link) => {
+                        *last.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                        return Ok(link);
+                    }
                     // A handshake that breaks the binding will not mend by retrying.
                     Err(v @ ConnectError::Violation { .. }) => return Err(v),
-                    Err(ConnectError::Unreachable(_)) => {
+                    Err(ConnectError::Unreachable(why)) => {
+                        *last.lock().unwrap_or_else(|p| p.into_inner()) = Some(why);
                         tokio::time::sleep(Duration::from_secs(1)).await
                     }
                 }
