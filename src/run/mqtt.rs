@@ -44,6 +44,9 @@ pub struct CaseMqtt {
     pub broker: Option<BrokerHandle>,
     pub control: Option<ControllerControl>,
     pub controller_client_id: String,
+    /// The agent's ClientId when the profile names it (`mqtt.agent_client_id`): only its
+    /// packets are the agent's; otherwise every client but the Controller's is.
+    pub agent_client_id: Option<String>,
     pub controller_topic: String,
     /// The broker script a case starts from (the profile's credentials, nothing else).
     pub base_script: Script,
@@ -67,7 +70,7 @@ impl CaseMqtt {
     fn new(
         version: Version,
         broker: Option<(BrokerHandle, ControllerControl)>,
-        controller_client_id: &str,
+        (controller_client_id, agent_client_id): (&str, Option<String>),
         controller_topic: &str,
         (base_script, base_agent_topic): (Script, Option<String>),
         owned: Option<Arc<Broker>>,
@@ -78,6 +81,7 @@ impl CaseMqtt {
             control: broker.as_ref().map(|(_, c)| c.clone()),
             broker: broker.map(|(b, _)| b),
             controller_client_id: controller_client_id.into(),
+            agent_client_id,
             controller_topic: controller_topic.into(),
             base_script,
             base_agent_topic,
@@ -92,7 +96,15 @@ impl CaseMqtt {
 
     /// Whether an event concerns the agent (any client but the harness's Controller).
     pub fn is_agent(&self, e: &BrokerEvent) -> bool {
-        e.client_id != self.controller_client_id && e.detail.get("in_process").is_none()
+        e.detail.get("in_process").is_none() && self.is_agent_client(&e.client_id)
+    }
+
+    /// Whether a client of the broker (not an in-process one) is the agent.
+    fn is_agent_client(&self, client_id: &str) -> bool {
+        match &self.agent_client_id {
+            Some(agent) => client_id == agent,
+            None => client_id != self.controller_client_id,
+        }
     }
 
     /// Restores the broker script and the Controller's PUBLISH options the case began
@@ -662,7 +674,7 @@ pub async fn builtin(version: Version) -> Result<BuiltinMqtt, String> {
     let case = CaseMqtt::new(
         version,
         Some((handle, control)),
-        BUILTIN_CONTROLLER_CLIENT_ID,
+        (BUILTIN_CONTROLLER_CLIENT_ID, None),
         BUILTIN_CONTROLLER_TOPIC,
         (script, Some(BUILTIN_AGENT_TOPIC.into())),
         Some(Arc::new(broker)),
@@ -729,7 +741,7 @@ impl ExternalMqtt {
         CaseMqtt::new(
             self.setup.version,
             self.broker.as_ref().map(|(b, c)| (b.handle(), c.clone())),
-            &self.setup.client_id,
+            (&self.setup.client_id, self.setup.agent_client_id.clone()),
             &self.setup.controller_topic,
             (self.script.clone(), self.setup.agent_topic.clone()),
             None,
@@ -989,11 +1001,10 @@ impl CaseMqtt {
             broker.come_up();
         }
         if let Some(code) = b.disconnect {
-            let ctl = self.controller_client_id.clone();
             let agents: Vec<String> = broker
                 .clients()
                 .into_iter()
-                .filter(|c| c.client_id != ctl && c.peer != "in-process")
+                .filter(|c| c.peer != "in-process" && self.is_agent_client(&c.client_id))
                 .map(|c| c.client_id)
                 .collect();
             let told: usize = agents.iter().map(|id| broker.disconnect(id, code)).sum();
@@ -1334,7 +1345,7 @@ impl CaseMqtt {
         let connected = broker
             .clients()
             .iter()
-            .any(|c| c.client_id != self.controller_client_id && c.peer != "in-process");
+            .any(|c| c.peer != "in-process" && self.is_agent_client(&c.client_id));
         if connected {
             return None;
         }
