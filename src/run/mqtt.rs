@@ -1380,3 +1380,7 @@ async fn sleep_until(at: Option<tokio::time::Instant>) {
 #[cfg(test)]
 #[path = "mqtt_tls_tests.rs"]
 mod tls_tests;
+
+#[cfg(test)]
+#[path = "mqtt_agent_tests.rs"]
+mod agent_tests;
