@@ -149,7 +149,7 @@ impl CaseMqtt {
         };
         let mut checked = lock(&self.checked);
         let events = b.events_from(*checked);
-        *checked += events.len();
+        *checked = events.last().map_or(*checked, |e| e.seq + 1);
         events
             .into_iter()
             .filter(|e| e.dir == Dir::In && self.is_agent(e))
@@ -1068,7 +1068,9 @@ impl CaseMqtt {
         };
         let mut asked: Vec<(u64, Vec<String>)> = Vec::new();
         let mut held: Vec<String> = Vec::new();
-        for e in b.events_from(0).iter().take(seq).filter(|e| e.conn == conn) {
+        let before = b.events_from(0);
+        let before = before.iter().take_while(|e| e.seq < seq);
+        for e in before.filter(|e| e.conn == conn) {
             let pkid = e
                 .detail
                 .get("packet_id")

@@ -204,12 +204,43 @@ struct State {
     next_assigned: u64,
 }
 
+/// The most events the broker's log holds; beyond it the oldest tenth is forgotten, so a
+/// flood cannot grow it without bound (a whole suite over one broker logs a few thousand).
+/// Events keep their sequence numbers.
+pub const MAX_EVENTS: usize = 20_000;
+
+/// The broker's log: the events from sequence number `base` on.
+#[derive(Default)]
+struct Log {
+    base: usize,
+    events: std::collections::VecDeque<BrokerEvent>,
+}
+
+impl Log {
+    /// The sequence number the next event gets.
+    fn end(&self) -> usize {
+        self.base + self.events.len()
+    }
+
+    /// The events from sequence number `from` on (those still held).
+    fn from(&self, from: usize) -> impl Iterator<Item = &BrokerEvent> {
+        self.events.iter().skip(from.saturating_sub(self.base))
+    }
+
+    /// Forgets the events before sequence number `seq`.
+    fn forget_before(&mut self, seq: usize) {
+        while self.base < seq && self.events.pop_front().is_some() {
+            self.base += 1;
+        }
+    }
+}
+
 pub(crate) struct Inner {
     addr: SocketAddr,
     /// The TLS listener's address, once there is one.
     tls_addr: Mutex<Option<SocketAddr>>,
     state: Mutex<State>,
-    log: Mutex<Vec<BrokerEvent>>,
+    log: Mutex<Log>,
     watchers: Mutex<Vec<mpsc::UnboundedSender<BrokerEvent>>>,
     logged: Notify,
     listening: watch::Sender<bool>,
@@ -252,7 +283,7 @@ impl Broker {
                 next_conn: 1,
                 next_assigned: 1,
             }),
-            log: Mutex::new(Vec::new()),
+            log: Mutex::new(Log::default()),
             watchers: Mutex::new(Vec::new()),
             logged: Notify::new(),
             listening: watch::Sender::new(true),
@@ -505,7 +536,7 @@ impl Inner {
             let ev = BrokerEvent {
                 at: Instant::now(),
                 wall: SystemTime::now(),
-                seq: log.len(),
+                seq: log.end(),
                 conn,
                 client_id: client_id.into(),
                 version,
@@ -514,7 +545,11 @@ impl Inner {
                 packet: describe::summary(d.kind, &d.detail),
                 detail: d.detail,
             };
-            log.push(ev.clone());
+            log.events.push_back(ev.clone());
+            if log.events.len() > MAX_EVENTS {
+                let keep_from = log.end() - MAX_EVENTS * 9 / 10;
+                log.forget_before(keep_from);
+            }
             ev
         };
         lock(&self.watchers).retain(|w| w.send(ev.clone()).is_ok());
@@ -753,15 +788,12 @@ impl BrokerHandle {
 
     /// How many events the log holds; a cursor for [`wait_for`](Self::wait_for).
     pub fn log_len(&self) -> usize {
-        lock(&self.0.log).len()
+        lock(&self.0.log).end()
     }
 
-    /// The log from event `from` on.
+    /// The log from event `from` on (as far as it still holds them; see [`MAX_EVENTS`]).
     pub fn events_from(&self, from: usize) -> Vec<BrokerEvent> {
-        let log = lock(&self.0.log);
-        log.get(from..)
-            .map(<[BrokerEvent]>::to_vec)
-            .unwrap_or_default()
+        lock(&self.0.log).from(from).cloned().collect()
     }
 
     /// The whole log.
@@ -791,10 +823,10 @@ impl BrokerHandle {
             notified.as_mut().enable();
             {
                 let log = lock(&self.0.log);
-                if let Some(ev) = log.iter().skip(next).find(|e| pred(e)) {
+                if let Some(ev) = log.from(next).find(|e| pred(e)) {
                     return Ok(ev.clone());
                 }
-                next = next.max(log.len());
+                next = next.max(log.end());
             }
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
                 return Err(format!("no matching broker event within {within:?}"));

@@ -660,3 +660,22 @@ async fn a_connect_that_never_ends_is_cut_off() {
         "{m:?}"
     );
 }
+
+/// The broker's log is bounded: past MAX_EVENTS the oldest events are forgotten, the rest
+/// keep their sequence numbers, and reading from a forgotten one starts at the oldest held.
+#[tokio::test]
+async fn the_log_forgets_its_oldest_events_past_its_bound() {
+    use super::broker::MAX_EVENTS;
+    let b = broker().await;
+    let h = b.handle();
+    let total = MAX_EVENTS + 10;
+    for n in 0..total {
+        h.0.log_conn(9, "flooder", None, "KEEPALIVE", format!("event {n}"));
+    }
+    let end = h.log_len();
+    let held = h.events_from(0);
+    assert!(held.len() <= MAX_EVENTS, "{} held", held.len());
+    assert_eq!(held.last().unwrap().seq, end - 1);
+    assert!(held.windows(2).all(|w| w[1].seq == w[0].seq + 1));
+    assert_eq!(h.events_from(end - 3).len(), 3);
+}
