@@ -91,6 +91,16 @@ async fn agent_server(faults: Vec<Fault>) -> (Target, tokio::task::JoinHandle<()
     (Target::from_profile(profile(&setup, "5s")), agent)
 }
 
+/// A profile that names no asynchronous operation skips the step that needs one (`if_set`),
+/// rather than making 1.76 an error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_step_for_an_alternate_the_profile_lacks_is_skipped() {
+    let (t, agent) = agent_server(vec![]).await;
+    let o = run_one(&case("1.76"), &t).await;
+    assert_eq!(o.verdict(), Verdict::Pass, "{:?}", o.failure());
+    agent.abort();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_harness_connects_to_an_agent_that_is_the_server() {
     let (t, agent) = agent_server(vec![]).await;

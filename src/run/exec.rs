@@ -314,6 +314,13 @@ impl Ctx<'_> {
         marks: &mut HashMap<String, Instant>,
         answers: &mut HashMap<String, Received>,
     ) -> Result<(), Stop> {
+        // A step for an alternate the profile does not give is skipped; its metrics are
+        // judged by their other steps.
+        if let Some(v) = &self.step.if_set
+            && vars.get(v).is_none()
+        {
+            return Ok(());
+        }
         // A variable the step needs and no earlier step captured is the case's problem (the
         // capture failed or never ran), never the agent's.
         for m in self.step.matchers() {

@@ -308,6 +308,9 @@ pub struct RawStep {
     /// `expect_none`, `expect_no_packet`: the EUT is meant to be disconnected during the
     /// span, so silence while it is counts (otherwise a closed connection is inconclusive).
     pub while_closed: Option<bool>,
+    /// An alternate of the profile (`alt.…`) the step needs: without it the step is skipped,
+    /// and its metrics are judged by their other steps.
+    pub if_set: Option<String>,
 }
 
 /// A `snapshot:` step as written.
@@ -491,6 +494,8 @@ pub struct Step {
     /// `expect_none`, `expect_no_packet`: the case expects the EUT to be disconnected during
     /// the span (see [`RawStep::while_closed`]).
     pub while_closed: bool,
+    /// The profile alternate without which the step is skipped (see [`RawStep::if_set`]).
+    pub if_set: Option<String>,
 }
 
 impl Step {

@@ -517,6 +517,13 @@ fn step(
         "while_closed",
         "expect_none` or `expect_no_packet",
     )?;
+    if let Some(v) = &s.if_set
+        && v.strip_prefix("alt.").is_none_or(|n| n.is_empty())
+    {
+        return Err(fail(format!(
+            "`if_set` names a profile alternate (`alt.…`), not {v:?}: only those may be missing"
+        )));
+    }
     if let Some(Span::Seconds(text)) = &s.within {
         check_seconds(text, here, scope)?;
     }
@@ -686,6 +693,7 @@ fn step(
         action,
         at: String::new(),
         while_closed: s.while_closed.unwrap_or(false),
+        if_set: s.if_set.clone(),
     })
 }
 
@@ -711,6 +719,22 @@ steps:
         assert_eq!(c.id, "9.99");
         assert_eq!(c.steps.len(), 1);
         assert_eq!(c.steps[0].at, "8:5");
+    }
+
+    /// Only a profile alternate may be missing; a capture named in `if_set` is refused.
+    #[test]
+    fn if_set_names_only_profile_alternates() {
+        let ok = GOOD.replace(
+            "    metric: 1",
+            "    metric: 1\n    if_set: alt.async_command_name",
+        );
+        assert_eq!(
+            load_str(&ok, "ok.yaml").unwrap().steps[0].if_set.as_deref(),
+            Some("alt.async_command_name")
+        );
+        let bad = GOOD.replace("    metric: 1", "    metric: 1\n    if_set: sub_a");
+        let e = load_str(&bad, "bad.yaml").unwrap_err();
+        assert!(e.message.contains("alt."), "{e}");
     }
 
     #[test]
