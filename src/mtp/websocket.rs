@@ -313,6 +313,7 @@ fn answer_handshake(
 /// [`Handshake::violation`] as [`Server::accept`], with tungstenite's synchronous server on
 /// an in-memory stream (no socket, no timer). Returns what the server wrote back.
 #[doc(hidden)]
+#[allow(clippy::result_large_err)] // tungstenite's callback contract
 pub fn fuzz_handshake(request: &[u8], own_eid: &str) -> Vec<u8> {
     struct Mem<'a>(&'a [u8], &'a mut Vec<u8>);
     impl std::io::Read for Mem<'_> {
