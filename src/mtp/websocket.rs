@@ -308,6 +308,46 @@ fn answer_handshake(
     Ok(resp)
 }
 
+/// Fuzzing entry point, not API: the server's side of one opening handshake on the bytes
+/// a client sent, through the same `read_handshake`, `answer_handshake` and
+/// [`Handshake::violation`] as [`Server::accept`], with tungstenite's synchronous server on
+/// an in-memory stream (no socket, no timer). Returns what the server wrote back.
+#[doc(hidden)]
+#[allow(clippy::result_large_err)] // tungstenite's callback contract
+pub fn fuzz_handshake(request: &[u8], own_eid: &str) -> Vec<u8> {
+    struct Mem<'a>(&'a [u8], &'a mut Vec<u8>);
+    impl std::io::Read for Mem<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            std::io::Read::read(&mut self.0, buf)
+        }
+    }
+    impl std::io::Write for Mem<'_> {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.1.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut out = Vec::new();
+    let mut seen = None;
+    let callback = |req: &Request, resp: Response| {
+        let hs = read_handshake(req);
+        seen = Some(hs.clone());
+        answer_handshake(&hs, own_eid, true, resp)
+    };
+    let result =
+        tungstenite::accept_hdr_with_config(Mem(request, &mut out), callback, Some(ws_config()));
+    if let Err(tungstenite::HandshakeError::Failure(e)) = result {
+        let _ = describe_error(&e);
+    }
+    if let Some(hs) = seen {
+        let _ = hs.violation();
+    }
+    out
+}
+
 /// Connects to a WebSocket server at `url` (`ws://host:port/path`) as the Endpoint `own_eid`,
 /// offering `v1.usp` and the `eid` query parameter (R-WS.10, R-WS.10b), within `timeout`.
 pub async fn connect(url: &str, own_eid: &str, timeout: Duration) -> Result<Link, ConnectError> {
@@ -559,6 +599,25 @@ fn percent_decode(s: &str) -> String {
 mod tests {
     use super::*;
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    #[test]
+    fn the_fuzzing_entry_point_answers_as_the_server_does() {
+        let ok = b"GET /usp?eid=proto%3A%3Aagent HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: v1.usp\r\nSec-WebSocket-Extensions: bbf-usp-protocol\r\n\r\n";
+        let out = String::from_utf8(fuzz_handshake(ok, "proto::ctl")).unwrap();
+        assert!(out.starts_with("HTTP/1.1 101"), "{out}");
+        assert!(
+            out.contains("bbf-usp-protocol; eid=\"proto::ctl\""),
+            "{out}"
+        );
+        let no_proto =
+            String::from_utf8_lossy(ok).replace("Sec-WebSocket-Protocol: v1.usp\r\n", "");
+        let out = String::from_utf8(fuzz_handshake(no_proto.as_bytes(), "c")).unwrap();
+        assert!(
+            out.starts_with("HTTP/1.1 400") && out.contains("R-WS.10"),
+            "{out}"
+        );
+        assert!(!fuzz_handshake(b"GET / HTTP/1.1\r\n", "c").starts_with(b"HTTP"));
+    }
 
     #[test]
     fn eid_percent_encoding_round_trips() {

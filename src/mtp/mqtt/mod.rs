@@ -34,6 +34,9 @@ use serde::Serialize;
 pub use broker::{Broker, BrokerEvent, BrokerHandle, ClientInfo, Dir, Refusal, Script};
 pub use embedded::{ControllerConfig, ControllerControl};
 pub use link::{ClientConfig, ConnackInfo, connect, connect_with};
+/// For `fuzz/` only.
+#[doc(hidden)]
+pub use wire::fuzz_inbound;
 
 /// The MQTT protocol version of a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

@@ -135,6 +135,32 @@ pub(crate) fn disconnect_v5(code: u8, reason: Option<String>) -> v5::Packet {
     })
 }
 
+/// Fuzzing entry point, not API: what the broker does with a client's bytes, without
+/// sockets. Frames `data` as it arrives, reads each frame's version as if it were the
+/// CONNECT, decodes it with both versions' codecs and describes each packet as the packet
+/// log does.
+#[doc(hidden)]
+pub fn fuzz_inbound(data: &[u8]) {
+    let mut buf = BytesMut::new();
+    // Fed in two pieces, as from two reads, so a frame split across reads is framed too.
+    let (a, b) = data.split_at(data.len() / 2);
+    for piece in [a, b] {
+        buf.extend_from_slice(piece);
+        while let Ok(Some(frame)) = next_frame(&mut buf) {
+            let _ = connect_version(&frame);
+            for version in [Version::V5, Version::V311] {
+                if let Ok(p) = decode(version, &frame) {
+                    let d = match &p {
+                        Packet::V5(p) => super::describe::v5(p),
+                        Packet::V4(p) => super::describe::v4(p),
+                    };
+                    let _ = super::describe::summary(d.kind, &d.detail);
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,5 +192,15 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(next_frame(&mut BytesMut::from(&[0x30u8, 0xFF, 0xFF, 0xFF, 0xFF][..])).is_err());
+    }
+
+    #[test]
+    fn the_fuzzing_entry_point_takes_any_bytes() {
+        let connect = encode(&Packet::V4(v4::Packet::Connect(v4::Connect::new("a")))).unwrap();
+        let mut twice = connect.clone();
+        twice.extend_from_slice(&connect);
+        fuzz_inbound(&twice);
+        fuzz_inbound(&[]);
+        fuzz_inbound(&[0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F]);
     }
 }
