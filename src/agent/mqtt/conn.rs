@@ -34,24 +34,15 @@ pub(super) struct ConnectParams {
 /// A CONNECT frame rewritten to name MQTT 3.1 (protocol name "MQIsdp", level 3), its
 /// Remaining Length grown to match; `None` if `frame` is not a CONNECT naming "MQTT".
 fn as_mqtt31(frame: &[u8]) -> Option<Vec<u8>> {
-    let mut i = 1;
-    while frame.get(i)? & 0x80 != 0 {
-        i += 1;
-    }
-    let body = frame.get(i + 1..)?;
+    use prost::encoding::{decode_varint, encode_varint};
+    // MQTT's Remaining Length is the same base-128 varint as protobuf's.
+    let (first, mut body) = frame.split_first()?;
+    decode_varint(&mut body).ok()?;
     let rest = body.strip_prefix(b"\x00\x04MQTT")?.get(1..)?; // past the level byte
     let mut new_body = b"\x00\x06MQIsdp\x03".to_vec();
     new_body.extend_from_slice(rest);
-    let mut out = vec![frame[0]];
-    let mut len = new_body.len();
-    loop {
-        let byte = (len % 128) as u8;
-        len /= 128;
-        out.push(if len > 0 { byte | 0x80 } else { byte });
-        if len == 0 {
-            break;
-        }
-    }
+    let mut out = vec![*first];
+    encode_varint(new_body.len() as u64, &mut out);
     out.extend(new_body);
     Some(out)
 }
