@@ -79,10 +79,11 @@ impl Listening {
     /// What connected instead of the agent and was dropped, as "; meanwhile: …", or "".
     fn rejected(&self) -> String {
         match self {
-            Listening::WebSocket(s) if !s.rejected().is_empty() => {
-                format!("; meanwhile: {}", s.rejected().join("; "))
-            }
-            _ => String::new(),
+            Listening::WebSocket(s) => match s.rejected() {
+                r if r.is_empty() => String::new(),
+                r => format!("; meanwhile: {}", r.join("; ")),
+            },
+            Listening::Uds(_) => String::new(),
         }
     }
 }
@@ -358,25 +359,7 @@ impl Target {
                             .exit_note()
                             .map(|n| format!("; {n}"))
                             .unwrap_or_default();
-                        let what = match profile.mtp() {
-                            MtpSetup::WebSocket(WebSocketSetup::Listen { listen }) => {
-                                format!("the agent did not connect to ws://{listen}")
-                            }
-                            MtpSetup::WebSocket(WebSocketSetup::Connect { url }) => {
-                                format!("no WebSocket session with {url}")
-                            }
-                            MtpSetup::Uds(UdsSetup::Listen { path }) => {
-                                format!("the agent did not connect to the Unix socket {path}")
-                            }
-                            MtpSetup::Uds(UdsSetup::Connect { path }) => {
-                                format!("no UDS session with {path}")
-                            }
-                            MtpSetup::Mqtt(m) => format!(
-                                "the agent did not connect and subscribe at the MQTT broker {} \
-                                 (or answer through it)",
-                                m.address
-                            ),
-                        };
+                        let what = not_reached(profile);
                         let text = match &st.unreachable {
                             Some(_) => format!(
                                 "agent still not reachable: {what} within {bound:?} (an earlier \
@@ -672,6 +655,26 @@ fn accept_on(server: Arc<Listening>) -> Relink {
 }
 
 /// A relink that connects to the agent, once a second until it answers.
+/// What did not happen when an external agent was not reached, by how it is reached.
+fn not_reached(profile: &Profile) -> String {
+    match profile.mtp() {
+        MtpSetup::WebSocket(WebSocketSetup::Listen { listen }) => {
+            format!("the agent did not connect to ws://{listen}")
+        }
+        MtpSetup::WebSocket(WebSocketSetup::Connect { url }) => {
+            format!("no WebSocket session with {url}")
+        }
+        MtpSetup::Uds(UdsSetup::Listen { path }) => {
+            format!("the agent did not connect to the Unix socket {path}")
+        }
+        MtpSetup::Uds(UdsSetup::Connect { path }) => format!("no UDS session with {path}"),
+        MtpSetup::Mqtt(m) => format!(
+            "the agent did not connect and subscribe at the MQTT broker {} (or answer through it)",
+            m.address
+        ),
+    }
+}
+
 /// How long a case tries to reach an agent that an earlier case found unreachable.
 pub const UNREACHABLE_RETRY: Duration = Duration::from_secs(5);
 
