@@ -169,24 +169,22 @@ impl CaseMqtt {
         }
     }
 
-    /// The case's part of the broker log as wire-log lines, timed from `start`.
+    /// The case's part of the broker log as wire-log lines, timed from `start`, within
+    /// [`LogLine::MAX`] (only the lines kept are made).
     pub fn log_lines(&self, start: Instant) -> Vec<LogLine> {
         let Some(b) = &self.broker else {
             return Vec::new();
         };
         let flagged = lock(&self.flagged).clone();
-        b.events_from(self.log_from)
-            .iter()
-            .map(|e| {
-                let mut l = log_line(e, start);
-                l.violations = flagged
-                    .iter()
-                    .filter(|(s, _)| *s == e.seq)
-                    .map(|(_, w)| w.clone())
-                    .collect();
-                l
-            })
-            .collect()
+        LogLine::bounded(&b.events_from(self.log_from), |e| {
+            let mut l = log_line(e, start);
+            l.violations = flagged
+                .iter()
+                .filter(|(s, _)| *s == e.seq)
+                .map(|(_, w)| w.clone())
+                .collect();
+            l
+        })
     }
 }
 
