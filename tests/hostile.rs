@@ -4,27 +4,19 @@
 //! rule, or an error saying what happened, a pass where the harness must simply cope — and
 //! the reports of the run are well-formed.
 
-use std::path::Path;
 use std::time::Duration;
 
 use uspcheck::agent::Fault;
 use uspcheck::report::{CaseOutcome, RunReport, Verdict, html, json, junit};
 use uspcheck::run::target::BuiltinMtp;
 use uspcheck::run::{Target, run_one};
-use uspcheck::suite::{self, Case};
+
+mod common;
+use common::case;
 
 /// Bounds each test itself, so that a case that never ends fails the test instead of
 /// hanging it; the harness's own bounds are far shorter.
 const HANG: Duration = Duration::from_secs(15 * 60);
-
-fn case(id: &str) -> Case {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testcases");
-    suite::load_dir(&dir)
-        .unwrap()
-        .into_iter()
-        .find(|c| c.id == id)
-        .unwrap()
-}
 
 async fn run(id: &str, fault: Fault, mtp: BuiltinMtp) -> CaseOutcome {
     let target = Target::BuiltIn {

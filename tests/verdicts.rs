@@ -15,16 +15,7 @@ use uspcheck::run::{Target, run_one, target};
 use uspcheck::suite::{self, Case, profile::Profile};
 
 mod common;
-use common::{free_port, scratch};
-
-fn case(id: &str) -> Case {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testcases");
-    suite::load_dir(&dir)
-        .unwrap()
-        .into_iter()
-        .find(|c| c.id == id)
-        .unwrap()
-}
+use common::{case, free_port, scratch};
 
 fn profile(websocket: &str, connect_timeout: &str) -> Profile {
     Profile::parse(

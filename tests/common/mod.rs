@@ -19,3 +19,13 @@ pub fn scratch(name: &str) -> PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+/// The TP-469 case `id`, from the project's `testcases/`.
+pub fn case(id: &str) -> uspcheck::suite::Case {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testcases");
+    uspcheck::suite::load_dir(&dir)
+        .unwrap()
+        .into_iter()
+        .find(|c| c.id == id)
+        .unwrap_or_else(|| panic!("no case {id} in testcases/"))
+}
