@@ -24,6 +24,21 @@ pub struct CompileError {
 
 type R<T> = Result<T, CompileError>;
 
+/// A compiled regex, shared by every case that writes the same pattern: the suite repeats a
+/// few patterns a hundred times, and each compiled copy costs tens of kilobytes (Unicode
+/// classes), which made regexes the largest part of the memory a loaded suite holds.
+fn shared_regex(src: &str) -> Result<Regex, regex::Error> {
+    static SEEN: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, Regex>>> =
+        std::sync::LazyLock::new(Default::default);
+    let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(re) = seen.get(src) {
+        return Ok(re.clone());
+    }
+    let re = Regex::new(src)?;
+    seen.insert(src.to_string(), re.clone());
+    Ok(re)
+}
+
 fn err<T>(at: Pos, message: impl Into<String>) -> R<T> {
     Err(CompileError {
         at,
@@ -274,10 +289,16 @@ impl Compiler<'_> {
             }
             _ => Kind::Equals(self.scalar(n, shape)?),
         };
+        // A mapping's or a list's text is its children's: storing it again at every level
+        // held each expectation once per level of nesting.
+        let src = match kind {
+            Kind::Fields(_) | Kind::List(_) => serde_json::Value::Null,
+            Kind::Equals(_) | Kind::Ops(_) => n.to_value(),
+        };
         Ok(Matcher {
             at: n.at,
             kind,
-            src: n.to_value(),
+            src,
         })
     }
 
@@ -437,7 +458,7 @@ impl Compiler<'_> {
                 let t = self.tpl(src, v.at)?;
                 match t.literal() {
                     Some(lit) => Op::Regex(Pattern::Fixed(
-                        Regex::new(lit).or_else(|e| err(v.at, format!("invalid regex: {e}")))?,
+                        shared_regex(lit).or_else(|e| err(v.at, format!("invalid regex: {e}")))?,
                     )),
                     None => {
                         // The variables' values are literal text: check the rest compiles.

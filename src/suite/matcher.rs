@@ -17,7 +17,9 @@ use super::vars::{Template, Unset, Vars};
 pub struct Matcher {
     pub at: Pos,
     pub kind: Kind,
-    /// The expectation as written, for messages.
+    /// A scalar's or an operator mapping's text as written, for messages; null for a
+    /// mapping of fields or a list, whose text is made from their children
+    /// ([`Matcher::written`]).
     pub src: Value,
 }
 
@@ -367,10 +369,23 @@ impl Matcher {
         }
     }
 
+    /// The expectation as written.
+    pub fn written(&self) -> Value {
+        match &self.kind {
+            Kind::Fields(fs) => Value::Object(
+                fs.iter()
+                    .map(|f| (f.key.to_string(), f.matcher.written()))
+                    .collect(),
+            ),
+            Kind::List(ms) => Value::Array(ms.iter().map(Matcher::written).collect()),
+            Kind::Equals(_) | Kind::Ops(_) => self.src.clone(),
+        }
+    }
+
     /// The expectation as written, with the variables it uses filled in where known and
     /// named beside their values.
     pub fn show(&self, vars: &Vars) -> String {
-        let filled = fill(&self.src, vars);
+        let filled = fill(&self.written(), vars);
         let mut s = show(Some(&filled));
         let mut named: Vec<String> = Vec::new();
         for v in self.vars() {
