@@ -422,14 +422,15 @@ fn finish(report: &RunReport, dir: &PathBuf) -> ExitCode {
         eprintln!("error: cannot create {}: {e}", dir.display());
         return ExitCode::from(exit::ERRORS);
     }
-    let texts = [
-        report::junit::render(report),
-        report::json::render(report),
-        report::html::render(report),
+    // One at a time: each holds every case's wire log again while it is written.
+    let renders: [fn(&RunReport) -> String; 3] = [
+        report::junit::render,
+        report::json::render,
+        report::html::render,
     ];
-    for (name, text) in report::FILES.into_iter().zip(texts) {
+    for (name, render) in report::FILES.into_iter().zip(renders) {
         let p = dir.join(name);
-        if let Err(e) = std::fs::write(&p, text) {
+        if let Err(e) = std::fs::write(&p, render(report)) {
             eprintln!("error: cannot write {}: {e}", p.display());
             return ExitCode::from(exit::ERRORS);
         }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::session::{MAX_PENDING, MAX_RECORDS};
 use super::{NoneError, Session, WaitError};
-use crate::mtp::{Link, MtpEvent, MtpEventKind, MtpKind, channels};
+use crate::mtp::{EVENT_QUEUE, Events, Link, MtpEvent, MtpEventKind, MtpKind, channels};
 use crate::usp::pb::{self, notify, request::ReqType};
 use crate::usp::{msg, record};
 
@@ -36,17 +36,22 @@ fn notify_record(n: usize) -> Vec<u8> {
 
 /// What keeps a test link open: the MTP side of its channels.
 struct Eut {
-    events: tokio::sync::mpsc::UnboundedSender<MtpEvent>,
+    events: Events,
     _outgoing: tokio::sync::mpsc::UnboundedReceiver<crate::mtp::Outgoing>,
 }
 
-/// A session over a link whose EUT has sent `count` Notify records (all queued at once, as
-/// fast as a flood can be), and keeps the link open.
+/// A session over a link whose EUT sends `count` Notify records (as fast as the link takes
+/// them, as a flood would), and keeps the link open.
 fn flooded(count: usize) -> (Session, Eut) {
     let (sender, outgoing, events, ev_rx) = channels();
-    for n in 0..count {
-        let _ = events.send(MtpEvent::now(MtpEventKind::Record(notify_record(n))));
-    }
+    let flood = events.clone();
+    tokio::spawn(async move {
+        for n in 0..count {
+            flood
+                .emit(MtpEventKind::Record(notify_record(n)))
+                .await;
+        }
+    });
     let link = Link {
         describe: "flood".into(),
         mtp: MtpKind::Uds,
@@ -72,7 +77,7 @@ async fn a_flood_does_not_outlast_the_bound_of_a_wait() {
         loop {
             for _ in 0..64 {
                 let r = MtpEvent::now(MtpEventKind::Record(record.clone()));
-                if eut.events.send(r).is_err() {
+                if !eut.events.forward(r).await {
                     return;
                 }
             }
@@ -128,9 +133,9 @@ async fn a_session_stops_reading_a_flood_past_its_limit() {
 #[tokio::test]
 async fn a_timeout_names_the_garbage_that_came_meanwhile() {
     let (mut session, eut) = flooded(0);
-    let _ = eut
-        .events
-        .send(MtpEvent::now(MtpEventKind::Record(b"garbage".to_vec())));
+    eut.events
+        .emit(MtpEventKind::Record(b"garbage".to_vec()))
+        .await;
     let got = session
         .await_where(Duration::from_millis(50), false, |_| false)
         .await;
@@ -143,14 +148,41 @@ async fn a_timeout_names_the_garbage_that_came_meanwhile() {
 #[tokio::test]
 async fn a_broken_transport_rule_is_a_violation() {
     let (mut session, eut) = flooded(0);
-    let _ = eut.events.send(MtpEvent::now(MtpEventKind::Broke {
-        requirement: "R-WS.14",
-        text: "a text frame".into(),
-    }));
+    eut.events
+        .emit(MtpEventKind::Broke {
+            requirement: "R-WS.14",
+            text: "a text frame".into(),
+        })
+        .await;
     let _ = session
         .await_where(Duration::from_millis(50), false, |_| false)
         .await;
     let v = session.take_violations();
     assert_eq!(v.len(), 1);
     assert_eq!(v[0].requirement, "R-WS.14");
+}
+
+/// A link holds at most [`EVENT_QUEUE`] events its reader has not taken: the MTP task that
+/// would hand on one more waits (and reads nothing more from the peer meanwhile).
+#[tokio::test]
+async fn a_link_holds_a_bounded_queue_of_events() {
+    let (_sender, _outgoing, events, mut ev_rx) = channels();
+    for n in 0..EVENT_QUEUE {
+        assert!(
+            events
+                .emit(MtpEventKind::Record(notify_record(n)))
+                .await
+        );
+    }
+    let one_more = events.emit(MtpEventKind::Note("one more".into()));
+    tokio::pin!(one_more);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(100), &mut one_more)
+            .await
+            .is_err(),
+        "a full queue took one more event"
+    );
+    // Once the reader takes one, the waiting event goes through.
+    assert!(ev_rx.recv().await.is_some());
+    assert!(tokio::time::timeout(HANG, one_more).await.expect("it went through"));
 }

@@ -23,16 +23,15 @@ pub struct LogEntry {
 }
 
 /// What a log line records.
-// Nearly every entry is a Record, so boxing it would add an allocation per entry to save
-// space only on the rare MTP event.
-#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Logged {
     /// A USP Record on the wire, decoded as far as it goes.
     Record {
         dir: Dir,
         bytes: Vec<u8>,
-        msg: Option<pb::Msg>,
+        /// Boxed: a case may log tens of thousands of records, and most lose their bodies
+        /// to the log's budget; unboxed, each entry would still reserve a whole Msg.
+        msg: Option<Box<pb::Msg>>,
         /// One line: record type, msg_type, msg_id.
         summary: String,
         /// The universal metrics this record breaks (inbound only).
@@ -40,6 +39,15 @@ pub enum Logged {
     },
     /// An MTP-level event (connected, closed, a text frame…).
     Mtp(String),
+}
+
+/// What a record's body costs in memory while the log keeps it: its bytes and, decoded, about
+/// twice their size again (strings and maps on the heap), plus the Msg itself.
+pub fn body_cost(bytes: &[u8], msg: Option<&pb::Msg>) -> usize {
+    bytes.len()
+        + msg.map_or(0, |m| {
+            std::mem::size_of::<pb::Msg>() + 2 * prost::Message::encoded_len(m)
+        })
 }
 
 /// The one-line description of a record used in logs and failure texts.

@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use super::log::{Dir, LogEntry, Logged, summarize};
+use super::log::{Dir, LogEntry, Logged, body_cost, summarize};
 use crate::mtp::{ConnectError, Link, MtpEvent, MtpEventKind};
 use crate::usp::checks::{self, Violation};
 use crate::usp::pb::{self, header::MsgType, request::ReqType, response::RespType};
@@ -17,11 +17,13 @@ use crate::usp::{msg, record};
 /// and counted, and a silence check that may have missed one cannot pass.
 pub const MAX_PENDING: usize = 1024;
 /// Records a session reads from the EUT in one case; beyond it the EUT is flooding, and the
-/// session stops reading and closes the link (docs/limits.md).
-pub const MAX_RECORDS: usize = 50_000;
-/// Bytes of record bodies the log keeps in full; beyond it the oldest bodies no wait can
-/// still take are dropped from the log (their one-line summaries stay).
-pub const LOG_BODY_BUDGET: usize = 16 * 1024 * 1024;
+/// session stops reading and closes the link (docs/limits.md). A case's own exchanges are a
+/// few hundred records at most; each record beyond its body costs the log about 200 bytes.
+pub const MAX_RECORDS: usize = 20_000;
+/// Memory the bodies of records (bytes and decoded messages, [`body_cost`]) may hold in the
+/// log; beyond it the oldest bodies no wait can still take are dropped from the log (their
+/// one-line summaries stay).
+pub const LOG_BODY_BUDGET: usize = 8 * 1024 * 1024;
 /// Events a session reads without waiting when it only drains what already arrived.
 const MAX_DRAIN: usize = 10_000;
 
@@ -153,6 +155,9 @@ pub struct Session {
     received: usize,
     /// Unconsumed messages dropped (see [`MAX_PENDING`]).
     dropped: usize,
+    /// How many of the oldest unconsumed messages the wait in progress has already looked
+    /// at and refused: each new event is checked once, not the whole store again.
+    refused: usize,
     /// Bytes of record bodies the log holds in full (see [`LOG_BODY_BUDGET`]).
     retained: usize,
     /// Records from the EUT that carried no Msg a wait could take (garbage, a Record of
@@ -182,6 +187,7 @@ impl Session {
             start: Instant::now(),
             received: 0,
             dropped: 0,
+            refused: 0,
             retained: 0,
             unreadable: (0, String::new()),
         }
@@ -309,7 +315,7 @@ impl Session {
                 dir: Dir::Out,
                 summary,
                 bytes,
-                msg: Some(m),
+                msg: Some(Box::new(m)),
                 violations: vec![],
             },
         });
@@ -419,6 +425,7 @@ impl Session {
     ) -> Result<Received, WaitError> {
         let mut deadline = tokio::time::Instant::now() + bound;
         let unreadable = self.unreadable.0;
+        self.refused = 0;
         loop {
             if let Some(got) = self.take_first(&want) {
                 return Ok(got);
@@ -531,6 +538,7 @@ impl Session {
     ) -> Result<(), NoneError> {
         let began = Instant::now();
         let deadline = tokio::time::Instant::now() + span;
+        self.refused = 0;
         loop {
             if let Some(got) = self.take_first(&want) {
                 return Err(NoneError::Arrived(Box::new(got)));
@@ -559,11 +567,18 @@ impl Session {
         }
     }
 
+    /// Takes the first unconsumed message `want` accepts, looking only at those the wait in
+    /// progress has not refused yet (see `refused`).
     fn take_first(&mut self, want: &impl Fn(&pb::Msg) -> bool) -> Option<Received> {
-        let pos = self.pending.iter().position(|&i| match &self.log[i].what {
+        let from = self.refused.min(self.pending.len());
+        let Some(pos) = self.pending.iter().skip(from).position(|&i| match &self.log[i].what {
             Logged::Record { msg: Some(m), .. } => want(m),
             _ => false,
-        })?;
+        }) else {
+            self.refused = self.pending.len();
+            return None;
+        };
+        let pos = from + pos;
         let idx = self.pending.remove(pos)?;
         let entry = &self.log[idx];
         let Logged::Record {
@@ -575,7 +590,7 @@ impl Session {
             return None;
         };
         Some(Received {
-            msg: m.clone(),
+            msg: (**m).clone(),
             at: entry.at,
             log_index: idx,
             bytes: bytes.clone(),
@@ -721,7 +736,7 @@ impl Session {
                 dir: Dir::In,
                 summary: summarize(&bytes, msg.as_ref()),
                 bytes: bytes.clone(),
-                msg: msg.clone(),
+                msg: msg.clone().map(Box::new),
                 violations: violations.clone(),
             },
         });
@@ -731,7 +746,7 @@ impl Session {
         {
             self.unreadable = (self.unreadable.0 + 1, summary.clone());
         }
-        self.retained += bytes.len();
+        self.retained += body_cost(&bytes, msg.as_ref());
         if self.retained > LOG_BODY_BUDGET {
             self.compact_log();
         }
@@ -740,6 +755,7 @@ impl Session {
             self.pending.push_back(idx);
             if self.pending.len() > MAX_PENDING {
                 self.pending.pop_front();
+                self.refused = self.refused.saturating_sub(1);
                 self.dropped += 1;
             }
             if wants_resp && self.auto_ack {
@@ -780,7 +796,9 @@ impl Session {
             } = &mut e.what
                 && !bytes.is_empty()
             {
-                self.retained = self.retained.saturating_sub(bytes.len());
+                self.retained = self
+                    .retained
+                    .saturating_sub(body_cost(bytes, msg.as_deref()));
                 summary.push_str(&format!(
                     " [{} bytes; body dropped from the log, over its {LOG_BODY_BUDGET}-byte budget]",
                     bytes.len()

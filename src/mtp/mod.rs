@@ -151,17 +151,50 @@ pub struct Link {
     /// The peer's Endpoint ID as the MTP told us (WebSocket `eid` query parameter), if any.
     pub peer_eid: Option<String>,
     pub sender: LinkSender,
-    pub events: mpsc::UnboundedReceiver<MtpEvent>,
+    pub events: mpsc::Receiver<MtpEvent>,
 }
 
-/// Makes the two channels of a link; the MTP task keeps `(events_tx, outgoing_rx)`.
+/// Events a link holds that its reader has not taken yet (docs/limits.md). When they are
+/// this many, the MTP task stops reading from the peer until the reader takes some: a peer
+/// that sends faster than the harness reads is slowed down by its own transport (TCP's
+/// window, the socket's buffer) instead of filling the harness's memory.
+pub const EVENT_QUEUE: usize = 256;
+
+/// The sending half of a link's events, kept by its MTP task.
+#[derive(Debug, Clone)]
+pub(crate) struct Events(mpsc::Sender<MtpEvent>);
+
+impl Events {
+    /// Hands on an event seen now, waiting while the queue is full ([`EVENT_QUEUE`]); false
+    /// when nobody holds the link any more.
+    pub async fn emit(&self, kind: MtpEventKind) -> bool {
+        self.stamped(Stamp::now(), kind).await
+    }
+
+    /// Hands on an event seen at `stamp`, as [`Events::emit`].
+    pub async fn stamped(&self, stamp: Stamp, kind: MtpEventKind) -> bool {
+        self.0.send(MtpEvent::stamped(stamp, kind)).await.is_ok()
+    }
+
+    /// Hands on an event as it was seen; false when nobody holds the link any more.
+    pub async fn forward(&self, ev: MtpEvent) -> bool {
+        self.0.send(ev).await.is_ok()
+    }
+
+    /// An event of a new link before its task runs: its queue has room for the few of them.
+    pub fn early(&self, kind: MtpEventKind) {
+        let _ = self.0.try_send(MtpEvent::now(kind));
+    }
+}
+
+/// Makes the two channels of a link; the MTP task keeps `(events, outgoing_rx)`.
 pub(crate) fn channels() -> (
     LinkSender,
     mpsc::UnboundedReceiver<Outgoing>,
-    mpsc::UnboundedSender<MtpEvent>,
-    mpsc::UnboundedReceiver<MtpEvent>,
+    Events,
+    mpsc::Receiver<MtpEvent>,
 ) {
     let (out_tx, out_rx) = mpsc::unbounded_channel();
-    let (ev_tx, ev_rx) = mpsc::unbounded_channel();
-    (LinkSender(out_tx), out_rx, ev_tx, ev_rx)
+    let (ev_tx, ev_rx) = mpsc::channel(EVENT_QUEUE);
+    (LinkSender(out_tx), out_rx, Events(ev_tx), ev_rx)
 }

@@ -12,7 +12,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::mpsc;
 
-use super::{Link, MtpEvent, MtpEventKind, MtpKind, Outgoing, Stamp, channels};
+use super::{Events, Link, MtpEventKind, MtpKind, Outgoing, Stamp, channels};
 
 /// The synchronization bytes that start every frame (R-UDS.8).
 pub const SYNC: &[u8; 4] = b"_USP";
@@ -237,7 +237,7 @@ pub async fn connect(path: &Path, own_eid: &str, timeout: Duration) -> Result<Li
 
 fn spawn_pump(stream: UnixStream, describe: String, peer: String, detail: String) -> Link {
     let (sender, out_rx, ev_tx, ev_rx) = channels();
-    let _ = ev_tx.send(MtpEvent::now(MtpEventKind::Connected { detail }));
+    ev_tx.early(MtpEventKind::Connected { detail });
     tokio::spawn(pump(stream, out_rx, ev_tx));
     Link {
         describe,
@@ -251,36 +251,36 @@ fn spawn_pump(stream: UnixStream, describe: String, peer: String, detail: String
 async fn pump(
     stream: UnixStream,
     mut out_rx: mpsc::UnboundedReceiver<Outgoing>,
-    ev_tx: mpsc::UnboundedSender<MtpEvent>,
+    ev_tx: Events,
 ) {
     let (mut rd, mut wr) = stream.into_split();
-    let (frames_tx, mut frames_rx) = mpsc::unbounded_channel();
+    // Bounded like the link's events: a peer that sends faster than the harness reads waits.
+    let (frames_tx, mut frames_rx) = mpsc::channel(8);
     // Reading runs on its own task, so a half-read frame is never lost to a select.
     let reader = tokio::spawn(async move {
         loop {
             let f = read_frame(&mut rd).await;
             let stop = !matches!(f, Ok(Some(_)));
             // Stamped as read, not when the pump gets round to it.
-            if frames_tx.send((Stamp::now(), f)).is_err() || stop {
+            if frames_tx.send((Stamp::now(), f)).await.is_err() || stop {
                 return;
             }
         }
     });
-    let emit = |k| ev_tx.send(MtpEvent::now(k)).is_ok();
-    loop {
+        loop {
         tokio::select! {
             out = out_rx.recv() => match out {
                 Some(Outgoing::Record(bytes)) => {
                     let stamp = Stamp::now();
                     if let Err(e) = wr.write_all(&encode(&[Tlv { kind: RECORD, value: bytes.clone() }])).await {
-                        emit(MtpEventKind::Closed { code: None, reason: format!("send failed: {e}") });
+                        ev_tx.emit(MtpEventKind::Closed { code: None, reason: format!("send failed: {e}") }).await;
                         break;
                     }
-                    let _ = ev_tx.send(MtpEvent::stamped(stamp, MtpEventKind::Sent(bytes)));
+                    let _ = ev_tx.stamped(stamp, MtpEventKind::Sent(bytes)).await;
                 }
                 Some(Outgoing::Close { reason, .. }) => {
                     let _ = wr.shutdown().await;
-                    emit(MtpEventKind::Closed { code: None, reason: format!("closed by us: {reason}") });
+                    ev_tx.emit(MtpEventKind::Closed { code: None, reason: format!("closed by us: {reason}") }).await;
                     break;
                 }
                 None => {
@@ -292,31 +292,31 @@ async fn pump(
                 Some((read, Ok(Some(tlvs)))) => {
                     for t in tlvs {
                         match t.kind {
-                            RECORD => { let _ = ev_tx.send(MtpEvent::stamped(read, MtpEventKind::Record(t.value))); }
+                            RECORD => { let _ = ev_tx.stamped(read, MtpEventKind::Record(t.value)).await; }
                             ERROR => {
                                 // R-UDS.25: an Error ends the connection.
-                                emit(MtpEventKind::Closed {
+                                ev_tx.emit(MtpEventKind::Closed {
                                     code: None,
                                     reason: format!("the peer sent an Error TLV: {}", String::from_utf8_lossy(&t.value)),
-                                });
+                                }).await;
                                 let _ = wr.shutdown().await;
                                 reader.abort();
                                 return;
                             }
-                            HANDSHAKE => { emit(MtpEventKind::Note("a Handshake TLV after the handshake was done".into())); }
-                            other => { emit(MtpEventKind::Note(format!("a TLV of unknown type {other} was ignored (R-UDS.15)"))); }
+                            HANDSHAKE => { ev_tx.emit(MtpEventKind::Note("a Handshake TLV after the handshake was done".into())).await; }
+                            other => { ev_tx.emit(MtpEventKind::Note(format!("a TLV of unknown type {other} was ignored (R-UDS.15)"))).await; }
                         }
                     }
                 }
                 Some((_, Ok(None))) | None => {
-                    emit(MtpEventKind::Closed { code: None, reason: "the connection ended".into() });
+                    ev_tx.emit(MtpEventKind::Closed { code: None, reason: "the connection ended".into() }).await;
                     break;
                 }
                 Some((_, Err(e))) => {
                     // R-UDS.24: answer an unparsable frame with an Error and close.
                     let _ = wr.write_all(&error_frame(&e)).await;
                     let _ = wr.shutdown().await;
-                    emit(MtpEventKind::Closed { code: None, reason: format!("unparsable frame: {e}") });
+                    ev_tx.emit(MtpEventKind::Closed { code: None, reason: format!("unparsable frame: {e}") }).await;
                     break;
                 }
             }

@@ -22,7 +22,7 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{self, Message};
 
-use super::{ConnectError, Link, MtpEvent, MtpEventKind, MtpKind, Outgoing, Stamp, channels};
+use super::{ConnectError, Events, Link, MtpEventKind, MtpKind, Outgoing, Stamp, channels};
 
 /// The subprotocol for protobuf-encoded USP Records (R-WS.9).
 pub const SUBPROTOCOL: &str = "v1.usp";
@@ -476,7 +476,7 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let (sender, out_rx, ev_tx, ev_rx) = channels();
-    let _ = ev_tx.send(MtpEvent::now(MtpEventKind::Connected { detail }));
+    ev_tx.early(MtpEventKind::Connected { detail });
     tokio::spawn(pump(ws, out_rx, ev_tx));
     Link {
         describe,
@@ -490,26 +490,25 @@ where
 async fn pump<S>(
     mut ws: WebSocketStream<S>,
     mut out_rx: mpsc::UnboundedReceiver<Outgoing>,
-    ev_tx: mpsc::UnboundedSender<MtpEvent>,
+    ev_tx: Events,
 ) where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let emit = |k| ev_tx.send(MtpEvent::now(k)).is_ok();
-    loop {
+        loop {
         tokio::select! {
             out = out_rx.recv() => match out {
                 Some(Outgoing::Record(bytes)) => {
                     let stamp = Stamp::now();
                     if let Err(e) = ws.send(Message::Binary(bytes.clone().into())).await {
-                        emit(MtpEventKind::Closed { code: None, reason: format!("send failed: {e}") });
+                        ev_tx.emit(MtpEventKind::Closed { code: None, reason: format!("send failed: {e}") }).await;
                         return;
                     }
-                    let _ = ev_tx.send(MtpEvent::stamped(stamp, MtpEventKind::Sent(bytes)));
+                    let _ = ev_tx.stamped(stamp, MtpEventKind::Sent(bytes)).await;
                 }
                 Some(Outgoing::Close { code, reason }) => {
                     let frame = CloseFrame { code: CloseCode::from(code), reason: reason.clone().into() };
                     let _ = ws.close(Some(frame)).await;
-                    emit(MtpEventKind::Closed { code: Some(code), reason: format!("closed by us: {reason}") });
+                    ev_tx.emit(MtpEventKind::Closed { code: Some(code), reason: format!("closed by us: {reason}") }).await;
                     return;
                 }
                 // Nobody holds the link any more: close politely and stop.
@@ -520,33 +519,33 @@ async fn pump<S>(
             },
             inbound = ws.next() => match inbound {
                 Some(Ok(Message::Binary(b))) => {
-                    if !emit(MtpEventKind::Record(b.to_vec())) { return; }
+                    if !ev_tx.emit(MtpEventKind::Record(b.to_vec())).await { return; }
                 }
                 Some(Ok(Message::Text(t))) => {
-                    emit(MtpEventKind::Broke {
+                    ev_tx.emit(MtpEventKind::Broke {
                         requirement: "R-WS.14",
                         text: format!(
                             "a text frame arrived where USP Records must be binary frames: {:?}",
                             crate::clip::text(t.as_str().to_string())
                         ),
-                    });
+                    }).await;
                 }
-                Some(Ok(Message::Ping(_))) => { emit(MtpEventKind::Note("ping received".into())); }
-                Some(Ok(Message::Pong(_))) => { emit(MtpEventKind::Note("pong received".into())); }
+                Some(Ok(Message::Ping(_))) => { ev_tx.emit(MtpEventKind::Note("ping received".into())).await; }
+                Some(Ok(Message::Pong(_))) => { ev_tx.emit(MtpEventKind::Note("pong received".into())).await; }
                 Some(Ok(Message::Close(frame))) => {
                     let (code, reason) = frame
                         .map(|f| (Some(u16::from(f.code)), f.reason.to_string()))
                         .unwrap_or((None, String::new()));
-                    emit(MtpEventKind::Closed { code, reason: format!("closed by peer: {reason}") });
+                    ev_tx.emit(MtpEventKind::Closed { code, reason: format!("closed by peer: {reason}") }).await;
                     return;
                 }
                 Some(Ok(Message::Frame(_))) => {}
                 Some(Err(e)) => {
-                    emit(MtpEventKind::Closed { code: None, reason: describe_error(&e) });
+                    ev_tx.emit(MtpEventKind::Closed { code: None, reason: describe_error(&e) }).await;
                     return;
                 }
                 None => {
-                    emit(MtpEventKind::Closed { code: None, reason: "the connection ended".into() });
+                    ev_tx.emit(MtpEventKind::Closed { code: None, reason: "the connection ended".into() }).await;
                     return;
                 }
             }

@@ -193,28 +193,62 @@ impl LogLine {
     /// The most lines a case's wire log keeps in reports: the first and the last half of them
     /// when there are more, with a line saying how many were left out between.
     pub const MAX: usize = 2000;
+    /// The most text (summaries, decoded messages, hex) a case's wire log keeps in reports,
+    /// split the same way: every case of a run is held until the reports are written, so a
+    /// flooding agent must not make each one megabytes. A whole ordinary case logs 20 KiB.
+    pub const MAX_BYTES: usize = 128 * 1024;
 
-    /// `entries` as log lines, within [`LogLine::MAX`]; only the lines kept are made.
+    /// What the line costs a report, roughly: its texts.
+    fn weight(&self) -> usize {
+        64 + self.text.len()
+            + self.decoded.as_ref().map_or(0, String::len)
+            + self.hex.as_ref().map_or(0, String::len)
+            + self.violations.iter().map(String::len).sum::<usize>()
+    }
+
+    /// `entries` as log lines, within [`LogLine::MAX`] lines and [`LogLine::MAX_BYTES`]:
+    /// the first lines and the last, each within half of both bounds, and between them one
+    /// line saying how many were left out. Only the lines kept are made.
     pub fn bounded<T>(entries: &[T], line: impl Fn(&T) -> LogLine) -> Vec<LogLine> {
-        if entries.len() <= Self::MAX {
-            return entries.iter().map(line).collect();
+        let (lines, bytes) = (Self::MAX / 2, Self::MAX_BYTES / 2);
+        let mut head: Vec<LogLine> = Vec::new();
+        let mut used = 0;
+        for e in entries {
+            let l = line(e);
+            if head.len() == lines || used + l.weight() > bytes {
+                break;
+            }
+            used += l.weight();
+            head.push(l);
         }
-        let half = Self::MAX / 2;
-        let omitted = entries.len() - 2 * half;
-        let mut out: Vec<LogLine> = entries[..half].iter().map(&line).collect();
-        let tail: Vec<LogLine> = entries[entries.len() - half..].iter().map(&line).collect();
-        out.push(LogLine {
-            t: tail[0].t,
-            dir: "mtp".into(),
-            text: format!(
-                "… {omitted} log entries left out here (a case's log keeps its first and last {half}) …"
-            ),
-            decoded: None,
-            hex: None,
-            violations: vec![],
-        });
-        out.extend(tail);
-        out
+        let mut tail: Vec<LogLine> = Vec::new();
+        let mut used_tail = 0;
+        for e in entries[head.len()..].iter().rev() {
+            let l = line(e);
+            if tail.len() == lines || used_tail + l.weight() > bytes {
+                break;
+            }
+            used_tail += l.weight();
+            tail.push(l);
+        }
+        tail.reverse();
+        let omitted = entries.len() - head.len() - tail.len();
+        if omitted > 0 {
+            head.push(LogLine {
+                t: tail.first().map_or_else(|| head.last().map_or(0.0, |l| l.t), |l| l.t),
+                dir: "mtp".into(),
+                text: format!(
+                    "… {omitted} log entries left out here (a case's log keeps its first and \
+                     last {lines} entries, within {} KiB each) …",
+                    bytes / 1024
+                ),
+                decoded: None,
+                hex: None,
+                violations: vec![],
+            });
+        }
+        head.extend(tail);
+        head
     }
 }
 
@@ -386,13 +420,37 @@ mod tests {
         assert_eq!(LogLine::bounded(&short, line).len(), 10);
         let long: Vec<u32> = (0..50_000).collect();
         let log = LogLine::bounded(&long, line);
-        assert_eq!(log.len(), LogLine::MAX + 1);
+        assert!(log.len() <= LogLine::MAX + 1);
         assert_eq!(log[0].text, "record 0");
-        assert!(
-            log[LogLine::MAX / 2]
-                .text
-                .contains("48000 log entries left out")
-        );
+        let marker = log.iter().position(|l| l.dir == "mtp").expect("a marker line");
+        let left_out = 50_000 - (log.len() - 1);
+        assert!(log[marker].text.contains(&format!("{left_out} log entries left out")));
+        assert!(marker > 500 && log.len() - marker > 500, "both ends kept: {marker}");
         assert_eq!(log.last().unwrap().text, "record 49999");
+    }
+
+    /// Big lines are kept within the byte bound the same way: the ends, and a count.
+    #[test]
+    fn a_log_of_big_lines_keeps_its_ends_within_the_byte_bound() {
+        let big = |t: &u32| LogLine {
+            decoded: Some("x".repeat(10_000)),
+            ..line(t)
+        };
+        let long: Vec<u32> = (0..100).collect();
+        let log = LogLine::bounded(&long, big);
+        let kept: usize = log.iter().map(LogLine::weight).sum();
+        assert!(kept <= LogLine::MAX_BYTES + 1024, "{kept}");
+        assert_eq!(log[0].text, "record 0");
+        assert_eq!(log.last().unwrap().text, "record 99");
+        let marker = log.iter().find(|l| l.dir == "mtp").expect("a marker line");
+        assert!(marker.text.contains(&format!("{} log entries left out", 100 - (log.len() - 1))));
+        // One line bigger than half the bound is left out, and counted, not made unbounded.
+        let huge = |t: &u32| LogLine {
+            decoded: Some("x".repeat(LogLine::MAX_BYTES)),
+            ..line(t)
+        };
+        let log = LogLine::bounded(&[1u32], huge);
+        assert_eq!(log.len(), 1);
+        assert!(log[0].text.contains("1 log entries left out"));
     }
 }

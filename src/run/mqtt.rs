@@ -21,7 +21,9 @@ use crate::mtp::mqtt::{
     self, Broker, BrokerEvent, BrokerHandle, ClientConfig, ControllerConfig, ControllerControl,
     Dir, Script, Version,
 };
-use crate::mtp::{ConnectError, Link, LinkSender, MtpEvent, MtpEventKind, Outgoing, channels};
+use crate::mtp::{
+    ConnectError, EVENT_QUEUE, Events, Link, LinkSender, MtpEvent, MtpEventKind, Outgoing, channels,
+};
 use crate::report::model::LogLine;
 use crate::suite::compile::PacketExpect;
 use crate::suite::matcher::MatchError;
@@ -419,10 +421,12 @@ struct Presence {
     /// The sending half every link handed out shares (its receiver is `out_rx`).
     sender: LinkSender,
     /// Where events go while the session holds a live link.
-    current: Option<mpsc::UnboundedSender<MtpEvent>>,
+    current: Option<Events>,
     /// A link made but not handed out yet (the first one).
-    spare: Option<(Link, mpsc::UnboundedSender<MtpEvent>)>,
-    /// Events that arrived while no link was live.
+    spare: Option<(Link, Events)>,
+    /// Events not handed on yet, in order: while no link is live, or while the live one's
+    /// queue is full. At [`EVENT_QUEUE`] of them the Controller's link is not read until
+    /// they move on, so a flood slows down at its source instead of filling memory.
     buffer: VecDeque<MtpEvent>,
     /// Records the session sent while the agent was away.
     held: VecDeque<Vec<u8>>,
@@ -454,17 +458,9 @@ impl Presence {
         })
     }
 
+    /// Queues an event for the session's link (see `buffer`).
     fn emit(&mut self, ev: MtpEvent) {
-        match &self.current {
-            Some(tx) => {
-                if let Err(e) = tx.send(ev) {
-                    // The session dropped its link: keep what it did not read.
-                    self.current = None;
-                    self.buffer.push_back(e.0);
-                }
-            }
-            None => self.buffer.push_back(ev),
-        }
+        self.buffer.push_back(ev);
     }
 
     /// Reports the agent gone once its records are through (or the grace has passed), unless
@@ -530,25 +526,31 @@ impl Presence {
                 )
             }
         };
-        while let Some(ev) = self.buffer.pop_front() {
-            let _ = tx.send(ev);
-        }
         self.current = Some(tx);
         link
     }
 
     async fn run(
         mut self,
-        mut ctl_events: mpsc::UnboundedReceiver<MtpEvent>,
+        mut ctl_events: mpsc::Receiver<MtpEvent>,
         mut out_rx: mpsc::UnboundedReceiver<Outgoing>,
         mut watch: mpsc::UnboundedReceiver<BrokerEvent>,
         mut req_rx: mpsc::UnboundedReceiver<LinkRequest>,
     ) {
         loop {
             let grace = self.pending_close.as_ref().map(|(_, until)| *until);
+            let next = self.current.clone().zip(self.buffer.front().cloned());
+            let room = self.buffer.len() < EVENT_QUEUE;
             tokio::select! {
                 _ = sleep_until(grace) => self.settle_close(true),
-                ev = ctl_events.recv() => match ev {
+                sent = async { let (to, ev) = next.clone()?; Some(to.forward(ev).await) }, if next.is_some() => {
+                    match sent {
+                        Some(true) => { self.buffer.pop_front(); }
+                        // The session dropped its link: what it did not read stays here.
+                        _ => self.current = None,
+                    }
+                }
+                ev = ctl_events.recv(), if room => match ev {
                     Some(ev) => {
                         let end = matches!(ev.kind, MtpEventKind::Closed { .. });
                         if matches!(ev.kind, MtpEventKind::Record(_)) {
@@ -848,6 +850,7 @@ pub async fn probe(
     );
     let bytes = record::encode(&record::no_session(eut_id, controller_id, &m));
     let (_, _, tx, rx) = channels();
+    let (mut kept, mut dropped) = (VecDeque::new(), 0usize);
     let deadline = tokio::time::Instant::now() + bound;
     let mut next_send = tokio::time::Instant::now();
     loop {
@@ -872,7 +875,11 @@ pub async fn probe(
                 if answered {
                     break;
                 }
-                let _ = tx.send(ev);
+                if kept.len() == EVENT_QUEUE {
+                    kept.pop_front();
+                    dropped += 1;
+                }
+                kept.push_back(ev);
             }
             Ok(None) => return Err("the MQTT Controller's link ended".into()),
             Err(_) if tokio::time::Instant::now() >= deadline => {
@@ -884,11 +891,20 @@ pub async fn probe(
         }
     }
     // The rest of the link's events follow the ones read here.
+    if dropped > 0 {
+        kept.push_front(MtpEvent::now(MtpEventKind::Note(format!(
+            "{dropped} earlier events were dropped while the agent was probed"
+        ))));
+    }
     let mut old = link.events;
-    let fwd = tx.clone();
     tokio::spawn(async move {
+        for ev in kept {
+            if !tx.forward(ev).await {
+                return;
+            }
+        }
         while let Some(ev) = old.recv().await {
-            if fwd.send(ev).is_err() {
+            if !tx.forward(ev).await {
                 return;
             }
         }

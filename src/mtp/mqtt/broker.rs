@@ -182,12 +182,41 @@ pub(crate) enum ToConn {
     },
 }
 
+/// Messages waiting for a connection's task to send them; beyond it a message for a client
+/// that does not read is dropped and logged (docs/limits.md), as brokers do with a full
+/// queue — except for the in-process Controller, whose publisher waits instead (the agent's
+/// socket is not read meanwhile), so nothing meant for the harness is ever lost.
+pub(crate) const CONN_QUEUE: usize = 1024;
+
+/// A connection's queue of [`ToConn`] ([`CONN_QUEUE`]).
+pub(crate) fn conn_queue() -> (mpsc::Sender<ToConn>, mpsc::Receiver<ToConn>) {
+    mpsc::channel(CONN_QUEUE)
+}
+
+/// Asks a connection's task to disconnect, behind what it already has to send; false when
+/// the task is gone.
+fn tell_disconnect(tx: &mpsc::Sender<ToConn>, code: u8, reason: &str) -> bool {
+    let m = ToConn::Disconnect {
+        code,
+        reason: Some(reason.into()),
+    };
+    match tx.try_send(m) {
+        Ok(()) => true,
+        Err(mpsc::error::TrySendError::Full(m)) => {
+            let tx = tx.clone();
+            tokio::spawn(async move { tx.send(m).await });
+            true
+        }
+        Err(mpsc::error::TrySendError::Closed(_)) => false,
+    }
+}
+
 struct Session {
     client_id: String,
     version: Version,
     peer: String,
     tls: Option<TlsInfo>,
-    tx: mpsc::UnboundedSender<ToConn>,
+    tx: mpsc::Sender<ToConn>,
 }
 
 struct Sub {
@@ -445,14 +474,11 @@ impl Inner {
         version: Version,
         peer: String,
         tls: Option<TlsInfo>,
-        tx: mpsc::UnboundedSender<ToConn>,
+        tx: mpsc::Sender<ToConn>,
     ) {
         let mut s = lock(&self.state);
         for (_, old) in s.sessions.iter().filter(|(_, o)| o.client_id == client_id) {
-            let _ = old.tx.send(ToConn::Disconnect {
-                code: 0x8E,
-                reason: Some("another connection with this ClientId".into()),
-            });
+            tell_disconnect(&old.tx, 0x8E, "another connection with this ClientId");
         }
         s.sessions.insert(
             conn,
@@ -510,15 +536,46 @@ impl Inner {
             .collect()
     }
 
-    /// Hands `msg` to each target, at the lower of its QoS and the subscription's.
-    pub(crate) fn deliver(&self, targets: &[(u64, String, u8)], msg: &Message) {
-        let s = lock(&self.state);
-        for (conn, _, q) in targets {
-            if let Some(x) = s.sessions.get(conn) {
+    /// Hands `msg` to each target, at the lower of its QoS and the subscription's: queued
+    /// for a client's connection (dropped and logged when its queue is full), waited for by
+    /// the in-process Controller (see [`CONN_QUEUE`]).
+    pub(crate) async fn deliver(&self, targets: &[(u64, String, u8)], msg: &Message) {
+        let mut wait = Vec::new();
+        let mut dropped = Vec::new();
+        {
+            let s = lock(&self.state);
+            for (conn, client_id, q) in targets {
+                let Some(x) = s.sessions.get(conn) else {
+                    continue;
+                };
                 let mut m = msg.clone();
                 m.qos = m.qos.min(*q);
-                let _ = x.tx.send(ToConn::Deliver(Box::new(m)));
+                let m = ToConn::Deliver(Box::new(m));
+                if x.peer == IN_PROCESS {
+                    wait.push((x.tx.clone(), m));
+                } else if let Err(mpsc::error::TrySendError::Full(_)) = x.tx.try_send(m) {
+                    dropped.push((*conn, client_id.clone(), x.version));
+                }
             }
+        }
+        for (conn, client_id, version) in dropped {
+            self.log(
+                conn,
+                &client_id,
+                Some(version),
+                Dir::Out,
+                Described {
+                    kind: "DROPPED",
+                    detail: serde_json::json!({
+                        "topic": msg.topic,
+                        "from": msg.from,
+                        "why": format!("{CONN_QUEUE} messages already wait for this client"),
+                    }),
+                },
+            );
+        }
+        for (tx, m) in wait {
+            let _ = tx.send(m).await;
         }
     }
 
@@ -755,13 +812,7 @@ impl BrokerHandle {
         s.sessions
             .values()
             .filter(|x| x.peer != IN_PROCESS && pred(x))
-            .filter(|x| {
-                x.tx.send(ToConn::Disconnect {
-                    code,
-                    reason: Some("disconnected by the test".into()),
-                })
-                .is_ok()
-            })
+            .filter(|x| tell_disconnect(&x.tx, code, "disconnected by the test"))
             .count()
     }
 
@@ -839,9 +890,9 @@ impl BrokerHandle {
         &self,
         client_id: &str,
         version: Version,
-    ) -> (u64, mpsc::UnboundedReceiver<ToConn>) {
+    ) -> (u64, mpsc::Receiver<ToConn>) {
         let conn = self.0.new_conn();
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = conn_queue();
         self.0
             .register(conn, client_id, version, IN_PROCESS.into(), None, tx);
         (conn, rx)

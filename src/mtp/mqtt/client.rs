@@ -93,8 +93,10 @@ fn q4(q: u8) -> rumqttc::QoS {
 }
 
 /// Starts connecting; the CONNACK (or the failure) is the first event.
-pub(crate) fn start(p: &Params) -> Result<(Cli, mpsc::UnboundedReceiver<CEvent>), String> {
-    let (tx, rx) = mpsc::unbounded_channel();
+pub(crate) fn start(p: &Params) -> Result<(Cli, mpsc::Receiver<CEvent>), String> {
+    // Bounded: while the link's reader is behind, the event loop waits, and with it the
+    // reading of the broker's socket (crate::mtp::EVENT_QUEUE).
+    let (tx, rx) = mpsc::channel(crate::mtp::EVENT_QUEUE);
     let cli = match p.version {
         Version::V5 => {
             // rumqttc 0.25 asserts a 5.0 keep alive of at least 5 s; refuse rather than panic.
@@ -140,7 +142,7 @@ pub(crate) fn start(p: &Params) -> Result<(Cli, mpsc::UnboundedReceiver<CEvent>)
     Ok((cli, rx))
 }
 
-async fn run_v5(mut el: c5::EventLoop, tx: mpsc::UnboundedSender<CEvent>) {
+async fn run_v5(mut el: c5::EventLoop, tx: mpsc::Sender<CEvent>) {
     use c5::{ConnectionError, Event, StateError};
     use p5::Packet as P;
     loop {
@@ -186,13 +188,13 @@ async fn run_v5(mut el: c5::EventLoop, tx: mpsc::UnboundedSender<CEvent>) {
             ev,
             CEvent::Disconnect(..) | CEvent::Refused(..) | CEvent::Ended(_)
         );
-        if tx.send(ev).is_err() || last {
+        if tx.send(ev).await.is_err() || last {
             return;
         }
     }
 }
 
-async fn run_v4(mut el: rumqttc::EventLoop, tx: mpsc::UnboundedSender<CEvent>) {
+async fn run_v4(mut el: rumqttc::EventLoop, tx: mpsc::Sender<CEvent>) {
     use p4::Packet as P;
     use rumqttc::{ConnectionError, Event};
     loop {
@@ -228,7 +230,7 @@ async fn run_v4(mut el: rumqttc::EventLoop, tx: mpsc::UnboundedSender<CEvent>) {
             Err(e) => CEvent::Ended(e.to_string()),
         };
         let last = matches!(ev, CEvent::Refused(..) | CEvent::Ended(_));
-        if tx.send(ev).is_err() || last {
+        if tx.send(ev).await.is_err() || last {
             return;
         }
     }

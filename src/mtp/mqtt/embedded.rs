@@ -23,7 +23,7 @@ use super::link::{Route, held};
 use super::wire::Packet;
 use super::{CONTENT_TYPE, Version, with_reply_to};
 use crate::mtp::MtpKind;
-use crate::mtp::{Link, MtpEvent, MtpEventKind, Outgoing, Stamp, channels};
+use crate::mtp::{Events, Link, MtpEventKind, Outgoing, Stamp, channels};
 
 /// The embedded Controller's settings.
 #[derive(Debug, Clone)]
@@ -148,7 +148,7 @@ impl BrokerHandle {
                     "{t:?}"
                 ))
         );
-        let _ = ev_tx.send(MtpEvent::now(MtpEventKind::Connected { detail }));
+        ev_tx.early(MtpEventKind::Connected { detail });
         let pump = Pump {
             inner: self.0.clone(),
             conn,
@@ -179,19 +179,19 @@ struct Pump {
     client_id: String,
     own_topic: String,
     ctl: ControllerControl,
-    ev_tx: mpsc::UnboundedSender<MtpEvent>,
+    ev_tx: Events,
     /// Senders already reported as speaking another MQTT version than the Controller's style.
     mismatch_noted: Vec<String>,
 }
 
 impl Pump {
-    fn emit(&self, k: MtpEventKind) -> bool {
-        self.ev_tx.send(MtpEvent::now(k)).is_ok()
+    async fn emit(&self, k: MtpEventKind) -> bool {
+        self.ev_tx.emit(k).await
     }
 
     async fn run(
         mut self,
-        mut rx: mpsc::UnboundedReceiver<ToConn>,
+        mut rx: mpsc::Receiver<ToConn>,
         mut out_rx: mpsc::UnboundedReceiver<Outgoing>,
     ) {
         let mut shutdown = self.inner.shutdown.subscribe();
@@ -202,12 +202,12 @@ impl Pump {
                     Some(Outgoing::Record(bytes)) => {
                         queue.push_back(bytes);
                         if self.ctl.agent_topic().is_none() {
-                            self.emit(MtpEventKind::Note(held(queue.len())));
+                            self.emit(MtpEventKind::Note(held(queue.len()))).await;
                         }
                     }
                     Some(Outgoing::Close { reason, .. }) => {
                         self.inner.unregister(self.conn);
-                        self.emit(MtpEventKind::Closed { code: None, reason: format!("closed by us: {reason}") });
+                        self.emit(MtpEventKind::Closed { code: None, reason: format!("closed by us: {reason}") }).await;
                         return;
                     }
                     None => {
@@ -217,7 +217,7 @@ impl Pump {
                 },
                 m = rx.recv() => match m {
                     Some(ToConn::Deliver(m)) => {
-                        if !self.receive(*m) {
+                        if !self.receive(*m).await {
                             self.inner.unregister(self.conn);
                             return;
                         }
@@ -225,12 +225,12 @@ impl Pump {
                     // The in-process session is never disconnected by a script.
                     Some(ToConn::Disconnect { .. }) => {}
                     None => {
-                        self.emit(MtpEventKind::Closed { code: None, reason: "the broker dropped the Controller's session".into() });
+                        self.emit(MtpEventKind::Closed { code: None, reason: "the broker dropped the Controller's session".into() }).await;
                         return;
                     }
                 },
                 _ = shutdown.changed() => {
-                    self.emit(MtpEventKind::Closed { code: None, reason: "the embedded broker stopped".into() });
+                    self.emit(MtpEventKind::Closed { code: None, reason: "the embedded broker stopped".into() }).await;
                     return;
                 }
             }
@@ -238,13 +238,13 @@ impl Pump {
                 let Some(bytes) = queue.pop_front() else {
                     break;
                 };
-                self.publish(&dest, bytes);
+                self.publish(&dest, bytes).await;
             }
         }
     }
 
     /// A message for the Controller: logged as delivered, read for its reply-to, handed on.
-    fn receive(&mut self, m: Message) -> bool {
+    async fn receive(&mut self, m: Message) -> bool {
         let props = m.props.clone().unwrap_or_default();
         let p = Packet::V5(v5::Packet::Publish(v5::Publish {
             dup: false,
@@ -275,25 +275,22 @@ impl Pump {
             props.content_type,
         );
         for n in notes {
-            self.emit(MtpEventKind::Note(format!("from {:?}: {n}", m.from)));
+            self.emit(MtpEventKind::Note(format!("from {:?}: {n}", m.from))).await;
         }
         if m.from_version != version && !self.mismatch_noted.contains(&m.from) {
             self.mismatch_noted.push(m.from.clone());
             self.emit(MtpEventKind::Note(format!(
                 "{:?} speaks MQTT {}, the Controller publishes {version}-style",
                 m.from, m.from_version
-            )));
+            ))).await;
         }
         self.ev_tx
-            .send(MtpEvent::stamped(
-                m.read,
-                MtpEventKind::Record(m.payload.to_vec()),
-            ))
-            .is_ok()
+            .stamped(m.read, MtpEventKind::Record(m.payload.to_vec()))
+            .await
     }
 
     /// Publishes a record to `dest` as the Controller, logged as received from it.
-    fn publish(&self, dest: &str, bytes: Vec<u8>) {
+    async fn publish(&self, dest: &str, bytes: Vec<u8>) {
         let (version, qos, content_type, reply_to) = {
             let c = self.ctl.lock();
             let reply_to = c.reply_to.clone().unwrap_or_else(|| self.own_topic.clone());
@@ -342,7 +339,7 @@ impl Pump {
         if targets.is_empty() {
             self.emit(MtpEventKind::Note(format!(
                 "no subscriber matches {topic:?}: the record went nowhere"
-            )));
+            ))).await;
         }
         // Delivery to the subscribers' connections is this side's socket.
         let stamp = Stamp::now();
@@ -355,9 +352,9 @@ impl Pump {
             from_version: version,
             read: stamp,
         };
-        self.inner.deliver(&targets, &msg);
-        let _ = self
-            .ev_tx
-            .send(MtpEvent::stamped(stamp, MtpEventKind::Sent(bytes)));
+        self.inner.deliver(&targets, &msg).await;
+        self.ev_tx
+            .stamped(stamp, MtpEventKind::Sent(bytes))
+            .await;
     }
 }

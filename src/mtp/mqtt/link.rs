@@ -15,7 +15,7 @@ use super::client::{self, CEvent, Cli, Params};
 use super::{CONTENT_TYPE, Version, covered, is_usp_content_type, split_reply_to};
 use super::{REPLY_TO, with_reply_to};
 use crate::mtp::MtpKind;
-use crate::mtp::{Link, MtpEvent, MtpEventKind, Outgoing, Stamp, channels};
+use crate::mtp::{Events, Link, MtpEventKind, Outgoing, Stamp, channels};
 
 /// Everything a client link needs.
 #[derive(Debug, Clone)]
@@ -160,7 +160,7 @@ fn host_port(broker: &str) -> Result<(String, u16), String> {
 }
 
 /// Waits for the next client event before `deadline`.
-async fn next(rx: &mut mpsc::UnboundedReceiver<CEvent>, deadline: Instant) -> Option<CEvent> {
+async fn next(rx: &mut mpsc::Receiver<CEvent>, deadline: Instant) -> Option<CEvent> {
     tokio::time::timeout_at(deadline, rx.recv())
         .await
         .ok()
@@ -312,7 +312,7 @@ pub async fn connect_with(cfg: ClientConfig) -> Result<(Link, ConnackInfo), Stri
 }
 
 /// Gives our DISCONNECT a moment to reach the socket.
-async fn await_disconnect(rx: &mut mpsc::UnboundedReceiver<CEvent>) {
+async fn await_disconnect(rx: &mut mpsc::Receiver<CEvent>) {
     let until = Instant::now() + Duration::from_secs(1);
     while let Some(e) = next(rx, until).await {
         if matches!(
@@ -328,7 +328,7 @@ async fn await_disconnect(rx: &mut mpsc::UnboundedReceiver<CEvent>) {
 
 fn spawn_pump(
     cli: Cli,
-    rx: mpsc::UnboundedReceiver<CEvent>,
+    rx: mpsc::Receiver<CEvent>,
     cfg: ClientConfig,
     info: ConnackInfo,
     early: Vec<CEvent>,
@@ -350,11 +350,11 @@ fn spawn_pump(
     if let Some(k) = info.server_keep_alive {
         detail.push_str(&format!("; Server Keep Alive {k}"));
     }
-    let _ = ev_tx.send(MtpEvent::now(MtpEventKind::Connected { detail }));
+    ev_tx.early(MtpEventKind::Connected { detail });
     for (f, c) in &info.refused {
-        let _ = ev_tx.send(MtpEvent::now(MtpEventKind::Note(format!(
+        ev_tx.early(MtpEventKind::Note(format!(
             "SUBACK refused {f:?} with {c:#04x}"
-        ))));
+        )));
     }
     let describe = format!("MQTT {} {} {}", info.version, cfg.broker, info.client_id);
     let route = Route::new(cfg.peer_topic.clone(), cfg.prefer_learned);
@@ -384,16 +384,15 @@ fn spawn_pump(
 #[allow(clippy::too_many_arguments)]
 async fn pump(
     cli: Cli,
-    mut rx: mpsc::UnboundedReceiver<CEvent>,
+    mut rx: mpsc::Receiver<CEvent>,
     mut out_rx: mpsc::UnboundedReceiver<Outgoing>,
-    ev_tx: mpsc::UnboundedSender<MtpEvent>,
+    ev_tx: Events,
     cfg: ClientConfig,
     reply_to: String,
     mut route: Route,
     early: Vec<CEvent>,
 ) {
-    let emit = |k| ev_tx.send(MtpEvent::now(k)).is_ok();
-    let mut queue: VecDeque<Vec<u8>> = VecDeque::new();
+        let mut queue: VecDeque<Vec<u8>> = VecDeque::new();
     let mut early = early.into_iter();
     loop {
         let mut queued = false;
@@ -409,7 +408,7 @@ async fn pump(
                         Some(Outgoing::Close { reason, .. }) => {
                             cli.disconnect().await;
                             await_disconnect(&mut rx).await;
-                            emit(MtpEventKind::Closed { code: None, reason: format!("closed by us: {reason}") });
+                            ev_tx.emit(MtpEventKind::Closed { code: None, reason: format!("closed by us: {reason}") }).await;
                             return;
                         }
                         None => {
@@ -432,30 +431,30 @@ async fn pump(
                 content_type,
             }) => {
                 for n in route.learn(cfg.version, &topic, response_topic, content_type) {
-                    emit(MtpEventKind::Note(n));
+                    ev_tx.emit(MtpEventKind::Note(n)).await;
                 }
-                if ev_tx
-                    .send(MtpEvent::stamped(read, MtpEventKind::Record(payload)))
-                    .is_err()
+                if !ev_tx
+                    .stamped(read, MtpEventKind::Record(payload))
+                    .await
                 {
                     return;
                 }
             }
             Some(CEvent::Disconnect(code, reason)) => {
-                emit(MtpEventKind::Closed {
+                ev_tx.emit(MtpEventKind::Closed {
                     code: Some(code as u16),
                     reason: format!(
                         "the broker sent DISCONNECT {code:#04x}{}",
                         reason.map(|r| format!(" ({r})")).unwrap_or_default()
                     ),
-                });
+                }).await;
                 return;
             }
             Some(CEvent::Ended(e)) | Some(CEvent::Refused(_, e)) => {
-                emit(MtpEventKind::Closed {
+                ev_tx.emit(MtpEventKind::Closed {
                     code: None,
                     reason: format!("the MQTT connection ended: {e}"),
-                });
+                }).await;
                 return;
             }
             Some(_) | None => {}
@@ -464,7 +463,7 @@ async fn pump(
         while !queue.is_empty() {
             let Some(dest) = route.dest() else {
                 if queued {
-                    emit(MtpEventKind::Note(held(queue.len())));
+                    ev_tx.emit(MtpEventKind::Note(held(queue.len()))).await;
                 }
                 break;
             };
@@ -476,13 +475,13 @@ async fn pump(
             // Stamped as handed on: rumqttc's event loop writes it to the socket after.
             let stamp = Stamp::now();
             if let Err(e) = cli.publish(topic, bytes.clone(), cfg.qos, rt, ct).await {
-                emit(MtpEventKind::Closed {
+                ev_tx.emit(MtpEventKind::Closed {
                     code: None,
                     reason: format!("publish failed: {e}"),
-                });
+                }).await;
                 return;
             }
-            let _ = ev_tx.send(MtpEvent::stamped(stamp, MtpEventKind::Sent(bytes)));
+            let _ = ev_tx.stamped(stamp, MtpEventKind::Sent(bytes)).await;
         }
     }
 }

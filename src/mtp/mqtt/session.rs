@@ -121,7 +121,7 @@ pub(crate) async fn serve(
         let _ = c.wr.shutdown().await;
         return;
     };
-    let (tx, rx) = mpsc::unbounded_channel();
+    let (tx, rx) = super::broker::conn_queue();
     c.inner.register(
         conn,
         &c.client_id,
@@ -560,7 +560,7 @@ impl Conn {
         &mut self,
         mut rd: Rd,
         mut buf: BytesMut,
-        mut rx: mpsc::UnboundedReceiver<ToConn>,
+        mut rx: mpsc::Receiver<ToConn>,
         mut shutdown: tokio::sync::watch::Receiver<bool>,
         keep_alive: Option<Duration>,
     ) {
@@ -727,7 +727,7 @@ impl Conn {
             from_version: version,
             read,
         };
-        self.inner.deliver(&targets, &msg);
+        self.inner.deliver(&targets, &msg).await;
         let ack = match (version, qos) {
             (_, 0) => None,
             (Version::V5, 1) => Some(Packet::V5(v5::Packet::PubAck(v5::PubAck::new(pkid, None)))),
