@@ -12,6 +12,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::mpsc;
 
+use crate::usp::checks::HARNESS_LIMIT;
+
 use super::{Events, Link, MtpEventKind, MtpKind, Outgoing, Stamp, channels};
 
 /// The synchronization bytes that start every frame (R-UDS.8).
@@ -80,31 +82,52 @@ pub fn parse_body(mut body: &[u8]) -> Result<Vec<Tlv>, String> {
     Ok(out)
 }
 
+/// Why a frame could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameError {
+    pub text: String,
+    /// The frame was longer than [`MAX_FRAME`]: uspcheck's limit, not a broken rule.
+    pub over_limit: bool,
+}
+
+impl From<String> for FrameError {
+    fn from(text: String) -> Self {
+        FrameError {
+            text,
+            over_limit: false,
+        }
+    }
+}
+
 /// Reads one frame; `Ok(None)` at a clean end of stream.
-pub async fn read_frame<R: AsyncRead + Unpin>(r: &mut R) -> Result<Option<Vec<Tlv>>, String> {
+pub async fn read_frame<R: AsyncRead + Unpin>(
+    r: &mut R,
+) -> Result<Option<Vec<Tlv>>, FrameError> {
     let mut header = [0u8; 8];
     match r.read_exact(&mut header).await {
         Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
-        Err(e) => return Err(format!("read failed: {e}")),
+        Err(e) => return Err(format!("read failed: {e}").into()),
     }
     if &header[..4] != SYNC {
         return Err(format!(
             "the frame does not start with _USP (R-UDS.8): {}",
             hex::encode(header)
-        ));
+        )
+        .into());
     }
     let len = u32::from_be_bytes([header[4], header[5], header[6], header[7]]);
     if len > MAX_FRAME {
-        return Err(format!(
-            "a frame of {len} bytes is over the {MAX_FRAME}-byte limit"
-        ));
+        return Err(FrameError {
+            text: format!("a frame of {len} bytes is over the {MAX_FRAME}-byte limit"),
+            over_limit: true,
+        });
     }
     let mut body = vec![0u8; len as usize];
     r.read_exact(&mut body)
         .await
         .map_err(|e| format!("the frame ended early: {e}"))?;
-    parse_body(&body).map(Some)
+    Ok(Some(parse_body(&body)?))
 }
 
 fn handshake_frame(eid: &str) -> Vec<u8> {
@@ -128,8 +151,8 @@ async fn await_handshake(stream: &mut UnixStream) -> Result<String, String> {
             Ok(Some(t)) => t,
             Ok(None) => return Err("the peer closed before its Handshake".into()),
             Err(e) => {
-                let _ = stream.write_all(&error_frame(&e)).await;
-                return Err(e);
+                let _ = stream.write_all(&error_frame(&e.text)).await;
+                return Err(e.text);
             }
         };
         if let Some(t) = tlvs.iter().find(|t| t.kind == ERROR) {
@@ -313,10 +336,16 @@ async fn pump(
                     break;
                 }
                 Some((_, Err(e))) => {
+                    if e.over_limit {
+                        ev_tx.emit(MtpEventKind::Broke {
+                            requirement: HARNESS_LIMIT,
+                            text: format!("the EUT sent a frame over the {MAX_FRAME} bytes uspcheck reads: {}", e.text),
+                        }).await;
+                    }
                     // R-UDS.24: answer an unparsable frame with an Error and close.
-                    let _ = wr.write_all(&error_frame(&e)).await;
+                    let _ = wr.write_all(&error_frame(&e.text)).await;
                     let _ = wr.shutdown().await;
-                    ev_tx.emit(MtpEventKind::Closed { code: None, reason: format!("unparsable frame: {e}") }).await;
+                    ev_tx.emit(MtpEventKind::Closed { code: None, reason: format!("unparsable frame: {}", e.text) }).await;
                     break;
                 }
             }

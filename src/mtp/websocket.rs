@@ -22,6 +22,8 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{self, Message};
 
+use crate::usp::checks::HARNESS_LIMIT;
+
 use super::{ConnectError, Events, Link, MtpEventKind, MtpKind, Outgoing, Stamp, channels};
 
 /// The subprotocol for protobuf-encoded USP Records (R-WS.9).
@@ -541,6 +543,12 @@ async fn pump<S>(
                 }
                 Some(Ok(Message::Frame(_))) => {}
                 Some(Err(e)) => {
+                    if let tungstenite::Error::Capacity(c) = &e {
+                        ev_tx.emit(MtpEventKind::Broke {
+                            requirement: HARNESS_LIMIT,
+                            text: format!("the EUT sent a message over the {MAX_RECORD} bytes uspcheck reads ({c})"),
+                        }).await;
+                    }
                     ev_tx.emit(MtpEventKind::Closed { code: None, reason: describe_error(&e) }).await;
                     return;
                 }

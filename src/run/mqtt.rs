@@ -143,8 +143,9 @@ impl CaseMqtt {
         lock(&self.flagged).push((seq, what));
     }
 
-    /// TR-369's MQTT rules every agent packet must keep, checked on every PUBLISH and
-    /// CONNECT from the agent logged since the last call (embedded broker only).
+    /// TR-369's MQTT rules every agent packet must keep, checked on every packet from the
+    /// agent (and every one the broker could not take) logged since the last call (embedded
+    /// broker only).
     pub fn take_violations(&self, eut_id: &str) -> Vec<(Violation, BrokerEvent)> {
         let Some(b) = &self.broker else {
             return Vec::new();
@@ -154,7 +155,7 @@ impl CaseMqtt {
         *checked = events.last().map_or(*checked, |e| e.seq + 1);
         events
             .into_iter()
-            .filter(|e| e.dir == Dir::In && self.is_agent(e))
+            .filter(|e| (e.dir == Dir::In || e.kind == "MALFORMED") && self.is_agent(e))
             .flat_map(|e| {
                 universal(&e, eut_id)
                     .into_iter()
@@ -277,7 +278,8 @@ pub fn packet_tree(e: &BrokerEvent) -> Value {
 /// Content Type `usp.msg` (R-MQTT.27) and a Response Topic (R-MQTT.22, R-MQTT.23); a 3.1.1
 /// PUBLISH ends its Topic Name with `/reply-to=` and a Topic (R-MQTT.22, R-MQTT.24); a 5.0
 /// CONNECT carries the `usp-endpoint-id` User Property with the agent's Endpoint ID
-/// (R-MQTT.13); a CONNECT speaks MQTT 5.0 or 3.1.1 (R-MQTT.1, R-MQTT.2).
+/// (R-MQTT.13); a CONNECT speaks MQTT 5.0 or 3.1.1 (R-MQTT.1, R-MQTT.2); no packet is over
+/// the Maximum Packet Size a 5.0 CONNACK stated (R-MQTT.1; over 3.1.1, uspcheck's limit).
 pub fn universal(e: &BrokerEvent, eut_id: &str) -> Vec<Violation> {
     let mut out = Vec::new();
     let props = e.detail.get("properties");
@@ -318,6 +320,29 @@ pub fn universal(e: &BrokerEvent, eut_id: &str) -> Vec<Violation> {
                     ),
                 }),
             }
+        }
+        ("MALFORMED", version) if e.detail.get("over_maximum_packet_size").is_some() => {
+            let n = &e.detail["over_maximum_packet_size"];
+            out.push(match version {
+                // The broker's CONNACK stated the Maximum Packet Size, which MQTT 5.0 forbids
+                // a client to exceed ([MQTT-3.2.2-15]); R-MQTT.1 requires MQTT 5.0.
+                Some(Version::V5) => Violation {
+                    requirement: "R-MQTT.1",
+                    text: format!(
+                        "the agent sent a packet of {n} bytes, over the Maximum Packet Size \
+                         {} the broker's CONNACK stated (MQTT 5.0 [MQTT-3.2.2-15])",
+                        mqtt::MAX_PACKET
+                    ),
+                },
+                _ => Violation {
+                    requirement: crate::usp::checks::HARNESS_LIMIT,
+                    text: format!(
+                        "the agent sent a packet of {n} bytes, over the {} bytes uspcheck's \
+                         broker reads",
+                        mqtt::MAX_PACKET
+                    ),
+                },
+            });
         }
         ("CONNECT", None) => {
             // The broker logs a CONNECT of another protocol version without one.

@@ -354,6 +354,22 @@ impl Conn {
         );
     }
 
+    /// A packet longer than the Maximum Packet Size (the broker's 5.0 CONNACK states it):
+    /// logged as MALFORMED with the length it declared, which the universal rules judge.
+    fn too_large(&self, declared: usize, bytes: &[u8]) {
+        self.inner.log_conn_detail(
+            self.conn,
+            &self.client_id,
+            self.version,
+            "MALFORMED",
+            json!({
+                "message": format!("a packet of {declared} bytes, over the Maximum Packet Size {MAX_PACKET}"),
+                "over_maximum_packet_size": declared,
+                "hex": crate::clip::hex(&bytes[..bytes.len().min(64)]),
+            }),
+        );
+    }
+
     fn closed(&self, why: String) {
         self.inner
             .log_conn(self.conn, &self.client_id, self.version, "CLOSED", why);
@@ -602,8 +618,16 @@ impl Conn {
                             }
                             Ok(None) => break,
                             Err(e) => {
-                                self.malformed(&e, &buf);
-                                self.disconnect(0x81, Some(e)).await;
+                                match wire::too_large(&buf) {
+                                    Some(n) => {
+                                        self.too_large(n, &buf);
+                                        self.disconnect(0x95, Some(e)).await;
+                                    }
+                                    None => {
+                                        self.malformed(&e, &buf);
+                                        self.disconnect(0x81, Some(e)).await;
+                                    }
+                                }
                                 return;
                             }
                         }

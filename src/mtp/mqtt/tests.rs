@@ -679,3 +679,32 @@ async fn the_log_forgets_its_oldest_events_past_its_bound() {
     assert!(held.windows(2).all(|w| w[1].seq == w[0].seq + 1));
     assert_eq!(h.events_from(end - 3).len(), 3);
 }
+
+/// A packet over the Maximum Packet Size the 5.0 CONNACK states: the broker logs the length
+/// it declared (the universal rules judge it: R-MQTT.1) and disconnects with 0x95 (Packet
+/// too large), without buffering it.
+#[tokio::test]
+async fn a_packet_over_the_maximum_size_is_logged_and_refused() {
+    let b = broker().await;
+    let mut tcp = TcpStream::connect(b.addr()).await.unwrap();
+    tcp.write_all(&connect_bytes(Version::V5, 60))
+        .await
+        .unwrap();
+    // PUBLISH, Remaining Length 16 MiB + 1.
+    tcp.write_all(&[0x30, 0x81, 0x80, 0x80, 0x08]).await.unwrap();
+    let got = read_to_close(&mut tcp).await;
+    let mut buf = BytesMut::from(&got[..]);
+    let connack = wire::next_frame(&mut buf).unwrap().unwrap();
+    assert_eq!(connack[0], 0x20);
+    let disconnect = wire::next_frame(&mut buf).unwrap().unwrap();
+    assert_eq!((disconnect[0], disconnect[2]), (0xE0, 0x95));
+    let m = b
+        .wait_for(0, WAIT, |e| e.kind == "MALFORMED" && e.client_id == "raw")
+        .await
+        .unwrap();
+    assert_eq!(m.detail["over_maximum_packet_size"], json!(MAX_PACKET + 1));
+    let v = crate::run::mqtt::universal(&m, "os::x");
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert_eq!(v[0].requirement, "R-MQTT.1");
+    assert!(v[0].text.contains("MQTT-3.2.2-15"), "{}", v[0].text);
+}

@@ -29,6 +29,15 @@ pub(crate) fn next_frame(buf: &mut BytesMut) -> Result<Option<Bytes>, String> {
     }
 }
 
+/// The length a packet at the front of `buf` declares when it is over [`MAX_PACKET`] (the
+/// Maximum Packet Size the broker's 5.0 CONNACK states).
+pub(crate) fn too_large(buf: &[u8]) -> Option<usize> {
+    match mqttbytes::check(buf.iter(), MAX_PACKET) {
+        Err(mqttbytes::Error::PayloadSizeLimitExceeded(n)) => Some(n),
+        _ => None,
+    }
+}
+
 /// The packet type of a frame (the high nibble of its first byte).
 pub(crate) fn packet_type(frame: &[u8]) -> u8 {
     frame.first().map_or(0, |b| b >> 4)
@@ -192,6 +201,11 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(next_frame(&mut BytesMut::from(&[0x30u8, 0xFF, 0xFF, 0xFF, 0xFF][..])).is_err());
+        // 0x30, Remaining Length 16 MiB + 1 (a varint of four bytes): over the maximum.
+        let over = [0x30u8, 0x81, 0x80, 0x80, 0x08];
+        assert_eq!(too_large(&over), Some(MAX_PACKET + 1));
+        assert!(next_frame(&mut BytesMut::from(&over[..])).is_err());
+        assert_eq!(too_large(&[0xC0, 0x00]), None);
     }
 
     #[test]
