@@ -47,9 +47,7 @@ fn flooded(count: usize) -> (Session, Eut) {
     let flood = events.clone();
     tokio::spawn(async move {
         for n in 0..count {
-            flood
-                .emit(MtpEventKind::Record(notify_record(n)))
-                .await;
+            flood.emit(MtpEventKind::Record(notify_record(n))).await;
         }
     });
     let link = Link {
@@ -168,11 +166,7 @@ async fn a_broken_transport_rule_is_a_violation() {
 async fn a_link_holds_a_bounded_queue_of_events() {
     let (_sender, _outgoing, events, mut ev_rx) = channels();
     for n in 0..EVENT_QUEUE {
-        assert!(
-            events
-                .emit(MtpEventKind::Record(notify_record(n)))
-                .await
-        );
+        assert!(events.emit(MtpEventKind::Record(notify_record(n))).await);
     }
     let one_more = events.emit(MtpEventKind::Note("one more".into()));
     tokio::pin!(one_more);
@@ -184,5 +178,41 @@ async fn a_link_holds_a_bounded_queue_of_events() {
     );
     // Once the reader takes one, the waiting event goes through.
     assert!(ev_rx.recv().await.is_some());
-    assert!(tokio::time::timeout(HANG, one_more).await.expect("it went through"));
+    assert!(
+        tokio::time::timeout(HANG, one_more)
+            .await
+            .expect("it went through")
+    );
+}
+
+/// A record whose body alone is over the log's budget is still there for the wait that
+/// takes it: the budget drops bodies no wait can take, never the newest.
+#[tokio::test]
+async fn a_record_bigger_than_the_log_budget_is_still_awaited() {
+    let n = super::session::LOG_BODY_BUDGET / 40;
+    let params = (0..n)
+        .map(|i| (format!("Device.X.{i}.Name"), format!("value-{i}")))
+        .collect();
+    let m = msg::response(
+        "big-1",
+        pb::response::RespType::GetResp(pb::GetResp {
+            req_path_results: vec![pb::get_resp::RequestedPathResult {
+                requested_path: "Device.".into(),
+                resolved_path_results: vec![pb::get_resp::ResolvedPathResult {
+                    resolved_path: "Device.".into(),
+                    result_params: params,
+                }],
+                ..Default::default()
+            }],
+        }),
+    );
+    let bytes = record::encode(&record::no_session(CTRL, EUT, &m));
+    assert!(crate::controller::log::body_cost(&bytes, Some(&m)) > super::session::LOG_BODY_BUDGET);
+    let (mut session, eut) = flooded(0);
+    eut.events.emit(MtpEventKind::Record(bytes)).await;
+    let got = session
+        .await_where(HANG, false, |m| msg::msg_id(m) == "big-1")
+        .await
+        .expect("the big answer is taken");
+    assert_eq!(got.msg, m);
 }

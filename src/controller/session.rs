@@ -571,15 +571,25 @@ impl Session {
     /// progress has not refused yet (see `refused`).
     fn take_first(&mut self, want: &impl Fn(&pb::Msg) -> bool) -> Option<Received> {
         let from = self.refused.min(self.pending.len());
-        let Some(pos) = self.pending.iter().skip(from).position(|&i| match &self.log[i].what {
-            Logged::Record { msg: Some(m), .. } => want(m),
-            _ => false,
-        }) else {
+        let Some(pos) = self
+            .pending
+            .iter()
+            .skip(from)
+            .position(|&i| match &self.log[i].what {
+                Logged::Record { msg: Some(m), .. } => want(m),
+                _ => false,
+            })
+        else {
             self.refused = self.pending.len();
             return None;
         };
         let pos = from + pos;
         let idx = self.pending.remove(pos)?;
+        self.received(idx)
+    }
+
+    /// The inbound message logged at `idx`, as a wait hands it out.
+    fn received(&self, idx: usize) -> Option<Received> {
         let entry = &self.log[idx];
         let Logged::Record {
             msg: Some(m),
@@ -729,44 +739,48 @@ impl Session {
             Ok(inb) => (inb.msg, inb.violations),
             Err(v) => (None, vec![v]),
         };
+        let cost = body_cost(&bytes, msg.as_ref());
+        let wants_resp = msg
+            .as_ref()
+            .and_then(msg::notify)
+            .is_some_and(|n| n.send_resp);
+        let readable = msg.is_some();
+        let summary = summarize(&bytes, msg.as_ref());
+        if !readable {
+            self.unreadable = (self.unreadable.0 + 1, summary.clone());
+        }
+        // Moved, not copied: a record can be megabytes.
         let idx = self.insert(LogEntry {
             at,
             wall,
             what: Logged::Record {
                 dir: Dir::In,
-                summary: summarize(&bytes, msg.as_ref()),
-                bytes: bytes.clone(),
-                msg: msg.clone().map(Box::new),
+                summary,
+                bytes,
+                msg: msg.map(Box::new),
                 violations: violations.clone(),
             },
         });
         self.fresh_violations.extend(violations);
-        if msg.is_none()
-            && let Logged::Record { summary, .. } = &self.log[idx].what
-        {
-            self.unreadable = (self.unreadable.0 + 1, summary.clone());
-        }
-        self.retained += body_cost(&bytes, msg.as_ref());
-        if self.retained > LOG_BODY_BUDGET {
-            self.compact_log();
-        }
-        if let Some(m) = msg {
-            let wants_resp = msg::notify(&m).is_some_and(|n| n.send_resp);
+        if readable {
             self.pending.push_back(idx);
             if self.pending.len() > MAX_PENDING {
                 self.pending.pop_front();
                 self.refused = self.refused.saturating_sub(1);
                 self.dropped += 1;
             }
-            if wants_resp && self.auto_ack {
-                let r = Received {
-                    msg: m,
-                    at,
-                    log_index: idx,
-                    bytes,
-                };
+            if wants_resp
+                && self.auto_ack
+                && let Some(r) = self.received(idx)
+            {
                 self.ack(&r);
             }
+        }
+        // Only now, with the record among the unconsumed ones: a record bigger than the
+        // whole budget is still there for the wait that takes it.
+        self.retained += cost;
+        if self.retained > LOG_BODY_BUDGET {
+            self.compact_log();
         }
         true
     }

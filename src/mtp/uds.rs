@@ -100,9 +100,7 @@ impl From<String> for FrameError {
 }
 
 /// Reads one frame; `Ok(None)` at a clean end of stream.
-pub async fn read_frame<R: AsyncRead + Unpin>(
-    r: &mut R,
-) -> Result<Option<Vec<Tlv>>, FrameError> {
+pub async fn read_frame<R: AsyncRead + Unpin>(r: &mut R) -> Result<Option<Vec<Tlv>>, FrameError> {
     let mut header = [0u8; 8];
     match r.read_exact(&mut header).await {
         Ok(_) => {}
@@ -271,11 +269,7 @@ fn spawn_pump(stream: UnixStream, describe: String, peer: String, detail: String
     }
 }
 
-async fn pump(
-    stream: UnixStream,
-    mut out_rx: mpsc::UnboundedReceiver<Outgoing>,
-    ev_tx: Events,
-) {
+async fn pump(stream: UnixStream, mut out_rx: mpsc::UnboundedReceiver<Outgoing>, ev_tx: Events) {
     let (mut rd, mut wr) = stream.into_split();
     // Bounded like the link's events: a peer that sends faster than the harness reads waits.
     let (frames_tx, mut frames_rx) = mpsc::channel(8);
@@ -290,7 +284,7 @@ async fn pump(
             }
         }
     });
-        loop {
+    loop {
         tokio::select! {
             out = out_rx.recv() => match out {
                 Some(Outgoing::Record(bytes)) => {

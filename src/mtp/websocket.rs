@@ -496,7 +496,7 @@ async fn pump<S>(
 ) where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-        loop {
+    loop {
         tokio::select! {
             out = out_rx.recv() => match out {
                 Some(Outgoing::Record(bytes)) => {

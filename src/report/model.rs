@@ -235,7 +235,9 @@ impl LogLine {
         let omitted = entries.len() - head.len() - tail.len();
         if omitted > 0 {
             head.push(LogLine {
-                t: tail.first().map_or_else(|| head.last().map_or(0.0, |l| l.t), |l| l.t),
+                t: tail
+                    .first()
+                    .map_or_else(|| head.last().map_or(0.0, |l| l.t), |l| l.t),
                 dir: "mtp".into(),
                 text: format!(
                     "… {omitted} log entries left out here (a case's log keeps its first and \
@@ -422,10 +424,20 @@ mod tests {
         let log = LogLine::bounded(&long, line);
         assert!(log.len() <= LogLine::MAX + 1);
         assert_eq!(log[0].text, "record 0");
-        let marker = log.iter().position(|l| l.dir == "mtp").expect("a marker line");
+        let marker = log
+            .iter()
+            .position(|l| l.dir == "mtp")
+            .expect("a marker line");
         let left_out = 50_000 - (log.len() - 1);
-        assert!(log[marker].text.contains(&format!("{left_out} log entries left out")));
-        assert!(marker > 500 && log.len() - marker > 500, "both ends kept: {marker}");
+        assert!(
+            log[marker]
+                .text
+                .contains(&format!("{left_out} log entries left out"))
+        );
+        assert!(
+            marker > 500 && log.len() - marker > 500,
+            "both ends kept: {marker}"
+        );
         assert_eq!(log.last().unwrap().text, "record 49999");
     }
 
@@ -443,7 +455,11 @@ mod tests {
         assert_eq!(log[0].text, "record 0");
         assert_eq!(log.last().unwrap().text, "record 99");
         let marker = log.iter().find(|l| l.dir == "mtp").expect("a marker line");
-        assert!(marker.text.contains(&format!("{} log entries left out", 100 - (log.len() - 1))));
+        assert!(
+            marker
+                .text
+                .contains(&format!("{} log entries left out", 100 - (log.len() - 1)))
+        );
         // One line bigger than half the bound is left out, and counted, not made unbounded.
         let huge = |t: &u32| LogLine {
             decoded: Some("x".repeat(LogLine::MAX_BYTES)),

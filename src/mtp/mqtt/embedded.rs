@@ -275,14 +275,16 @@ impl Pump {
             props.content_type,
         );
         for n in notes {
-            self.emit(MtpEventKind::Note(format!("from {:?}: {n}", m.from))).await;
+            self.emit(MtpEventKind::Note(format!("from {:?}: {n}", m.from)))
+                .await;
         }
         if m.from_version != version && !self.mismatch_noted.contains(&m.from) {
             self.mismatch_noted.push(m.from.clone());
             self.emit(MtpEventKind::Note(format!(
                 "{:?} speaks MQTT {}, the Controller publishes {version}-style",
                 m.from, m.from_version
-            ))).await;
+            )))
+            .await;
         }
         self.ev_tx
             .stamped(m.read, MtpEventKind::Record(m.payload.to_vec()))
@@ -339,7 +341,8 @@ impl Pump {
         if targets.is_empty() {
             self.emit(MtpEventKind::Note(format!(
                 "no subscriber matches {topic:?}: the record went nowhere"
-            ))).await;
+            )))
+            .await;
         }
         // Delivery to the subscribers' connections is this side's socket.
         let stamp = Stamp::now();
@@ -353,8 +356,6 @@ impl Pump {
             read: stamp,
         };
         self.inner.deliver(&targets, &msg).await;
-        self.ev_tx
-            .stamped(stamp, MtpEventKind::Sent(bytes))
-            .await;
+        self.ev_tx.stamped(stamp, MtpEventKind::Sent(bytes)).await;
     }
 }

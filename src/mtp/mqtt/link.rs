@@ -392,7 +392,7 @@ async fn pump(
     mut route: Route,
     early: Vec<CEvent>,
 ) {
-        let mut queue: VecDeque<Vec<u8>> = VecDeque::new();
+    let mut queue: VecDeque<Vec<u8>> = VecDeque::new();
     let mut early = early.into_iter();
     loop {
         let mut queued = false;
@@ -433,28 +433,29 @@ async fn pump(
                 for n in route.learn(cfg.version, &topic, response_topic, content_type) {
                     ev_tx.emit(MtpEventKind::Note(n)).await;
                 }
-                if !ev_tx
-                    .stamped(read, MtpEventKind::Record(payload))
-                    .await
-                {
+                if !ev_tx.stamped(read, MtpEventKind::Record(payload)).await {
                     return;
                 }
             }
             Some(CEvent::Disconnect(code, reason)) => {
-                ev_tx.emit(MtpEventKind::Closed {
-                    code: Some(code as u16),
-                    reason: format!(
-                        "the broker sent DISCONNECT {code:#04x}{}",
-                        reason.map(|r| format!(" ({r})")).unwrap_or_default()
-                    ),
-                }).await;
+                ev_tx
+                    .emit(MtpEventKind::Closed {
+                        code: Some(code as u16),
+                        reason: format!(
+                            "the broker sent DISCONNECT {code:#04x}{}",
+                            reason.map(|r| format!(" ({r})")).unwrap_or_default()
+                        ),
+                    })
+                    .await;
                 return;
             }
             Some(CEvent::Ended(e)) | Some(CEvent::Refused(_, e)) => {
-                ev_tx.emit(MtpEventKind::Closed {
-                    code: None,
-                    reason: format!("the MQTT connection ended: {e}"),
-                }).await;
+                ev_tx
+                    .emit(MtpEventKind::Closed {
+                        code: None,
+                        reason: format!("the MQTT connection ended: {e}"),
+                    })
+                    .await;
                 return;
             }
             Some(_) | None => {}
@@ -475,10 +476,12 @@ async fn pump(
             // Stamped as handed on: rumqttc's event loop writes it to the socket after.
             let stamp = Stamp::now();
             if let Err(e) = cli.publish(topic, bytes.clone(), cfg.qos, rt, ct).await {
-                ev_tx.emit(MtpEventKind::Closed {
-                    code: None,
-                    reason: format!("publish failed: {e}"),
-                }).await;
+                ev_tx
+                    .emit(MtpEventKind::Closed {
+                        code: None,
+                        reason: format!("publish failed: {e}"),
+                    })
+                    .await;
                 return;
             }
             let _ = ev_tx.stamped(stamp, MtpEventKind::Sent(bytes)).await;

@@ -691,7 +691,9 @@ async fn a_packet_over_the_maximum_size_is_logged_and_refused() {
         .await
         .unwrap();
     // PUBLISH, Remaining Length 16 MiB + 1.
-    tcp.write_all(&[0x30, 0x81, 0x80, 0x80, 0x08]).await.unwrap();
+    tcp.write_all(&[0x30, 0x81, 0x80, 0x80, 0x08])
+        .await
+        .unwrap();
     let got = read_to_close(&mut tcp).await;
     let mut buf = BytesMut::from(&got[..]);
     let connack = wire::next_frame(&mut buf).unwrap().unwrap();

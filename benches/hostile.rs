@@ -1,0 +1,97 @@
+//! Memory and time against a hostile agent: uspcheck runs TP-469 cases (section 1 unless
+//! another filter is given: `cargo bench --bench hostile -- 1.53`) against the reference
+//! agent started as a separate process with the `flood` fault — about 10,000 unsolicited
+//! Notify records a second on every connection — and this prints uspcheck's own peak
+//! resident memory (from `wait4`, so the agent's memory is not counted), its wall time and
+//! its summary line. docs/limits.md holds the bounds that keep the peak low.
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+fn main() {
+    let exe = env!("CARGO_BIN_EXE_uspcheck");
+    let mut filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    if filters.is_empty() {
+        filters.push("1".into());
+    }
+    let dir = std::env::temp_dir().join(format!("uspcheck-bench-hostile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    let addr = {
+        let l = TcpListener::bind("127.0.0.1:0").expect("a free port");
+        l.local_addr().expect("its address").to_string()
+    };
+    let mut agent = Command::new(exe)
+        .args(["agent", "--listen", &addr, "--fault", "flood"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the reference agent starts");
+    // The run starts once the agent listens (uspcheck reports an agent that refuses at once).
+    let listening = Instant::now();
+    while std::net::TcpStream::connect(&addr).is_err() {
+        assert!(
+            listening.elapsed() < std::time::Duration::from_secs(30),
+            "the agent did not listen on {addr}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let profile = dir.join("flood.yaml");
+    std::fs::write(
+        &profile,
+        format!(
+            "name: reference agent with the flood fault\n\
+             eut:\n  endpoint_id: \"os::012345-uspcheck-ref\"\n\
+             controller:\n  endpoint_id: \"self::uspcheck\"\n\
+             websocket:\n  mode: connect\n  url: \"ws://{addr}/usp\"\n\
+             features: [1, 2, 3, 5, 8, 9, 10, 31]\n\
+             timeouts:\n  response: 10s\n  connect: 20s\n"
+        ),
+    )
+    .expect("the profile is written");
+    let began = Instant::now();
+    let mut run = Command::new(exe)
+        .arg("run")
+        .arg("--eut")
+        .arg(&profile)
+        .arg("--report-dir")
+        .arg(dir.join("reports"))
+        .arg("-q")
+        .args(&filters)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("uspcheck starts");
+    let mut out = String::new();
+    run.stdout
+        .take()
+        .expect("its output")
+        .read_to_string(&mut out)
+        .expect("its output is read");
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is valid, and wait4 only writes into the two out-pointers.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = i32::try_from(run.id()).expect("a pid");
+    // SAFETY: the pid is our own unreaped child.
+    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = began.elapsed();
+    let _ = agent.kill();
+    let _ = agent.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(reaped, pid, "uspcheck was waited for");
+    let summary = out
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("uspcheck"))
+        .unwrap_or("(no summary line)");
+    println!(
+        "hostile/flood `{}`: uspcheck's peak resident memory {:.1} MB, wall {:.1} s\n  {summary}",
+        filters.join(" "),
+        usage.ru_maxrss as f64 / 1024.0,
+        wall.as_secs_f64()
+    );
+}
