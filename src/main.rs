@@ -19,7 +19,7 @@ use uspcheck::suite::{self, Case, LoadError, profile::Profile};
 #[derive(Parser)]
 #[command(
     name = "uspcheck",
-    version,
+    version = uspcheck::VERSION,
     about = "Conformance test harness for USP Agents (TR-369), running the TP-469 test plan",
     after_help = "Exit codes: 0 all passed, 1 failures, 2 usage error, 3 bad case or profile file, 4 errors only (environment), 130 stopped by SIGINT, 143 stopped by SIGTERM (the reports of the cases that ended are written)."
 )]

@@ -157,7 +157,7 @@ impl Runner {
         outcomes.sort_by_key(|o| crate::suite::case::id_key(&o.id));
         RunReport {
             tool: format!("uspcheck {}", env!("CARGO_PKG_VERSION")),
-            tp469: "1.4.0".into(),
+            tp469: crate::TP469_VERSION.into(),
             eut: target.describe(),
             eut_endpoint_id: target.eut_id(),
             extended_suite: target.is_extended().then(|| {
