@@ -15,7 +15,7 @@ use uspcheck::run::{Target, run_one, target};
 use uspcheck::suite::{self, Case, profile::Profile};
 
 mod common;
-use common::{case, free_port, scratch};
+use common::{case, free_port, scratch, uspcheck};
 
 fn profile(websocket: &str, connect_timeout: &str) -> Profile {
     Profile::parse(
@@ -101,22 +101,6 @@ async fn the_harness_connects_to_an_agent_that_is_the_server() {
         assert_eq!(o.verdict(), Verdict::Pass, "{id}: {:?}", o.failure());
     }
     agent.abort();
-}
-
-fn uspcheck(args: &[&str], cwd: &Path) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_uspcheck"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
 }
 
 #[test]
