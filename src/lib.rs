@@ -7,6 +7,33 @@
 //! model, many formats), [`run`] (runs cases), and beside them [`agent`], the reference
 //! agent, which shares only `usp`, `pki` and `mtp`.
 
+/// The versions of the plan and the protocol uspcheck implements, written once.
+macro_rules! tp469 {
+    () => {
+        "1.4.0"
+    };
+}
+macro_rules! tr369 {
+    () => {
+        "1.4.1"
+    };
+}
+
+/// The TP-469 version the cases are written from (TP-469 Issue 1 Amendment 4).
+pub const TP469_VERSION: &str = tp469!();
+/// The TR-369 version the harness and the reference agent implement (TR-369 Issue 1
+/// Amendment 4 Corrigendum 1, USP 1.4).
+pub const TR369_VERSION: &str = tr369!();
+/// What `uspcheck --version` prints after the name.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (TP-469 ",
+    tp469!(),
+    ", TR-369 ",
+    tr369!(),
+    ")"
+);
+
 pub mod agent;
 pub mod clip;
 pub mod controller;

@@ -11,31 +11,15 @@ use uspcheck::agent::run::{Dial, Listener, MqttDial};
 use uspcheck::agent::{self, AgentConfig, Fault};
 use uspcheck::mtp::mqtt::Version;
 use uspcheck::mtp::{uds, websocket};
-use uspcheck::report::{self, RunReport};
+use uspcheck::report::{self, RunReport, exit};
 use uspcheck::run::{self, Target, target};
 use uspcheck::suite::select::{self, Filter};
 use uspcheck::suite::{self, Case, LoadError, profile::Profile};
 
-/// Exit codes, distinct so a CI job can tell why a run is red.
-mod exit {
-    /// Every case that ran passed.
-    pub const OK: u8 = 0;
-    /// At least one conformance failure.
-    pub const FAILED: u8 = 1;
-    /// The command line was wrong (clap also uses 2).
-    pub const USAGE: u8 = 2;
-    /// A case file or the EUT profile could not be loaded.
-    pub const BAD_INPUT: u8 = 3;
-    /// No failures, but errors: the environment or harness broke, conformance unknown.
-    pub const ERRORS: u8 = 4;
-    // A run stopped by SIGINT exits 130, by SIGTERM 143 (`run::Signal::exit_code`), after
-    // writing the reports of the cases that ended.
-}
-
 #[derive(Parser)]
 #[command(
     name = "uspcheck",
-    version,
+    version = uspcheck::VERSION,
     about = "Conformance test harness for USP Agents (TR-369), running the TP-469 test plan",
     after_help = "Exit codes: 0 all passed, 1 failures, 2 usage error, 3 bad case or profile file, 4 errors only (environment), 130 stopped by SIGINT, 143 stopped by SIGTERM (the reports of the cases that ended are written)."
 )]
@@ -76,6 +60,21 @@ enum Command {
         /// One line per case only.
         #[arg(short, long)]
         quiet: bool,
+        /// Run only share K of N of the selection, for CI's parallel jobs: case i of the
+        /// selection (in id order, from 0) is in partition i mod N + 1. Join the parts'
+        /// reports with `uspcheck merge`.
+        #[arg(long, value_name = "K/N")]
+        partition: Option<select::Partition>,
+    },
+    /// Join the JSON reports of a run's partitions (`run --partition K/N`) into one
+    /// junit.xml, uspcheck.json and index.html; exits as `run` would on the joined verdicts.
+    Merge {
+        /// Where the joined reports go.
+        #[arg(long)]
+        out: PathBuf,
+        /// The partitions' uspcheck.json files.
+        #[arg(required = true)]
+        reports: Vec<PathBuf>,
     },
     /// Write the results page (Markdown) from runs' JSON reports: verdict per case per run
     /// and every failure's reason.
@@ -159,6 +158,7 @@ fn main() -> ExitCode {
             faults,
             mtp,
             quiet,
+            partition,
         } => {
             if test_threads == Some(0) {
                 eprintln!("error: --test-threads must be at least 1");
@@ -216,6 +216,7 @@ fn main() -> ExitCode {
             };
             let opts = run::Options {
                 filters,
+                partition,
                 test_threads,
                 list,
                 quiet,
@@ -247,6 +248,7 @@ fn main() -> ExitCode {
             }
         }
         Command::Results { runs, title, out } => results_page(&runs, &title, out.as_deref()),
+        Command::Merge { out, reports } => merge(&out, &reports),
         Command::Check { cases } => match load_cases(cases) {
             Ok(c) => {
                 println!("{} case files load", c.len());
@@ -352,13 +354,10 @@ fn results_page(runs: &[String], title: &str, out: Option<&std::path::Path>) -> 
             eprintln!("error: --run takes LABEL=FILE, got {r:?}");
             return ExitCode::from(exit::USAGE);
         };
-        let parsed = std::fs::read_to_string(file)
-            .map_err(|e| e.to_string())
-            .and_then(|t| serde_json::from_str::<RunReport>(&t).map_err(|e| e.to_string()));
-        match parsed {
+        match report::json::read(std::path::Path::new(file)) {
             Ok(rep) => loaded.push((label.to_string(), rep)),
             Err(e) => {
-                eprintln!("error: {file}: {e}");
+                eprintln!("error: {e}");
                 return ExitCode::from(exit::BAD_INPUT);
             }
         }
@@ -374,6 +373,36 @@ fn results_page(runs: &[String], title: &str, out: Option<&std::path::Path>) -> 
         None => print!("{page}"),
     }
     ExitCode::from(exit::OK)
+}
+
+/// `uspcheck merge`: reads the parts, refuses parts of different runs (usage error), writes
+/// the joined reports and exits by their verdicts.
+fn merge(out: &std::path::Path, files: &[PathBuf]) -> ExitCode {
+    let mut parts = Vec::new();
+    for f in files {
+        match report::json::read(f) {
+            Ok(r) => parts.push((f.display().to_string(), r)),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(exit::BAD_INPUT);
+            }
+        }
+    }
+    let merged = match report::merge::merge(&parts) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(exit::USAGE);
+        }
+    };
+    if let Err(e) = report::prepare_dir(out) {
+        eprintln!("error: {e} (give a folder you can write with --out)");
+        return ExitCode::from(exit::USAGE);
+    }
+    for n in &merged.notes {
+        println!("{n}");
+    }
+    finish(&merged.report, out)
 }
 
 fn load_cases(dir: Option<PathBuf>) -> Result<Vec<Case>, ExitCode> {
@@ -417,24 +446,14 @@ fn parse_faults(names: &[String]) -> Result<Vec<Fault>, ExitCode> {
         .collect()
 }
 
-fn finish(report: &RunReport, dir: &PathBuf) -> ExitCode {
-    if let Err(e) = std::fs::create_dir_all(dir) {
-        eprintln!("error: cannot create {}: {e}", dir.display());
-        return ExitCode::from(exit::ERRORS);
-    }
-    // One at a time: each holds every case's wire log again while it is written.
-    let renders: [fn(&RunReport) -> String; 3] = [
-        report::junit::render,
-        report::json::render,
-        report::html::render,
-    ];
-    for (name, render) in report::FILES.into_iter().zip(renders) {
-        let p = dir.join(name);
-        if let Err(e) = std::fs::write(&p, render(report)) {
-            eprintln!("error: cannot write {}: {e}", p.display());
+fn finish(report: &RunReport, dir: &std::path::Path) -> ExitCode {
+    let written = match report::write_all(report, dir) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("error: {e}");
             return ExitCode::from(exit::ERRORS);
         }
-    }
+    };
     for o in &report.cases {
         if o.verdict() == report::Verdict::NotApplicable {
             println!("not applicable: {} — {}", o.id, o.reason().unwrap_or(""));
@@ -443,18 +462,8 @@ fn finish(report: &RunReport, dir: &PathBuf) -> ExitCode {
             println!("clean-up problem in {}: {p}", o.id);
         }
     }
-    let written: Vec<String> = report::FILES
-        .iter()
-        .map(|f| dir.join(f).display().to_string())
-        .collect();
+    let written: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
     println!("reports: {}", written.join(", "));
     println!("{}", report::summary_line(report));
-    let c = report.counts();
-    ExitCode::from(if c.fail > 0 {
-        exit::FAILED
-    } else if c.error > 0 {
-        exit::ERRORS
-    } else {
-        exit::OK
-    })
+    ExitCode::from(report::exit_code(report))
 }

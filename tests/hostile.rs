@@ -39,6 +39,7 @@ fn reports_are_well_formed(o: &CaseOutcome) {
         eut_endpoint_id: "proto::x".into(),
         extended_suite: None,
         started: "now".into(),
+        partition: None,
         cases: vec![o.clone()],
         interrupted: None,
     };

@@ -15,7 +15,7 @@ use uspcheck::run::{Target, run_one, target};
 use uspcheck::suite::{self, Case, profile::Profile};
 
 mod common;
-use common::{case, free_port, scratch};
+use common::{case, free_port, scratch, uspcheck};
 
 fn profile(websocket: &str, connect_timeout: &str) -> Profile {
     Profile::parse(
@@ -101,22 +101,6 @@ async fn the_harness_connects_to_an_agent_that_is_the_server() {
         assert_eq!(o.verdict(), Verdict::Pass, "{id}: {:?}", o.failure());
     }
     agent.abort();
-}
-
-fn uspcheck(args: &[&str], cwd: &Path) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_uspcheck"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
 }
 
 #[test]
@@ -223,6 +207,84 @@ fn every_example_profile_loads() {
         }
     }
     assert!(seen >= 2, "the examples hold profiles");
+}
+
+/// The "write your first case" walk-through of docs/case-format.md works as written: its case
+/// loads with `check --cases`, passes against the built-in agent with `run --cases`, fails
+/// under the fault the page names, and the misspelling it shows is refused where it says.
+#[test]
+fn the_first_case_walk_through_works() {
+    let page =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/case-format.md"))
+            .unwrap();
+    let block = page
+        .split("<!-- walk-through case")
+        .nth(1)
+        .and_then(|b| b.split("```yaml\n").nth(1))
+        .and_then(|b| b.split("```").next())
+        .expect("the walk-through's case block");
+    let d = scratch("first-case");
+    std::fs::create_dir_all(d.join("my-cases")).unwrap();
+    std::fs::write(d.join("my-cases/my-1.yaml"), block).unwrap();
+    let (code, out) = uspcheck(&["check", "--cases", "my-cases"], &d);
+    assert_eq!((code, out.trim()), (0, "1 case files load"));
+    let (code, out) = uspcheck(
+        &["run", "--cases", "my-cases", "--report-dir", "my-reports"],
+        &d,
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("uspcheck: 1 passed, 0 failed"), "{out}");
+    assert!(d.join("my-reports/index.html").exists());
+    let (code, out) = uspcheck(
+        &["run", "--cases", "my-cases", "--fault", "error-for=get"],
+        &d,
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("steps[0] 'get'"), "{out}");
+    std::fs::write(
+        d.join("my-cases/my-1.yaml"),
+        block.replace("regex:", "regexp:"),
+    )
+    .unwrap();
+    let (code, out) = uspcheck(&["check", "--cases", "my-cases"], &d);
+    assert_eq!(code, 3, "{out}");
+    assert!(
+        out.contains("my-cases/my-1.yaml:27:53: steps[0]: `regexp` is not an operator"),
+        "{out}"
+    );
+}
+
+/// Every whole profile in docs/eut-profile.md (a YAML block with `eut:`) loads, so the page a
+/// vendor copies from cannot go stale; there is one per MTP and role.
+#[test]
+fn every_profile_in_the_docs_loads() {
+    let page =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/eut-profile.md"))
+            .unwrap();
+    let mut kinds = Vec::new();
+    for (i, block) in page.split("```yaml\n").skip(1).enumerate() {
+        let text = block.split("```").next().unwrap();
+        if !text.lines().any(|l| l.starts_with("eut:")) {
+            continue;
+        }
+        let p = Profile::parse(text, &format!("docs/eut-profile.md block {}", i + 1))
+            .unwrap_or_else(|e| panic!("{e}"));
+        kinds.push(format!("{:?}", p.mtp()));
+    }
+    for kind in [
+        "WebSocket(Listen",
+        "WebSocket(Connect",
+        "Uds(Listen",
+        "Uds(Connect",
+        "broker: Embedded",
+        "broker: External",
+    ] {
+        assert!(
+            kinds.iter().any(|k| k.contains(kind)),
+            "the page has a {kind} profile: {kinds:?}"
+        );
+    }
+    assert!(kinds.len() >= 7, "{kinds:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

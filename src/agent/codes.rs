@@ -1,4 +1,4 @@
-//! The TR-369 error codes the reference agent emits (messages.md "Error Codes"), and the
+//! The TR-369 error codes the reference agent emits (TR-369 1.4.1, Messages, "Error Codes"), and the
 //! [`Failure`] value that carries one through the handlers until it becomes a response field
 //! or an Error message. Kept local so the agent does not depend on the harness's tables.
 

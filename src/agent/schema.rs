@@ -265,7 +265,7 @@ impl ParamDef {
     }
 
     /// True if Controllers may ever write it (GetSupportedDM reports writeOnceReadOnly as
-    /// PARAM_READ_WRITE, messages.md "writeOnceReadOnly Parameter Access").
+    /// PARAM_READ_WRITE: TR-369 1.4.1, Messages, "writeOnceReadOnly Parameter Access").
     pub fn writable(&self) -> bool {
         self.access != Access::ReadOnly
     }

@@ -1,5 +1,5 @@
 //! The TR-181 (Device:2.19) subset the reference agent supports, with attributes taken from
-//! `reference/tr-181/LOCALAGENT.md`: Device.DeviceInfo., Device.LocalAgent. (MTP, Controller
+//! TR-181 2.19.1 (the Device:2.19 data model): Device.DeviceInfo., Device.LocalAgent. (MTP, Controller
 //! with MTP and BootParameter, Subscription, Request, ControllerTrust.Role), the commands
 //! Reboot(), ScheduleTimer(), SendOnBoardRequest(), Request.{i}.Cancel() and
 //! IP.Diagnostics.TraceRoute() (simulated), and the Boot! and LocalAgent.Periodic! events.

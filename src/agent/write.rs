@@ -288,7 +288,8 @@ impl Agent {
                 continue; // `add-default-values`, `add-settings-first-object-only`: not configured
             }
             if let Err(failure) = self.write_param(&loc, def, &ps.param, &ps.value, Mode::Create) {
-                // Unique keys are required whatever the request says (messages.md, Add).
+                // Unique keys are required whatever the request says (TR-369 1.4.1, Messages,
+                // "The Add Message").
                 let fatal = ps.required || def.is_key_param(&ps.param) || strict;
                 errs.push(ParamFailure {
                     param: ps.param.clone(),

@@ -65,6 +65,14 @@ pub fn render(r: &RunReport) -> String {
     for x in [&r.extended_suite, &r.interrupted].into_iter().flatten() {
         let _ = write!(h, "<p class=error>{}</p>", esc(x));
     }
+    if let Some(p) = &r.partition {
+        let _ = write!(
+            h,
+            "<p>partition {}/{} of a sharded run: the cases of the other partitions are skipped \
+             here (<code>uspcheck merge</code> joins the parts)</p>",
+            p.k, p.n
+        );
+    }
     for o in &r.cases {
         let _ = write!(
             h,

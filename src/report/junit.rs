@@ -30,6 +30,9 @@ pub fn render(r: &RunReport) -> String {
             if let Some(x) = &r.interrupted {
                 s.add_property(Property::new("interrupted", x.as_str()));
             }
+            if let Some(p) = &r.partition {
+                s.add_property(Property::new("partition", format!("{}/{}", p.k, p.n)));
+            }
             s
         });
         let status = match o.verdict() {

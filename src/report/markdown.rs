@@ -8,7 +8,8 @@ use std::fmt::Write;
 use super::model::MetricVerdict;
 use super::{RunReport, Verdict};
 
-fn cut(s: &str, n: usize) -> String {
+/// `s` cut to `n` characters, with an ellipsis when it was longer.
+pub(crate) fn cut(s: &str, n: usize) -> String {
     let c: String = s.chars().take(n).collect();
     if c.len() < s.len() {
         format!("{c}…")
@@ -249,6 +250,7 @@ mod tests {
             extended_suite: None,
             interrupted: None,
             started: String::new(),
+            partition: None,
             cases: vec![
                 outcome("1.10", Verdict::Pass, ""),
                 outcome(
@@ -279,6 +281,7 @@ mod tests {
             extended_suite: None,
             interrupted: None,
             started: String::new(),
+            partition: None,
             cases: vec![o],
         };
         let md = render("agent", &[("ws".into(), r)]);

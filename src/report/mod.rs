@@ -6,6 +6,9 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod merge;
+#[cfg(test)]
+mod merge_tests;
 pub mod model;
 
 pub use model::{CaseOutcome, Counts, Failure, RunReport, Verdict};
@@ -30,6 +33,51 @@ pub fn summary_line(r: &RunReport) -> String {
 
 /// The files a run writes into its report folder.
 pub const FILES: [&str; 3] = ["junit.xml", "uspcheck.json", "index.html"];
+
+/// Exit codes, distinct so a CI job can tell why a run is red.
+pub mod exit {
+    /// Every case that ran passed.
+    pub const OK: u8 = 0;
+    /// At least one conformance failure.
+    pub const FAILED: u8 = 1;
+    /// The command line was wrong (clap also uses 2).
+    pub const USAGE: u8 = 2;
+    /// A case file or the EUT profile could not be loaded.
+    pub const BAD_INPUT: u8 = 3;
+    /// No failures, but errors: the environment or harness broke, conformance unknown.
+    pub const ERRORS: u8 = 4;
+    // A run stopped by SIGINT exits 130, by SIGTERM 143 (`run::Signal::exit_code`), after
+    // writing the reports of the cases that ended.
+}
+
+/// The exit code a run's verdicts give: [`exit::FAILED`] when a case failed, otherwise
+/// [`exit::ERRORS`] when one errored (conformance unknown), otherwise [`exit::OK`].
+/// `uspcheck run` and `uspcheck merge` both end with it; usage errors, unloadable files and
+/// signals are decided before.
+pub fn exit_code(r: &RunReport) -> u8 {
+    let c = r.counts();
+    if c.fail > 0 {
+        exit::FAILED
+    } else if c.error > 0 {
+        exit::ERRORS
+    } else {
+        exit::OK
+    }
+}
+
+/// Writes the run's [`FILES`] (JUnit, JSON, HTML) into `dir`, creating it; returns their paths.
+pub fn write_all(r: &RunReport, dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    // One at a time: each holds every case's wire log again while it is written.
+    let renders: [fn(&RunReport) -> String; 3] = [junit::render, json::render, html::render];
+    let mut written = Vec::new();
+    for (name, render) in FILES.into_iter().zip(renders) {
+        let p = dir.join(name);
+        std::fs::write(&p, render(r)).map_err(|e| format!("cannot write {}: {e}", p.display()))?;
+        written.push(p);
+    }
+    Ok(written)
+}
 
 /// Makes `dir` ready for a run's reports before any case runs: the folder is created, a
 /// probe file is written in it and removed (so a folder that cannot be written to is found
@@ -68,6 +116,7 @@ pub(crate) fn failed_run(eut: &str, title: &str, message: &str) -> RunReport {
         extended_suite: None,
         interrupted: None,
         started: "now".into(),
+        partition: None,
         cases: vec![CaseOutcome {
             id: "1.1".into(),
             title: title.into(),

@@ -370,7 +370,24 @@ pub struct RunReport {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interrupted: Option<String>,
     pub started: String,
+    /// Set when the run is one partition of a sharded run (`--partition k/n`): which one, and
+    /// the selection the partitions were dealt from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<PartitionReport>,
     pub cases: Vec<CaseOutcome>,
+}
+
+/// Which partition of a sharded run a report holds (`--partition k/n`). The report lists every
+/// case; those of the other partitions are skipped, saying which partition holds them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartitionReport {
+    /// This report's partition, from 1.
+    pub k: usize,
+    /// How many partitions the selection was dealt into.
+    pub n: usize,
+    /// The ids of the whole selection in id order; the case at position `i` is in partition
+    /// `i mod n + 1` ([`crate::suite::select::Partition`]).
+    pub selection: Vec<String>,
 }
 
 /// Counts per verdict.

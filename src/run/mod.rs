@@ -28,6 +28,8 @@ pub use target::Target;
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     pub filters: Vec<crate::suite::select::Filter>,
+    /// Run only this share of the selection (`--partition k/n`).
+    pub partition: Option<select::Partition>,
     /// Cases at once; by default as many as the target allows.
     pub test_threads: Option<usize>,
     /// List the selected cases instead of running them.
@@ -254,7 +256,14 @@ pub fn listing(cases: &[Case], target: &Target, opts: &Options) -> String {
     let mut out = String::new();
     let mut runnable = 0;
     let mut selected = 0;
-    for case in cases.iter().filter(|c| select::selected(c, &opts.filters)) {
+    let n = opts.partition.map_or(1, |p| p.n);
+    let holders = select::holders(cases, &opts.filters, n);
+    if let Some(p) = opts.partition {
+        let all = holders.iter().flatten().count();
+        out.push_str(&format!("{}\n", p.describe(all)));
+    }
+    let k = opts.partition.map_or(1, |p| p.k);
+    for (case, _) in cases.iter().zip(&holders).filter(|(_, h)| **h == Some(k)) {
         selected += 1;
         out.push_str(&format!("{} {}\n", case.id, case.title));
         match not_applicable(case, target) {

@@ -11,7 +11,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
 
 use super::{Options, Target, not_applicable, process, run_one};
-use crate::report::model::Outcome;
+use crate::report::model::{Outcome, PartitionReport};
 use crate::report::{CaseOutcome, Failure, RunReport, Verdict};
 use crate::suite::{Case, select};
 
@@ -104,13 +104,31 @@ impl Runner {
         let mtp = target.describe_mtp();
         let mut outcomes = Vec::new();
         let mut queue = VecDeque::new();
-        for case in cases {
-            if select::selected(&case, &opts.filters) {
-                queue.push_back(case);
-            } else {
-                let reason = "not selected by the filters".to_string();
-                outcomes.push(CaseOutcome::new(&case, &mtp, Outcome::Skipped { reason }));
-            }
+        let n = opts.partition.map_or(1, |p| p.n);
+        let holders = select::holders(&cases, &opts.filters, n);
+        let partition = opts.partition.map(|p| PartitionReport {
+            k: p.k,
+            n: p.n,
+            selection: select::selection(&cases, &opts.filters)
+                .into_iter()
+                .map(|i| cases[i].id.clone())
+                .collect(),
+        });
+        for (case, holder) in cases.into_iter().zip(holders) {
+            let reason = match (holder, opts.partition) {
+                (None, _) => "not selected by the filters".to_string(),
+                (Some(j), Some(p)) if j != p.k => {
+                    format!("in partition {j}/{n}, which another run holds (this is {p})")
+                }
+                _ => {
+                    queue.push_back(case);
+                    continue;
+                }
+            };
+            outcomes.push(CaseOutcome::new(&case, &mtp, Outcome::Skipped { reason }));
+        }
+        if let (Some(p), Some(r)) = (opts.partition, &partition) {
+            println!("{}", p.describe(r.selection.len()));
         }
         let threads = opts
             .test_threads
@@ -139,7 +157,7 @@ impl Runner {
         outcomes.sort_by_key(|o| crate::suite::case::id_key(&o.id));
         RunReport {
             tool: format!("uspcheck {}", env!("CARGO_PKG_VERSION")),
-            tp469: "1.4.0".into(),
+            tp469: crate::TP469_VERSION.into(),
             eut: target.describe(),
             eut_endpoint_id: target.eut_id(),
             extended_suite: target.is_extended().then(|| {
@@ -155,6 +173,7 @@ impl Runner {
                 )
             }),
             started: super::humantime_now(),
+            partition,
             cases: outcomes,
         }
     }

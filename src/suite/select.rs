@@ -1,6 +1,7 @@
-//! Which cases run: filters from the command line, and applicability by the EUT's
-//! features. A filtered-out case is "skipped"; a case needing a feature the EUT lacks is
-//! "not applicable", with the missing feature named.
+//! Which cases run: filters from the command line, the partition of a run sharded over CI's
+//! parallel jobs, and applicability by the EUT's features. A filtered-out case (or one of
+//! another partition) is "skipped"; a case needing a feature the EUT lacks is "not
+//! applicable", with the missing feature named.
 
 use super::case::Case;
 
@@ -102,6 +103,91 @@ pub fn unmatched<'a>(cases: &[Case], filters: &'a [Filter]) -> Vec<&'a Filter> {
         .collect()
 }
 
+/// `--partition k/n`: the k-th of n shares of a run's selection, so CI's parallel jobs can
+/// each run one. The selection (the cases the filters select, in id order) is dealt like
+/// cards: the case at position `i` (from 0) goes to partition `i mod n + 1`. So every selected
+/// case is in exactly one partition, the shares differ by at most one case, and the slow
+/// cases of one section are spread over the jobs rather than left to one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Partition {
+    /// Which share, from 1.
+    pub k: usize,
+    /// How many shares.
+    pub n: usize,
+}
+
+impl std::str::FromStr for Partition {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Partition, String> {
+        let bad = || format!("`{s}` is not a partition: write k/n with 1 <= k <= n, like 2/4");
+        let (k, n) = s.trim().split_once('/').ok_or_else(bad)?;
+        let (k, n): (usize, usize) = (
+            k.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
+        if k == 0 || k > n {
+            return Err(bad());
+        }
+        Ok(Partition { k, n })
+    }
+}
+
+impl std::fmt::Display for Partition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.k, self.n)
+    }
+}
+
+impl Partition {
+    /// The partition (from 1) of `n` that holds the case at position `pos` of the
+    /// selection in id order.
+    pub fn holder(pos: usize, n: usize) -> usize {
+        pos % n + 1
+    }
+
+    /// What a partitioned run says about its share: how many of the selected cases it holds,
+    /// and, when it holds none, that this is because the selection is smaller than `n`.
+    pub fn describe(self, selected: usize) -> String {
+        let held = (0..selected)
+            .filter(|&p| Partition::holder(p, self.n) == self.k)
+            .count();
+        let mut s = format!(
+            "partition {self}: {held} of the {selected} selected cases (case i of the selection, \
+             in id order, is in partition i mod {} + 1)",
+            self.n
+        );
+        if held == 0 {
+            s.push_str(&format!(
+                "; this partition is empty because the selection has fewer than {} cases, \
+                 which is not an error",
+                self.n
+            ));
+        }
+        s
+    }
+}
+
+/// The indices into `cases` of the cases `filters` select, in id order: the order
+/// [`Partition`]s are dealt from.
+pub fn selection(cases: &[Case], filters: &[Filter]) -> Vec<usize> {
+    let mut sel: Vec<usize> = (0..cases.len())
+        .filter(|&i| selected(&cases[i], filters))
+        .collect();
+    sel.sort_by_key(|&i| super::case::id_key(&cases[i].id));
+    sel
+}
+
+/// For each of `cases`, the partition of `n` that holds it, or `None` when the filters do not
+/// select it (with `n` = 1, `Some(1)` is simply "selected").
+pub fn holders(cases: &[Case], filters: &[Filter], n: usize) -> Vec<Option<usize>> {
+    let mut out = vec![None; cases.len()];
+    for (pos, i) in selection(cases, filters).into_iter().enumerate() {
+        out[i] = Some(Partition::holder(pos, n));
+    }
+    out
+}
+
 /// `None` when the EUT has every feature the case needs; otherwise why it is not applicable.
 pub fn not_applicable(case: &Case, eut_features: &[u32]) -> Option<String> {
     let missing: Vec<String> = case
@@ -176,6 +262,56 @@ mod tests {
             .map(|f| f.to_string())
             .collect();
         assert_eq!(none, ["99.99", "1.21-1.30", "bulk data"]);
+    }
+
+    #[test]
+    fn partitions_are_parsed_and_bad_ones_refused() {
+        let p: Partition = "2/4".parse().unwrap();
+        assert_eq!((p.k, p.n), (2, 4));
+        assert_eq!(p.to_string(), "2/4");
+        for bad in ["0/3", "4/3", "1/0", "3", "a/b", "1/", "-1/3", ""] {
+            assert!(bad.parse::<Partition>().is_err(), "{bad}");
+        }
+    }
+
+    /// Every selected case is in exactly one partition, dealt by position in id order (not
+    /// by the order the files came in), and a case the filters leave out is in none.
+    #[test]
+    fn every_selected_case_is_in_exactly_one_partition() {
+        let cases: Vec<Case> = ["1.10", "1.2", "11.1", "1.1", "1.9", "2.1", "1.3"]
+            .into_iter()
+            .map(case)
+            .collect();
+        let filters = [f("1"), f("11")];
+        let held = holders(&cases, &filters, 3);
+        let of = |id: &str| held[cases.iter().position(|c| c.id == id).unwrap()];
+        // In id order: 1.1 1.2 1.3 1.9 1.10 11.1 -> 1 2 3 1 2 3.
+        assert_eq!(
+            ["1.1", "1.2", "1.3", "1.9", "1.10", "11.1", "2.1"].map(of),
+            [Some(1), Some(2), Some(3), Some(1), Some(2), Some(3), None]
+        );
+        for n in 1..=8 {
+            let held = holders(&cases, &filters, n);
+            let total: usize = (1..=n)
+                .map(|k| held.iter().filter(|h| **h == Some(k)).count())
+                .sum();
+            assert_eq!(total, 6, "n = {n}");
+        }
+    }
+
+    #[test]
+    fn an_empty_partition_says_why() {
+        let p = Partition { k: 3, n: 3 };
+        assert!(
+            p.describe(2)
+                .starts_with("partition 3/3: 0 of the 2 selected")
+        );
+        assert!(
+            p.describe(2)
+                .contains("fewer than 3 cases, which is not an error")
+        );
+        assert!(!p.describe(7).contains("empty"), "{}", p.describe(7));
+        assert!(p.describe(7).starts_with("partition 3/3: 2 of the 7"));
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! TR-369 Path Names (architecture.md "Path Names" and "Data Model Path Grammar"): one parser
+//! TR-369 Path Names (TR-369 1.4.1, Architecture, "Path Names" and "Data Model Path Grammar"): one parser
 //! shared by the harness, which checks the paths an Agent reports, and by the reference agent,
 //! which resolves the paths a Controller sends.
 //!

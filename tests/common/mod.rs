@@ -29,3 +29,20 @@ pub fn case(id: &str) -> uspcheck::suite::Case {
         .find(|c| c.id == id)
         .unwrap_or_else(|| panic!("no case {id} in testcases/"))
 }
+
+/// Runs this build's `uspcheck` with `args` in `cwd`: its exit code, and stdout then stderr.
+pub fn uspcheck(args: &[&str], cwd: &std::path::Path) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_uspcheck"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
