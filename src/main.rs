@@ -228,6 +228,14 @@ fn main() -> ExitCode {
                 eprintln!("error: {e} (give a folder you can write with --report-dir)");
                 return ExitCode::from(exit::USAGE);
             }
+            let log = report_dir.join(run::agent_log::FILE);
+            let target = match target.with_agent_log(&log) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("error: cannot write {}: {e}", log.display());
+                    return ExitCode::from(exit::USAGE);
+                }
+            };
             let runner = match run::Runner::new(Arc::new(target)) {
                 Ok(r) => r,
                 Err(e) => {

@@ -1,6 +1,7 @@
 //! Runs the selected cases ([`runner`] gives the familiar `cargo test` output, parallelism
 //! and the stop on a signal) and collects one [`CaseOutcome`] per case for the reports.
 
+pub mod agent_log;
 pub mod exec;
 pub mod instances;
 pub mod metrics;

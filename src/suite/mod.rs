@@ -10,6 +10,7 @@ pub mod load;
 pub mod matcher;
 pub mod node;
 pub mod profile;
+pub mod profile_start;
 pub mod select;
 pub mod shape;
 pub mod vars;

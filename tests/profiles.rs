@@ -1,0 +1,98 @@
+//! Profiles that fit real set-ups: a start command with the port uspcheck chose, the
+//! profile's folder and variables of the environment, run in the profile's folder, its output
+//! in the report folder's agent.log; and the preflight that stops a run whose profile names
+//! other Endpoint IDs than the agent presents, before any case.
+
+use std::path::Path;
+use std::process::Command;
+
+use uspcheck::run::target;
+
+mod common;
+use common::scratch;
+
+/// uspcheck with `args` in `cwd`, with `USPCHECK_BIN` set to itself: its exit code, its
+/// standard output and its standard error.
+fn uspcheck(args: &[&str], cwd: &Path) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_uspcheck"))
+        .args(args)
+        .current_dir(cwd)
+        .env("USPCHECK_BIN", env!("CARGO_BIN_EXE_uspcheck"))
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A profile in `dir/bench/eut.yaml` whose start command runs the reference agent as a
+/// WebSocket client of the port uspcheck chose, announcing itself as `agent_id`.
+fn write_profile(dir: &Path, eut_id: &str, agent_id: &str) {
+    std::fs::create_dir_all(dir.join("bench")).unwrap();
+    std::fs::write(
+        dir.join("bench/eut.yaml"),
+        format!(
+            "eut: {{ endpoint_id: '{eut_id}' }}\ncontroller: {{ endpoint_id: '{ctrl}' }}\n\
+             websocket: {{ mode: listen, listen: '127.0.0.1:0' }}\nfeatures:\n\
+             timeouts: {{ response: 3s, connect: 20s }}\nstart: |\n  \
+             echo \"hello $((6 * 7))\"\n  \
+             echo \"dir=${{profile.dir}} pwd=$(pwd)\" >&2\n  \
+             exec \"${{env.USPCHECK_BIN}}\" agent --connect \"ws://127.0.0.1:${{websocket.port}}/usp\" \
+             --endpoint-id '{agent_id}' --controller-id '{ctrl}'\n",
+            ctrl = target::DEFAULT_CONTROLLER_ID,
+        ),
+    )
+    .unwrap();
+}
+
+#[test]
+fn the_start_command_gets_the_chosen_port_runs_in_the_profiles_folder_and_logs_to_a_file() {
+    let d = scratch("start-vars");
+    let id = target::BUILTIN_AGENT_ID;
+    write_profile(&d, id, id);
+    let (code, out, err) = uspcheck(
+        &[
+            "run",
+            "--eut",
+            "bench/eut.yaml",
+            "--report-dir",
+            "out",
+            "1.1",
+        ],
+        &d,
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let log_path = d.join("out/agent.log");
+    assert!(
+        !out.contains("hello 42") && !err.contains("hello 42"),
+        "the agent's output went to the terminal: {out}{err}"
+    );
+    assert!(err.contains("(its output: out/agent.log)"), "{err}");
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    let bench = d.join("bench").canonicalize().unwrap();
+    assert!(log.contains("hello 42"), "{log}");
+    assert!(
+        log.contains(&format!("dir={0} pwd={0}", bench.display())),
+        "{log}"
+    );
+}
+
+#[test]
+fn an_unset_environment_variable_in_start_is_a_profile_error_with_its_place() {
+    let d = scratch("start-unset");
+    write_profile(&d, target::BUILTIN_AGENT_ID, target::BUILTIN_AGENT_ID);
+    let out = Command::new(env!("CARGO_BIN_EXE_uspcheck"))
+        .args(["run", "--eut", "bench/eut.yaml", "--list"])
+        .current_dir(&d)
+        .env_remove("USPCHECK_BIN")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("bench/eut.yaml:9:9: start: ${env.USPCHECK_BIN}: USPCHECK_BIN is not set"),
+        "{err}"
+    );
+}
