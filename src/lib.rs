@@ -10,6 +10,7 @@
 pub mod agent;
 pub mod clip;
 pub mod controller;
+pub mod init;
 pub mod mtp;
 pub mod pki;
 pub mod report;

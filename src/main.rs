@@ -90,6 +90,23 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Write a commented starter EUT profile: every field, TP-469's feature table to tick,
+    /// and what the agent must be provisioned with.
+    Init {
+        /// The MTP the agent is tested over.
+        #[arg(long, value_enum, default_value = "websocket")]
+        mtp: MtpArg,
+        /// listen: uspcheck listens and the agent connects (over MQTT: uspcheck's embedded
+        /// broker); connect: uspcheck connects to the agent (over MQTT: to your broker).
+        #[arg(long, alias = "role", value_enum, default_value = "listen")]
+        mode: ModeArg,
+        /// Where to write it (`-`: standard output).
+        #[arg(long, default_value = "eut.yaml")]
+        out: PathBuf,
+        /// Replace the file if it exists.
+        #[arg(long)]
+        force: bool,
+    },
     /// Check that case files load (file:line:column for every problem).
     Check {
         #[arg(long)]
@@ -147,8 +164,21 @@ enum MtpArg {
     Mqtt311,
 }
 
+/// Who opens the connection, for `init`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ModeArg {
+    Listen,
+    Connect,
+}
+
 fn main() -> ExitCode {
     match Cli::parse().command {
+        Command::Init {
+            mtp,
+            mode,
+            out,
+            force,
+        } => init(mtp, mode, &out, force),
         Command::Run {
             filters,
             eut,
@@ -382,6 +412,43 @@ fn results_page(runs: &[String], title: &str, out: Option<&std::path::Path>) -> 
         None => print!("{page}"),
     }
     ExitCode::from(exit::OK)
+}
+
+fn init(mtp: MtpArg, mode: ModeArg, out: &std::path::Path, force: bool) -> ExitCode {
+    let mtp = match mtp {
+        MtpArg::Websocket => uspcheck::init::Mtp::WebSocket,
+        MtpArg::Uds => uspcheck::init::Mtp::Uds,
+        MtpArg::Mqtt => uspcheck::init::Mtp::Mqtt(Version::V5),
+        MtpArg::Mqtt311 => uspcheck::init::Mtp::Mqtt(Version::V311),
+    };
+    let mode = match mode {
+        ModeArg::Listen => uspcheck::init::Mode::Listen,
+        ModeArg::Connect => uspcheck::init::Mode::Connect,
+    };
+    let cases = match load_cases(None) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let text = uspcheck::init::profile(mtp, mode, &uspcheck::init::covered(&cases));
+    match uspcheck::init::write(out, &text, force) {
+        Ok(()) if out == std::path::Path::new("-") => ExitCode::from(exit::OK),
+        Ok(()) => {
+            eprintln!(
+                "wrote {0}: change what says CHANGE and tick the agent's features, then \
+                 `uspcheck run --eut {0} --list`",
+                out.display()
+            );
+            ExitCode::from(exit::OK)
+        }
+        Err(uspcheck::init::InitError::Exists(why)) => {
+            eprintln!("error: {why}");
+            ExitCode::from(exit::USAGE)
+        }
+        Err(uspcheck::init::InitError::Io(why)) => {
+            eprintln!("error: {why}");
+            ExitCode::from(exit::ERRORS)
+        }
+    }
 }
 
 fn load_cases(dir: Option<PathBuf>) -> Result<Vec<Case>, ExitCode> {

@@ -96,3 +96,38 @@ fn an_unset_environment_variable_in_start_is_a_profile_error_with_its_place() {
         "{err}"
     );
 }
+
+#[test]
+fn every_starter_profile_init_writes_lists_the_cases() {
+    let d = scratch("init");
+    for mtp in ["websocket", "uds", "mqtt", "mqtt311"] {
+        for mode in ["listen", "connect"] {
+            let file = format!("{mtp}-{mode}.yaml");
+            let (code, _, err) =
+                uspcheck(&["init", "--mtp", mtp, "--role", mode, "--out", &file], &d);
+            assert_eq!(code, 0, "init {mtp} {mode}: {err}");
+            assert!(err.contains(&format!("wrote {file}")), "{err}");
+            let (code, out, err) = uspcheck(&["run", "--eut", &file, "--list"], &d);
+            assert_eq!(code, 0, "{file}: {err}");
+            assert!(out.contains("cases selected"), "{file}: {out}");
+            // Nothing but the MTP's own feature is ticked: the conditional cases are not
+            // applicable until the user says otherwise.
+            assert!(
+                out.contains("does not declare TP-469 feature(s) 31 that this case requires"),
+                "{file}: {out}"
+            );
+        }
+    }
+    // An existing file is kept unless --force; `-` writes to standard output.
+    let (code, _, err) = uspcheck(&["init", "--out", "uds-listen.yaml"], &d);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--force"), "{err}");
+    let (code, _, err) = uspcheck(&["init", "--out", "uds-listen.yaml", "--force"], &d);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, _) = uspcheck(&["init", "--mtp", "uds", "--out", "-"], &d);
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with("# EUT profile for uspcheck") && out.contains("\nuds:"),
+        "{out}"
+    );
+}

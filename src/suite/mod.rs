@@ -6,6 +6,7 @@ pub mod case;
 pub mod compile;
 pub mod duration;
 pub mod expr;
+pub mod features;
 pub mod load;
 pub mod matcher;
 pub mod node;

@@ -283,9 +283,9 @@ pub struct Profile {
     pub uds: Option<UdsSetup>,
     #[serde(default)]
     pub mqtt: Option<MqttSetup>,
-    /// TP-469 feature IDs the EUT supports (see the plan's feature table); `features:` with
-    /// nothing under it (every line of `uspcheck init`'s list unticked) is none.
-    #[serde(default, deserialize_with = "none_is_empty")]
+    /// TP-469 feature IDs the EUT supports (see the plan's feature table): a list of IDs, or
+    /// a map of IDs to `true`/`false` (what `uspcheck init` writes, one line per feature).
+    #[serde(default, deserialize_with = "feature_ids")]
     pub features: Vec<u32>,
     /// TP-469 "alternate elements": EUT-specific values cases use as `${alt.NAME}`.
     #[serde(default)]
@@ -307,8 +307,39 @@ pub struct Profile {
     pub file: String,
 }
 
-fn none_is_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u32>, D::Error> {
-    Ok(Option::<Vec<u32>>::deserialize(d)?.unwrap_or_default())
+/// `features:` as `[1, 2, 10]`, as `{ 1: true, 2: false, … }` (the IDs set to true), or
+/// empty (none).
+fn feature_ids<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u32>, D::Error> {
+    struct Ids;
+    impl<'de> serde::de::Visitor<'de> for Ids {
+        type Value = Vec<u32>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a list of TP-469 feature IDs, or a map of feature IDs to true or false")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<u32>, A::Error> {
+            let mut ids = Vec::new();
+            while let Some(id) = seq.next_element()? {
+                ids.push(id);
+            }
+            Ok(ids)
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Vec<u32>, A::Error> {
+            let mut ids = Vec::new();
+            while let Some((id, on)) = map.next_entry::<u32, bool>()? {
+                if on {
+                    ids.push(id);
+                }
+            }
+            Ok(ids)
+        }
+        fn visit_unit<E>(self) -> Result<Vec<u32>, E> {
+            Ok(Vec::new())
+        }
+        fn visit_none<E>(self) -> Result<Vec<u32>, E> {
+            Ok(Vec::new())
+        }
+    }
+    d.deserialize_any(Ids)
 }
 
 impl Profile {
