@@ -24,7 +24,8 @@ mod exit {
     pub const FAILED: u8 = 1;
     /// The command line was wrong (clap also uses 2).
     pub const USAGE: u8 = 2;
-    /// A case file or the EUT profile could not be loaded.
+    /// A case file or the EUT profile could not be loaded, or the agent contradicts the
+    /// profile's Endpoint IDs (the preflight).
     pub const BAD_INPUT: u8 = 3;
     /// No failures, but errors: the environment or harness broke, conformance unknown.
     pub const ERRORS: u8 = 4;
@@ -37,7 +38,7 @@ mod exit {
     name = "uspcheck",
     version,
     about = "Conformance test harness for USP Agents (TR-369), running the TP-469 test plan",
-    after_help = "Exit codes: 0 all passed, 1 failures, 2 usage error, 3 bad case or profile file, 4 errors only (environment), 130 stopped by SIGINT, 143 stopped by SIGTERM (the reports of the cases that ended are written)."
+    after_help = "Exit codes: 0 all passed, 1 failures, 2 usage error, 3 bad case or profile file (or a profile whose Endpoint IDs the agent contradicts), 4 errors only (environment), 130 stopped by SIGINT, 143 stopped by SIGTERM (the reports of the cases that ended are written)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -76,6 +77,10 @@ enum Command {
         /// One line per case only.
         #[arg(short, long)]
         quiet: bool,
+        /// With --eut: do not connect once before the first case to compare the Endpoint IDs
+        /// the agent presents with the profile's.
+        #[arg(long)]
+        no_preflight: bool,
     },
     /// Write the results page (Markdown) from runs' JSON reports: verdict per case per run
     /// and every failure's reason.
@@ -189,6 +194,7 @@ fn main() -> ExitCode {
             faults,
             mtp,
             quiet,
+            no_preflight,
         } => {
             if test_threads == Some(0) {
                 eprintln!("error: --test-threads must be at least 1");
@@ -273,6 +279,11 @@ fn main() -> ExitCode {
                     return ExitCode::from(exit::ERRORS);
                 }
             };
+            if !no_preflight && let Err(e) = runner.preflight() {
+                eprintln!("error: {e}");
+                runner.shutdown();
+                return ExitCode::from(exit::BAD_INPUT);
+            }
             let report = runner.run(cases, &opts);
             let code = finish(&report, &report_dir);
             // The reports are out; now the agent a start command launched is stopped (and

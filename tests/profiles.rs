@@ -27,9 +27,10 @@ fn uspcheck(args: &[&str], cwd: &Path) -> (i32, String, String) {
     )
 }
 
-/// A profile in `dir/bench/eut.yaml` whose start command runs the reference agent as a
-/// WebSocket client of the port uspcheck chose, announcing itself as `agent_id`.
-fn write_profile(dir: &Path, eut_id: &str, agent_id: &str) {
+/// A profile in `dir/bench/eut.yaml` naming `eut_id` and the default Controller, whose start
+/// command runs the reference agent as a WebSocket client of the port uspcheck chose, as
+/// `agent_id`, trusting the Controller `agent_ctrl`.
+fn write_profile(dir: &Path, eut_id: &str, (agent_id, agent_ctrl): (&str, &str)) {
     std::fs::create_dir_all(dir.join("bench")).unwrap();
     std::fs::write(
         dir.join("bench/eut.yaml"),
@@ -40,7 +41,7 @@ fn write_profile(dir: &Path, eut_id: &str, agent_id: &str) {
              echo \"hello $((6 * 7))\"\n  \
              echo \"dir=${{profile.dir}} pwd=$(pwd)\" >&2\n  \
              exec \"${{env.USPCHECK_BIN}}\" agent --connect \"ws://127.0.0.1:${{websocket.port}}/usp\" \
-             --endpoint-id '{agent_id}' --controller-id '{ctrl}'\n",
+             --endpoint-id '{agent_id}' --controller-id '{agent_ctrl}'\n",
             ctrl = target::DEFAULT_CONTROLLER_ID,
         ),
     )
@@ -50,8 +51,8 @@ fn write_profile(dir: &Path, eut_id: &str, agent_id: &str) {
 #[test]
 fn the_start_command_gets_the_chosen_port_runs_in_the_profiles_folder_and_logs_to_a_file() {
     let d = scratch("start-vars");
-    let id = target::BUILTIN_AGENT_ID;
-    write_profile(&d, id, id);
+    let (id, ctrl) = (target::BUILTIN_AGENT_ID, target::DEFAULT_CONTROLLER_ID);
+    write_profile(&d, id, (id, ctrl));
     let (code, out, err) = uspcheck(
         &[
             "run",
@@ -70,6 +71,13 @@ fn the_start_command_gets_the_chosen_port_runs_in_the_profiles_folder_and_logs_t
         "the agent's output went to the terminal: {out}{err}"
     );
     assert!(err.contains("(its output: out/agent.log)"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "uspcheck: preflight: the agent presents itself as \"{id}\" (the eid of its \
+             WebSocket handshake; the from_id of its WebSocketConnectRecord"
+        )),
+        "{err}"
+    );
     let log = std::fs::read_to_string(&log_path).unwrap();
     let bench = d.join("bench").canonicalize().unwrap();
     assert!(log.contains("hello 42"), "{log}");
@@ -82,7 +90,8 @@ fn the_start_command_gets_the_chosen_port_runs_in_the_profiles_folder_and_logs_t
 #[test]
 fn an_unset_environment_variable_in_start_is_a_profile_error_with_its_place() {
     let d = scratch("start-unset");
-    write_profile(&d, target::BUILTIN_AGENT_ID, target::BUILTIN_AGENT_ID);
+    let (id, ctrl) = (target::BUILTIN_AGENT_ID, target::DEFAULT_CONTROLLER_ID);
+    write_profile(&d, id, (id, ctrl));
     let out = Command::new(env!("CARGO_BIN_EXE_uspcheck"))
         .args(["run", "--eut", "bench/eut.yaml", "--list"])
         .current_dir(&d)
@@ -130,4 +139,67 @@ fn every_starter_profile_init_writes_lists_the_cases() {
         out.starts_with("# EUT profile for uspcheck") && out.contains("\nuds:"),
         "{out}"
     );
+}
+
+#[test]
+fn an_endpoint_id_the_agent_contradicts_stops_the_run_before_any_case_naming_the_field() {
+    let d = scratch("preflight-eut");
+    let (id, ctrl) = (target::BUILTIN_AGENT_ID, target::DEFAULT_CONTROLLER_ID);
+    write_profile(&d, "os::012345-not-the-agent", (id, ctrl));
+    let began = std::time::Instant::now();
+    let (code, out, err) = uspcheck(
+        &["run", "--eut", "bench/eut.yaml", "--report-dir", "out"],
+        &d,
+    );
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(
+        err.contains(&format!(
+            "bench/eut.yaml:1:21: eut.endpoint_id is \"os::012345-not-the-agent\", but the \
+             agent presents itself as \"{id}\" (the eid of its WebSocket handshake"
+        )),
+        "{err}"
+    );
+    assert!(!out.contains("running"), "no case ran: {out}");
+    // It did not wait for a Get the agent discards: the handshake said enough.
+    assert!(
+        began.elapsed() < std::time::Duration::from_secs(3 + 10),
+        "{:?}",
+        began.elapsed()
+    );
+    // With the check turned off, the cases meet the agent that discards what they send.
+    let (code, out, _) = uspcheck(
+        &[
+            "run",
+            "--eut",
+            "bench/eut.yaml",
+            "--report-dir",
+            "out",
+            "--no-preflight",
+            "1.1",
+        ],
+        &d,
+    );
+    assert_ne!(code, 0, "{out}");
+    assert!(out.contains("running 1 test"), "{out}");
+}
+
+#[test]
+fn a_controller_id_the_agent_does_not_answer_to_stops_the_run_naming_the_field() {
+    let d = scratch("preflight-ctrl");
+    let id = target::BUILTIN_AGENT_ID;
+    write_profile(&d, id, (id, "self::someone-else"));
+    let (code, out, err) = uspcheck(
+        &["run", "--eut", "bench/eut.yaml", "--report-dir", "out"],
+        &d,
+    );
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(
+        err.contains(&format!(
+            "bench/eut.yaml:2:28: controller.endpoint_id is \"{}\", but the agent addresses \
+             its Records to \"self::someone-else\" (the to_id of its WebSocketConnectRecord",
+            target::DEFAULT_CONTROLLER_ID
+        )),
+        "{err}"
+    );
+    assert!(!out.contains("running"), "no case ran: {out}");
 }

@@ -6,6 +6,7 @@ pub mod exec;
 pub mod instances;
 pub mod metrics;
 pub mod mqtt;
+pub mod preflight;
 pub mod process;
 pub mod runner;
 pub mod target;

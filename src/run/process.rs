@@ -220,6 +220,9 @@ async fn keep_running(
         let status = tokio::select! {
             s = child.wait() => s,
             _ = asked_to_stop(&mut stop) => {
+                if let Some(log) = &launch.log {
+                    log.note("stopping the agent: the run is over");
+                }
                 let pgid = shared.state().pgid.take();
                 if let Some(pgid) = pgid {
                     stop_group(pgid, &mut child).await;

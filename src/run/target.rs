@@ -377,7 +377,7 @@ impl Target {
                         let text = match &st.unreachable {
                             Some(_) => format!(
                                 "agent still not reachable: {what} within {bound:?} (an earlier \
-                                 case waited the whole {full:?}){last}{exit}{meanwhile}"
+                                 attempt waited the whole {full:?}){last}{exit}{meanwhile}"
                             ),
                             None => format!(
                                 "agent not reachable: {what} within {bound:?}{last}{exit}{meanwhile}"
@@ -573,6 +573,30 @@ impl Target {
         st.process.stop().await;
         st.mqtt = None;
         st.server = None;
+    }
+
+    /// The ClientIds of the clients connected to the embedded MQTT broker now, other than
+    /// uspcheck's own Controller (empty when there is no embedded broker).
+    pub async fn broker_clients(&self) -> Vec<String> {
+        let Target::External { profile, state } = self else {
+            return Vec::new();
+        };
+        let MtpSetup::Mqtt(setup) = profile.mtp() else {
+            return Vec::new();
+        };
+        let broker = state
+            .lock()
+            .await
+            .mqtt
+            .as_ref()
+            .and_then(|m| m.case().broker);
+        broker
+            .map(|b| b.clients())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|c| c.peer != "in-process" && c.client_id != setup.client_id)
+            .map(|c| c.client_id)
+            .collect()
     }
 
     /// Hands back a link that is still up, for the next case (external agents only).

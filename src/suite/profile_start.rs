@@ -31,9 +31,11 @@ impl Start {
         for (k, v) in &chosen.0 {
             vars.set(k.clone(), v.clone());
         }
-        self.template.render(&vars).map_err(|Unset { name, .. }| {
+        let command = self.template.render(&vars).map_err(|Unset { name, .. }| {
             format!("the profile's start command uses ${{{name}}}, which has no value in this run")
-        })
+        })?;
+        // A block scalar (`start: |`) ends in a newline the shell does not need.
+        Ok(command.trim_end().to_string())
     }
 }
 
