@@ -39,6 +39,34 @@ pub enum InitError {
     Io(String),
 }
 
+impl std::fmt::Display for InitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InitError::Exists(why) | InitError::Io(why) => f.write_str(why),
+        }
+    }
+}
+
+/// `uspcheck init`: the starter profile for `mtp` and `mode` (marking the features none of
+/// `cases` needs) written to `out`, and what to do next said on standard error.
+pub fn command(
+    mtp: Mtp,
+    mode: Mode,
+    cases: &[crate::suite::Case],
+    out: &Path,
+    force: bool,
+) -> Result<(), InitError> {
+    write(out, &profile(mtp, mode, &covered(cases)), force)?;
+    if out != Path::new("-") {
+        eprintln!(
+            "wrote {0}: change what says CHANGE and tick the agent's features, then \
+             `uspcheck run --eut {0} --list`",
+            out.display()
+        );
+    }
+    Ok(())
+}
+
 /// Writes `text` to `out` (`-`: standard output), refusing to replace a file unless `force`.
 pub fn write(out: &Path, text: &str, force: bool) -> Result<(), InitError> {
     if out == Path::new("-") {

@@ -426,38 +426,29 @@ fn results_page(runs: &[String], title: &str, out: Option<&std::path::Path>) -> 
 }
 
 fn init(mtp: MtpArg, mode: ModeArg, out: &std::path::Path, force: bool) -> ExitCode {
+    use uspcheck::init::{self, InitError, Mode, Mtp};
     let mtp = match mtp {
-        MtpArg::Websocket => uspcheck::init::Mtp::WebSocket,
-        MtpArg::Uds => uspcheck::init::Mtp::Uds,
-        MtpArg::Mqtt => uspcheck::init::Mtp::Mqtt(Version::V5),
-        MtpArg::Mqtt311 => uspcheck::init::Mtp::Mqtt(Version::V311),
+        MtpArg::Websocket => Mtp::WebSocket,
+        MtpArg::Uds => Mtp::Uds,
+        MtpArg::Mqtt => Mtp::Mqtt(Version::V5),
+        MtpArg::Mqtt311 => Mtp::Mqtt(Version::V311),
     };
     let mode = match mode {
-        ModeArg::Listen => uspcheck::init::Mode::Listen,
-        ModeArg::Connect => uspcheck::init::Mode::Connect,
+        ModeArg::Listen => Mode::Listen,
+        ModeArg::Connect => Mode::Connect,
     };
     let cases = match load_cases(None) {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let text = uspcheck::init::profile(mtp, mode, &uspcheck::init::covered(&cases));
-    match uspcheck::init::write(out, &text, force) {
-        Ok(()) if out == std::path::Path::new("-") => ExitCode::from(exit::OK),
-        Ok(()) => {
-            eprintln!(
-                "wrote {0}: change what says CHANGE and tick the agent's features, then \
-                 `uspcheck run --eut {0} --list`",
-                out.display()
-            );
-            ExitCode::from(exit::OK)
-        }
-        Err(uspcheck::init::InitError::Exists(why)) => {
-            eprintln!("error: {why}");
-            ExitCode::from(exit::USAGE)
-        }
-        Err(uspcheck::init::InitError::Io(why)) => {
-            eprintln!("error: {why}");
-            ExitCode::from(exit::ERRORS)
+    match init::command(mtp, mode, &cases, out, force) {
+        Ok(()) => ExitCode::from(exit::OK),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(match e {
+                InitError::Exists(_) => exit::USAGE,
+                InitError::Io(_) => exit::ERRORS,
+            })
         }
     }
 }
