@@ -85,6 +85,10 @@ fn the_start_command_gets_the_chosen_port_runs_in_the_profiles_folder_and_logs_t
         log.contains(&format!("dir={0} pwd={0}", bench.display())),
         "{log}"
     );
+    // A later run that starts no agent leaves no log looking like its own.
+    let (code, out, err) = uspcheck(&["run", "--report-dir", "out", "1.1"], &d);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!log_path.exists());
 }
 
 #[test]

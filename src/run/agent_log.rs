@@ -29,6 +29,13 @@ impl AgentLog {
         AgentLog::with_cap(path, CAP)
     }
 
+    /// Removes an earlier run's log at `path` (a run with no start command writes none, and
+    /// must not leave an old one looking like its own).
+    pub fn clear(path: &Path) {
+        let _ = std::fs::remove_file(path);
+        let _ = std::fs::remove_file(older(path));
+    }
+
     fn with_cap(path: &Path, cap: u64) -> std::io::Result<Arc<AgentLog>> {
         let _ = std::fs::remove_file(older(path));
         let file = File::create(path)?;
@@ -102,6 +109,10 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(FILE);
+        std::fs::write(&path, "an earlier run's").unwrap();
+        std::fs::write(older(&path), "an earlier run's").unwrap();
+        AgentLog::clear(&path);
+        assert!(!path.exists() && !older(&path).exists());
         std::fs::write(older(&path), "an earlier run's").unwrap();
         let log = AgentLog::with_cap(&path, 100).unwrap();
         assert!(!older(&path).exists(), "an earlier run's log is gone");

@@ -146,12 +146,14 @@ impl Target {
     }
 
     /// Sends the output of the agent a profile's start command runs to `path` (begun now,
-    /// bounded: see [`AgentLog`]), instead of uspcheck's own output.
+    /// bounded: see [`AgentLog`]), instead of uspcheck's own output. Without a start command
+    /// an earlier run's log there is removed.
     pub fn with_agent_log(mut self, path: &std::path::Path) -> std::io::Result<Target> {
-        if let Target::External { profile, state } = &mut self
-            && profile.start.is_some()
-        {
-            state.get_mut().agent_log = Some(AgentLog::create(path)?);
+        match &mut self {
+            Target::External { profile, state } if profile.start.is_some() => {
+                state.get_mut().agent_log = Some(AgentLog::create(path)?);
+            }
+            _ => AgentLog::clear(path),
         }
         Ok(self)
     }
