@@ -103,7 +103,7 @@ enum Command {
         mtp: MtpArg,
         /// listen: uspcheck listens and the agent connects (over MQTT: uspcheck's embedded
         /// broker); connect: uspcheck connects to the agent (over MQTT: to your broker).
-        #[arg(long, alias = "role", value_enum, default_value = "listen")]
+        #[arg(long, visible_alias = "role", value_enum, default_value = "listen")]
         mode: ModeArg,
         /// Where to write it (`-`: standard output).
         #[arg(long, default_value = "eut.yaml")]
