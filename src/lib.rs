@@ -37,6 +37,7 @@ pub const VERSION: &str = concat!(
 pub mod agent;
 pub mod clip;
 pub mod controller;
+pub mod init;
 pub mod mtp;
 pub mod pki;
 pub mod report;

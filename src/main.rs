@@ -21,7 +21,7 @@ use uspcheck::suite::{self, Case, LoadError, profile::Profile};
     name = "uspcheck",
     version = uspcheck::VERSION,
     about = "Conformance test harness for USP Agents (TR-369), running the TP-469 test plan",
-    after_help = "Exit codes: 0 all passed, 1 failures, 2 usage error, 3 bad case or profile file, 4 errors only (environment), 130 stopped by SIGINT, 143 stopped by SIGTERM (the reports of the cases that ended are written)."
+    after_help = "Exit codes: 0 all passed, 1 failures, 2 usage error, 3 bad case or profile file (or a profile whose Endpoint IDs the agent contradicts), 4 errors only (environment), 130 stopped by SIGINT, 143 stopped by SIGTERM (the reports of the cases that ended are written)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -60,6 +60,10 @@ enum Command {
         /// One line per case only.
         #[arg(short, long)]
         quiet: bool,
+        /// With --eut: do not connect once before the first case to compare the Endpoint IDs
+        /// the agent presents with the profile's.
+        #[arg(long)]
+        no_preflight: bool,
         /// Run only share K of N of the selection, for CI's parallel jobs: case i of the
         /// selection (in id order, from 0) is in partition i mod N + 1. Join the parts'
         /// reports with `uspcheck merge`.
@@ -88,6 +92,23 @@ enum Command {
         /// Where to write the page (stdout if absent).
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Write a commented starter EUT profile: every field, TP-469's feature table to tick,
+    /// and what the agent must be provisioned with.
+    Init {
+        /// The MTP the agent is tested over.
+        #[arg(long, value_enum, default_value = "websocket")]
+        mtp: MtpArg,
+        /// listen: uspcheck listens and the agent connects (over MQTT: uspcheck's embedded
+        /// broker); connect: uspcheck connects to the agent (over MQTT: to your broker).
+        #[arg(long, visible_alias = "role", value_enum, default_value = "listen")]
+        mode: ModeArg,
+        /// Where to write it (`-`: standard output).
+        #[arg(long, default_value = "eut.yaml")]
+        out: PathBuf,
+        /// Replace the file if it exists.
+        #[arg(long)]
+        force: bool,
     },
     /// Check that case files load (file:line:column for every problem).
     Check {
@@ -146,8 +167,21 @@ enum MtpArg {
     Mqtt311,
 }
 
+/// Who opens the connection, for `init`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ModeArg {
+    Listen,
+    Connect,
+}
+
 fn main() -> ExitCode {
     match Cli::parse().command {
+        Command::Init {
+            mtp,
+            mode,
+            out,
+            force,
+        } => init(mtp, mode, &out, force),
         Command::Run {
             filters,
             eut,
@@ -159,6 +193,7 @@ fn main() -> ExitCode {
             mtp,
             quiet,
             partition,
+            no_preflight,
         } => {
             if test_threads == Some(0) {
                 eprintln!("error: --test-threads must be at least 1");
@@ -229,6 +264,14 @@ fn main() -> ExitCode {
                 eprintln!("error: {e} (give a folder you can write with --report-dir)");
                 return ExitCode::from(exit::USAGE);
             }
+            let log = report_dir.join(run::agent_log::FILE);
+            let target = match target.with_agent_log(&log) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("error: cannot write {}: {e}", log.display());
+                    return ExitCode::from(exit::USAGE);
+                }
+            };
             let runner = match run::Runner::new(Arc::new(target)) {
                 Ok(r) => r,
                 Err(e) => {
@@ -236,6 +279,11 @@ fn main() -> ExitCode {
                     return ExitCode::from(exit::ERRORS);
                 }
             };
+            if !no_preflight && let Err(e) = runner.preflight() {
+                eprintln!("error: {e}");
+                runner.shutdown();
+                return ExitCode::from(exit::BAD_INPUT);
+            }
             let report = runner.run(cases, &opts);
             let code = finish(&report, &report_dir);
             // The reports are out; now the agent a start command launched is stopped (and
@@ -403,6 +451,34 @@ fn merge(out: &std::path::Path, files: &[PathBuf]) -> ExitCode {
         println!("{n}");
     }
     finish(&merged.report, out)
+}
+
+fn init(mtp: MtpArg, mode: ModeArg, out: &std::path::Path, force: bool) -> ExitCode {
+    use uspcheck::init::{self, InitError, Mode, Mtp};
+    let mtp = match mtp {
+        MtpArg::Websocket => Mtp::WebSocket,
+        MtpArg::Uds => Mtp::Uds,
+        MtpArg::Mqtt => Mtp::Mqtt(Version::V5),
+        MtpArg::Mqtt311 => Mtp::Mqtt(Version::V311),
+    };
+    let mode = match mode {
+        ModeArg::Listen => Mode::Listen,
+        ModeArg::Connect => Mode::Connect,
+    };
+    let cases = match load_cases(None) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    match init::command(mtp, mode, &cases, out, force) {
+        Ok(()) => ExitCode::from(exit::OK),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(match e {
+                InitError::Exists(_) => exit::USAGE,
+                InitError::Io(_) => exit::ERRORS,
+            })
+        }
+    }
 }
 
 fn load_cases(dir: Option<PathBuf>) -> Result<Vec<Case>, ExitCode> {

@@ -42,7 +42,8 @@ pub mod exit {
     pub const FAILED: u8 = 1;
     /// The command line was wrong (clap also uses 2).
     pub const USAGE: u8 = 2;
-    /// A case file or the EUT profile could not be loaded.
+    /// A case file or the EUT profile could not be loaded, or the agent contradicts the
+    /// profile's Endpoint IDs (the preflight).
     pub const BAD_INPUT: u8 = 3;
     /// No failures, but errors: the environment or harness broke, conformance unknown.
     pub const ERRORS: u8 = 4;

@@ -1,10 +1,12 @@
 //! Runs the selected cases ([`runner`] gives the familiar `cargo test` output, parallelism
 //! and the stop on a signal) and collects one [`CaseOutcome`] per case for the reports.
 
+pub mod agent_log;
 pub mod exec;
 pub mod instances;
 pub mod metrics;
 pub mod mqtt;
+pub mod preflight;
 pub mod process;
 pub mod runner;
 pub mod target;

@@ -8,6 +8,7 @@
 //! side of the broker stays up while the agent is gone.
 
 use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
 use std::process::ExitStatus;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -16,12 +17,31 @@ use tokio::process::{Child, Command};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use super::agent_log::AgentLog;
+
 /// How long a stopped agent's process group is given to exit after SIGTERM before SIGKILL.
 pub const GRACE: Duration = Duration::from_secs(2);
 
 /// Exits in a row, without the agent connecting in between, after which the command is no
 /// longer restarted: it is failing, not rebooting.
 pub const GIVE_UP_AFTER: u32 = 3;
+
+/// Where a start command runs, and where its output goes (inherited when there is no log).
+#[derive(Debug, Clone, Default)]
+pub struct Launch {
+    pub dir: Option<PathBuf>,
+    pub log: Option<Arc<AgentLog>>,
+}
+
+impl Launch {
+    /// `` (its output: reports/agent.log)``, for messages about the command; or nothing.
+    fn output_note(&self) -> String {
+        self.log
+            .as_ref()
+            .map(|l| format!(" (its output: {})", l.path().display()))
+            .unwrap_or_default()
+    }
+}
 
 /// The start command of a profile, kept running across cases.
 #[derive(Default)]
@@ -31,6 +51,7 @@ pub struct Process {
 
 struct Supervisor {
     cmd: String,
+    launch: Launch,
     task: Option<JoinHandle<()>>,
     shared: Arc<Shared>,
     /// Set to ask the supervising task to stop the command.
@@ -57,13 +78,13 @@ struct State {
 impl Process {
     /// Starts `cmd` and keeps it running, unless that is already so. A command that cannot
     /// be spawned at all is an error now.
-    pub fn supervise(&self, cmd: &str) -> Result<(), String> {
+    pub fn supervise(&self, cmd: &str, launch: Launch) -> Result<(), String> {
         let mut sup = self.lock();
         if sup.is_some() {
             return Ok(());
         }
-        let child = spawn_group(cmd)?;
-        eprintln!("uspcheck: started the agent: {cmd}");
+        let child = spawn_group(cmd, &launch)?;
+        eprintln!("uspcheck: started the agent: {cmd}{}", launch.output_note());
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 pgid: child.id(),
@@ -73,13 +94,14 @@ impl Process {
         });
         let (stop, stop_rx) = watch::channel(false);
         let task = tokio::spawn(keep_running(
-            cmd.to_string(),
+            (cmd.to_string(), launch.clone()),
             child,
             shared.clone(),
             stop_rx,
         ));
         *sup = Some(Supervisor {
             cmd: cmd.to_string(),
+            launch,
             task: Some(task),
             shared,
             stop,
@@ -124,8 +146,11 @@ impl Process {
             .as_ref()
             .filter(|_| st.exits_without_link > 0)?;
         Some(format!(
-            "the profile's start command {:?} {last} ({} time(s) since the agent last connected)",
-            s.cmd, st.exits_without_link
+            "the profile's start command {:?} {last} ({} time(s) since the agent last \
+             connected){}",
+            s.cmd,
+            st.exits_without_link,
+            s.launch.output_note()
         ))
     }
 
@@ -186,7 +211,7 @@ impl Drop for Process {
 /// Restarts the command whenever it exits, until asked to stop or until it has exited
 /// [`GIVE_UP_AFTER`] times without the agent connecting.
 async fn keep_running(
-    cmd: String,
+    (cmd, launch): (String, Launch),
     mut child: Child,
     shared: Arc<Shared>,
     mut stop: watch::Receiver<bool>,
@@ -195,6 +220,9 @@ async fn keep_running(
         let status = tokio::select! {
             s = child.wait() => s,
             _ = asked_to_stop(&mut stop) => {
+                if let Some(log) = &launch.log {
+                    log.note("stopping the agent: the run is over");
+                }
                 let pgid = shared.state().pgid.take();
                 if let Some(pgid) = pgid {
                     stop_group(pgid, &mut child).await;
@@ -207,6 +235,9 @@ async fn keep_running(
             forget_group(old, libc::SIGTERM);
         }
         let how = status.map_or_else(|e| format!("could not be waited for: {e}"), |s| ended(&s));
+        if let Some(log) = &launch.log {
+            log.note(&format!("the agent {how}"));
+        }
         let exits = {
             let mut st = shared.state();
             st.exits_without_link += 1;
@@ -216,7 +247,8 @@ async fn keep_running(
         if exits >= GIVE_UP_AFTER {
             let why = format!(
                 "the profile's start command {cmd:?} {how}; it ended {exits} times in a row \
-                 without the agent connecting, so uspcheck stopped restarting it"
+                 without the agent connecting, so uspcheck stopped restarting it{}",
+                launch.output_note()
             );
             eprintln!("uspcheck: {why}");
             shared.gave_up.send_replace(Some(why));
@@ -229,7 +261,7 @@ async fn keep_running(
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             _ = asked_to_stop(&mut stop) => return,
         }
-        match spawn_group(&cmd) {
+        match spawn_group(&cmd, &launch) {
             Ok(c) => {
                 shared.state().pgid = c.id();
                 child = c;
@@ -280,15 +312,29 @@ async fn stop_group(pgid: u32, child: &mut Child) {
 }
 
 /// Runs `cmd` in a shell in its own process group, so stopping the group stops whatever the
-/// shell started too.
-fn spawn_group(cmd: &str) -> Result<Child, String> {
-    let child = Command::new("sh")
+/// shell started too; in `launch`'s folder, its output to `launch`'s log.
+fn spawn_group(cmd: &str, launch: &Launch) -> Result<Child, String> {
+    let cannot = |e: std::io::Error| {
+        format!(
+            "the profile's start command {cmd:?} could not be started: {e}{}",
+            launch.output_note()
+        )
+    };
+    let mut command = Command::new("sh");
+    command
         .arg("-c")
         .arg(cmd)
         .process_group(0)
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| format!("the profile's start command {cmd:?} could not be started: {e}"))?;
+        .kill_on_drop(true);
+    if let Some(dir) = &launch.dir {
+        command.current_dir(dir);
+    }
+    if let Some(log) = &launch.log {
+        let (out, err) = log.pipe().map_err(cannot)?;
+        command.stdout(out).stderr(err);
+        log.note(&format!("starting: {cmd}"));
+    }
+    let child = command.spawn().map_err(cannot)?;
     if let Some(pid) = child.id() {
         groups().push(pid);
     }
@@ -387,8 +433,11 @@ mod tests {
         ] {
             let fifo = ready_fifo(name);
             let p = Process::default();
-            p.supervise(&script.replace("{F}", &fifo.display().to_string()))
-                .unwrap();
+            p.supervise(
+                &script.replace("{F}", &fifo.display().to_string()),
+                Launch::default(),
+            )
+            .unwrap();
             let pgid = p
                 .lock()
                 .as_ref()
@@ -409,7 +458,7 @@ mod tests {
     #[tokio::test]
     async fn an_agent_that_stops_on_sigterm_is_not_waited_for() {
         let p = Process::default();
-        p.supervise("sleep 1000").unwrap();
+        p.supervise("sleep 1000", Launch::default()).unwrap();
         let began = Instant::now();
         p.stop().await;
         assert!(began.elapsed() < GRACE, "{:?}", began.elapsed());
@@ -418,7 +467,7 @@ mod tests {
     #[tokio::test]
     async fn a_command_that_keeps_exiting_is_given_up_on_with_its_status() {
         let p = Process::default();
-        p.supervise("exit 127").unwrap();
+        p.supervise("exit 127", Launch::default()).unwrap();
         let why = tokio::time::timeout(Duration::from_secs(10), p.given_up())
             .await
             .expect("given up in bounded time");

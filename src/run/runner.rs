@@ -10,6 +10,7 @@ use std::time::Instant;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
 
+use super::preflight::{self, Preflight};
 use super::{Options, Target, not_applicable, process, run_one};
 use crate::report::model::{Outcome, PartitionReport};
 use crate::report::{CaseOutcome, Failure, RunReport, Verdict};
@@ -90,6 +91,42 @@ impl Runner {
             target,
             stopped,
         })
+    }
+
+    /// Before the first case against a profile's agent: connects once and compares the
+    /// Endpoint IDs it presents with the profile's ([`preflight::check`]), saying what it
+    /// found. `Err` is the configuration error that must stop the run; a signal ends it too,
+    /// and the run then reports every case as not run.
+    pub fn preflight(&self) -> Result<(), String> {
+        if self.target.parallel() {
+            return Ok(());
+        }
+        eprintln!(
+            "uspcheck: preflight: connecting to the agent to compare its Endpoint IDs with the \
+             profile's"
+        );
+        let mut stopped = self.stopped.clone();
+        let found = self.runtime.block_on(async {
+            tokio::select! {
+                p = preflight::check(&self.target) => Some(p),
+                _ = stopped.wait_for(Option::is_some) => None,
+            }
+        });
+        match found {
+            Some(Preflight::Mismatch(text)) => Err(format!(
+                "the EUT profile does not name the agent's Endpoint IDs (found by the \
+                 preflight; --no-preflight skips it):\n{text}"
+            )),
+            Some(Preflight::Matches(what)) => {
+                eprintln!("uspcheck: preflight: {what}, as the profile says");
+                Ok(())
+            }
+            Some(Preflight::Unchecked(why)) => {
+                eprintln!("uspcheck: preflight: nothing compared: {why}");
+                Ok(())
+            }
+            None => Ok(()),
+        }
     }
 
     /// The signal that stopped the run, if one did.

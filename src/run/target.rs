@@ -11,8 +11,9 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 
+use super::agent_log::AgentLog;
 use super::mqtt::{self as run_mqtt, CaseMqtt, ExternalMqtt};
-use super::process::Process;
+use super::process::{Launch, Process};
 use crate::agent::{self, Fault, run::Dial};
 use crate::controller::{Relink, Session};
 use crate::mtp::mqtt::Version;
@@ -102,6 +103,8 @@ pub struct External {
     /// Set when a case found the agent unreachable, until it is reached again: later cases
     /// try only briefly and say so, instead of each waiting the whole connect bound.
     unreachable: Option<String>,
+    /// Where the output of the agent the profile's start command runs goes.
+    agent_log: Option<Arc<AgentLog>>,
 }
 
 /// Keeps a case's built-in agent alive; dropping it stops the agent. It also carries the
@@ -140,6 +143,19 @@ impl Target {
             profile: Box::new(profile),
             state: Box::new(Mutex::new(External::default())),
         }
+    }
+
+    /// Sends the output of the agent a profile's start command runs to `path` (begun now,
+    /// bounded: see [`AgentLog`]), instead of uspcheck's own output. Without a start command
+    /// an earlier run's log there is removed.
+    pub fn with_agent_log(mut self, path: &std::path::Path) -> std::io::Result<Target> {
+        match &mut self {
+            Target::External { profile, state } if profile.start.is_some() => {
+                state.get_mut().agent_log = Some(AgentLog::create(path)?);
+            }
+            _ => AgentLog::clear(path),
+        }
+        Ok(self)
     }
 
     pub fn eut_id(&self) -> String {
@@ -363,7 +379,7 @@ impl Target {
                         let text = match &st.unreachable {
                             Some(_) => format!(
                                 "agent still not reachable: {what} within {bound:?} (an earlier \
-                                 case waited the whole {full:?}){last}{exit}{meanwhile}"
+                                 attempt waited the whole {full:?}){last}{exit}{meanwhile}"
                             ),
                             None => format!(
                                 "agent not reachable: {what} within {bound:?}{last}{exit}{meanwhile}"
@@ -561,6 +577,30 @@ impl Target {
         st.server = None;
     }
 
+    /// The ClientIds of the clients connected to the embedded MQTT broker now, other than
+    /// uspcheck's own Controller (empty when there is no embedded broker).
+    pub async fn broker_clients(&self) -> Vec<String> {
+        let Target::External { profile, state } = self else {
+            return Vec::new();
+        };
+        let MtpSetup::Mqtt(setup) = profile.mtp() else {
+            return Vec::new();
+        };
+        let broker = state
+            .lock()
+            .await
+            .mqtt
+            .as_ref()
+            .and_then(|m| m.case().broker);
+        broker
+            .map(|b| b.clients())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|c| c.peer != "in-process" && c.client_id != setup.client_id)
+            .map(|c| c.client_id)
+            .collect()
+    }
+
     /// Hands back a link that is still up, for the next case (external agents only).
     pub async fn give_back(&self, link: Option<Link>) {
         if let (Target::External { state, .. }, Some(l)) = (self, link) {
@@ -574,10 +614,14 @@ impl Target {
 /// second, as often as the caller's bound allows.
 async fn relink_external(profile: &Profile, st: &mut External) -> Result<Relink, String> {
     let plain = relink_plain(profile, st).await?;
-    let Some(cmd) = &profile.start else {
+    let Some(start) = &profile.start else {
         return Ok(plain);
     };
-    st.process.supervise(cmd)?;
+    let launch = Launch {
+        dir: Some(start.dir.clone()),
+        log: st.agent_log.clone(),
+    };
+    st.process.supervise(&start.command(&chosen(st))?, launch)?;
     // Each time the agent is back, its exits so far were restarts (a reboot), not failures.
     let process = st.process.clone();
     Ok(Arc::new(move || {
@@ -654,7 +698,24 @@ fn accept_on(server: Arc<Listening>) -> Relink {
     })
 }
 
-/// A relink that connects to the agent, once a second until it answers.
+/// The ports uspcheck chose for the agent to reach it (`websocket.port`, `mqtt.port`,
+/// `mqtt.tls_port`), for the profile's start command.
+fn chosen(st: &External) -> crate::suite::vars::Vars {
+    let mut vars = crate::suite::vars::Vars::default();
+    if let Some(Listening::WebSocket(s)) = st.server.as_deref()
+        && let Ok(addr) = s.local_addr()
+    {
+        vars.set("websocket.port", addr.port().to_string());
+    }
+    if let Some(m) = st.mqtt.as_ref().map(ExternalMqtt::case) {
+        if let Some(b) = &m.broker {
+            vars.set("mqtt.port", b.addr().port().to_string());
+        }
+        m.add_vars(&mut vars);
+    }
+    vars
+}
+
 /// What did not happen when an external agent was not reached, by how it is reached.
 fn not_reached(profile: &Profile) -> String {
     match profile.mtp() {

@@ -6,9 +6,12 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::Deserialize;
+use serde_saphyr::Spanned;
 
 use super::duration::Dur;
 use super::load::LoadError;
+use super::node::Pos;
+pub use super::profile_start::Start;
 use crate::mtp::mqtt::Version;
 
 /// How the harness and the agent meet over WebSocket.
@@ -186,9 +189,26 @@ pub enum MtpSetup {
 
 /// Identity of one side.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(from = "RawIdentity")]
 pub struct Identity {
     pub endpoint_id: String,
+    /// Where `endpoint_id` is written, for messages that ask to change it.
+    pub at: Pos,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIdentity {
+    endpoint_id: Spanned<String>,
+}
+
+impl From<RawIdentity> for Identity {
+    fn from(r: RawIdentity) -> Identity {
+        Identity {
+            at: Pos::of(&r.endpoint_id),
+            endpoint_id: r.endpoint_id.value,
+        }
+    }
 }
 
 /// The second Controller the harness plays (TP-469 1.78). It gets its own session with the
@@ -263,8 +283,9 @@ pub struct Profile {
     pub uds: Option<UdsSetup>,
     #[serde(default)]
     pub mqtt: Option<MqttSetup>,
-    /// TP-469 feature IDs the EUT supports (see the plan's feature table).
-    #[serde(default)]
+    /// TP-469 feature IDs the EUT supports (see the plan's feature table): a list of IDs, or
+    /// a map of IDs to `true`/`false` (what `uspcheck init` writes, one line per feature).
+    #[serde(default, deserialize_with = "feature_ids")]
     pub features: Vec<u32>,
     /// TP-469 "alternate elements": EUT-specific values cases use as `${alt.NAME}`.
     #[serde(default)]
@@ -272,9 +293,53 @@ pub struct Profile {
     #[serde(default)]
     pub timeouts: Timeouts,
     /// A shell command that starts the agent; run once before the first case and stopped
-    /// after the last.
-    #[serde(default)]
-    pub start: Option<String>,
+    /// after the last. As written: [`Profile::start`] is what it means.
+    #[serde(default, rename = "start")]
+    start_raw: Option<Spanned<String>>,
+    /// The command that starts the agent, in the profile's folder, with its variables.
+    #[serde(skip)]
+    pub start: Option<Start>,
+    /// The profile's folder (absolute): its relative paths are relative to it.
+    #[serde(skip)]
+    pub dir: std::path::PathBuf,
+    /// The file it was read from, as named to uspcheck (for messages).
+    #[serde(skip)]
+    pub file: String,
+}
+
+/// `features:` as `[1, 2, 10]`, as `{ 1: true, 2: false, … }` (the IDs set to true), or
+/// empty (none).
+fn feature_ids<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u32>, D::Error> {
+    struct Ids;
+    impl<'de> serde::de::Visitor<'de> for Ids {
+        type Value = Vec<u32>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a list of TP-469 feature IDs, or a map of feature IDs to true or false")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<u32>, A::Error> {
+            let mut ids = Vec::new();
+            while let Some(id) = seq.next_element()? {
+                ids.push(id);
+            }
+            Ok(ids)
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Vec<u32>, A::Error> {
+            let mut ids = Vec::new();
+            while let Some((id, on)) = map.next_entry::<u32, bool>()? {
+                if on {
+                    ids.push(id);
+                }
+            }
+            Ok(ids)
+        }
+        fn visit_unit<E>(self) -> Result<Vec<u32>, E> {
+            Ok(Vec::new())
+        }
+        fn visit_none<E>(self) -> Result<Vec<u32>, E> {
+            Ok(Vec::new())
+        }
+    }
+    d.deserialize_any(Ids)
 }
 
 impl Profile {
@@ -294,9 +359,10 @@ impl Profile {
         Self::parse(&text, &file)
     }
 
-    /// Parses profile text.
+    /// Parses profile text read from `file`, whose folder the profile's relative paths and
+    /// `${profile.dir}` mean.
     pub fn parse(text: &str, file: &str) -> Result<Profile, LoadError> {
-        let p: Profile =
+        let mut p: Profile =
             serde_saphyr::from_str(text).map_err(|e| LoadError::from_yaml(&e, file))?;
         let given = [p.websocket.is_some(), p.uds.is_some(), p.mqtt.is_some()];
         if given.iter().filter(|g| **g).count() != 1 {
@@ -343,16 +409,29 @@ impl Profile {
                 return Err(LoadError::new(file, 1, 1, message));
             }
         }
-        for (what, id) in [
-            ("eut.endpoint_id", &p.eut.endpoint_id),
-            ("controller.endpoint_id", &p.controller.endpoint_id),
+        let unknown = Pos { line: 1, column: 1 };
+        for (what, id, at) in [
+            ("eut.endpoint_id", &p.eut.endpoint_id, p.eut.at),
+            (
+                "controller.endpoint_id",
+                &p.controller.endpoint_id,
+                p.controller.at,
+            ),
             (
                 "secondary_controller.endpoint_id",
                 &p.secondary_controller.endpoint_id,
+                unknown,
             ),
         ] {
-            crate::usp::endpoint::check(id)
-                .map_err(|why| LoadError::new(file, 1, 1, format!("{what}: {why}")))?;
+            crate::usp::endpoint::check(id).map_err(|why| {
+                LoadError::new(file, at.line, at.column, format!("{what}: {why}"))
+            })?;
+        }
+        p.file = file.to_string();
+        p.dir = super::profile_start::folder_of(file);
+        super::profile_start::resolve_paths(&mut p);
+        if let Some(raw) = &p.start_raw {
+            p.start = Some(super::profile_start::start(&p, raw, text, file)?);
         }
         Ok(p)
     }

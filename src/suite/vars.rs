@@ -21,6 +21,27 @@ pub const PROFILE_VARS: &[&str] = &[
     "mqtt.reply_to_wildcard",
 ];
 
+/// The variables a profile's `start` command can use besides `env.NAME` (uspcheck's
+/// environment): the profile's folder, and the ports uspcheck chose where it listens for the
+/// agent (`127.0.0.1:0` lets the OS pick).
+pub const START_VARS: &[&str] = &[
+    "profile.dir",
+    "websocket.port",
+    "mqtt.port",
+    "mqtt.tls_port",
+];
+
+/// Whether `${name}` in a `start` command is uspcheck's to replace: a name with one of the
+/// prefixes of [`START_VARS`] or `env.` (a shell variable has no dot in its name).
+pub fn is_start_var(name: &str) -> bool {
+    name.split_once('.').is_some_and(|(prefix, _)| {
+        prefix == "env"
+            || START_VARS
+                .iter()
+                .any(|v| v.split_once('.').is_some_and(|(p, _)| p == prefix))
+    })
+}
+
 /// Whether `name` is a variable the profile (not a capture) provides.
 pub fn is_profile_var(name: &str) -> bool {
     PROFILE_VARS.contains(&name) || name.strip_prefix("alt.").is_some_and(|a| !a.is_empty())
@@ -119,25 +140,38 @@ enum Part {
 impl Template {
     /// Parses `s`; an unclosed `${` or an empty name is an error.
     pub fn parse(s: &str) -> Result<Template, String> {
+        Template::parse_some(s, |_| true)
+    }
+
+    /// Parses `s`, taking as variables only the `${name}`s for which `ours(name)` holds;
+    /// any other `${…}` stays text (a shell command's own `${HOME}`).
+    pub fn parse_some(s: &str, ours: impl Fn(&str) -> bool) -> Result<Template, String> {
         let mut parts = Vec::new();
+        let mut text = String::new();
         let mut rest = s;
         while let Some(start) = rest.find("${") {
-            if start > 0 {
-                parts.push(Part::Lit(rest[..start].to_string()));
-            }
+            text.push_str(&rest[..start]);
             let after = &rest[start + 2..];
             let end = after
                 .find('}')
                 .ok_or_else(|| format!("unclosed ${{ in {s:?}"))?;
             let name = after[..end].trim();
+            rest = &after[end + 1..];
+            if !ours(name) {
+                text.push_str(&format!("${{{}}}", &after[..end]));
+                continue;
+            }
             if name.is_empty() || name.contains(char::is_whitespace) {
                 return Err(format!("`${{{}}}` is not a variable name", &after[..end]));
             }
+            if !text.is_empty() {
+                parts.push(Part::Lit(std::mem::take(&mut text)));
+            }
             parts.push(Part::Var(name.to_string()));
-            rest = &after[end + 1..];
         }
-        if !rest.is_empty() || parts.is_empty() {
-            parts.push(Part::Lit(rest.to_string()));
+        text.push_str(rest);
+        if !text.is_empty() || parts.is_empty() {
+            parts.push(Part::Lit(text));
         }
         Ok(Template { parts })
     }
@@ -222,6 +256,26 @@ mod tests {
         assert!(Template::parse("${open").is_err());
         assert!(Template::parse("${}").is_err());
         assert_eq!(t.to_string(), "${sub}Enable");
+    }
+
+    #[test]
+    fn a_template_can_leave_other_variables_as_text() {
+        let t = Template::parse_some("run ${HOME}/a --port ${websocket.port} ${X:-a b}", |n| {
+            is_start_var(n)
+        })
+        .unwrap();
+        assert_eq!(t.vars().collect::<Vec<_>>(), ["websocket.port"]);
+        let mut v = Vars::default();
+        v.set("websocket.port", "4711");
+        assert_eq!(t.render(&v).unwrap(), "run ${HOME}/a --port 4711 ${X:-a b}");
+        let plain = Template::parse_some("echo ${HOME}", is_start_var).unwrap();
+        assert_eq!(plain.literal(), Some("echo ${HOME}"));
+        assert!(is_start_var("env.PATH") && is_start_var("mqtt.port"));
+        assert!(
+            is_start_var("websocket.prot"),
+            "a typo of ours is ours, to be reported"
+        );
+        assert!(!is_start_var("HOME") && !is_start_var("X:-a.b"));
     }
 
     #[test]
