@@ -181,6 +181,11 @@ impl Events {
         self.0.send(ev).await.is_ok()
     }
 
+    /// Whether both send to the same link.
+    pub fn same(&self, other: &Events) -> bool {
+        self.0.same_channel(&other.0)
+    }
+
     /// An event of a new link before its task runs: its queue has room for the few of them.
     pub fn early(&self, kind: MtpEventKind) {
         let _ = self.0.try_send(MtpEvent::now(kind));

@@ -449,10 +449,13 @@ struct Presence {
     current: Option<Events>,
     /// A link made but not handed out yet (the first one).
     spare: Option<(Link, Events)>,
-    /// Events not handed on yet, in order: while no link is live, or while the live one's
-    /// queue is full. At [`EVENT_QUEUE`] of them the Controller's link is not read until
-    /// they move on, so a flood slows down at its source instead of filling memory.
-    buffer: VecDeque<MtpEvent>,
+    /// Events not handed on yet, in order, each with the link that was live when it came
+    /// (none: the next link handed out): while the live link's queue is full, or no link is
+    /// live. An event goes to the link of its time even after the session closed that link,
+    /// as a case's last events belong to it. At [`EVENT_QUEUE`] of them the Controller's
+    /// link is not read until they move on, so a flood slows down at its source instead of
+    /// filling memory.
+    buffer: VecDeque<(Option<Events>, MtpEvent)>,
     /// Records the session sent while the agent was away.
     held: VecDeque<Vec<u8>>,
     waiting: Vec<LinkRequest>,
@@ -485,7 +488,24 @@ impl Presence {
 
     /// Queues an event for the session's link (see `buffer`).
     fn emit(&mut self, ev: MtpEvent) {
-        self.buffer.push_back(ev);
+        self.buffer.push_back((self.current.clone(), ev));
+    }
+
+    /// Where the oldest buffered event goes, and the event.
+    fn next_out(&self) -> Option<(Events, MtpEvent)> {
+        let (dest, ev) = self.buffer.front()?;
+        Some((dest.clone().or_else(|| self.current.clone())?, ev.clone()))
+    }
+
+    /// The oldest buffered event could not be handed to `to`: that link is gone, so the
+    /// event waits for the next one.
+    fn undeliverable(&mut self, to: &Events) {
+        if self.current.as_ref().is_some_and(|c| c.same(to)) {
+            self.current = None;
+        }
+        if let Some((dest, _)) = self.buffer.front_mut() {
+            *dest = None;
+        }
     }
 
     /// Reports the agent gone once its records are through (or the grace has passed), unless
@@ -523,12 +543,19 @@ impl Presence {
             let link = self.new_link();
             if let Err(mut l) = req.send(link) {
                 // Nobody is waiting any more: take back what the link did not deliver.
-                self.current = None;
+                let handed = self.current.take();
                 let mut back = VecDeque::new();
                 while let Ok(ev) = l.events.try_recv() {
-                    back.push_back(ev);
+                    back.push_back((None, ev));
                 }
-                back.append(&mut self.buffer);
+                for (dest, ev) in std::mem::take(&mut self.buffer) {
+                    let gone = match (&dest, &handed) {
+                        (Some(d), Some(h)) => d.same(h),
+                        (None, _) => true,
+                        (Some(_), None) => false,
+                    };
+                    back.push_back((if gone { None } else { dest }, ev));
+                }
                 self.buffer = back;
             }
         }
@@ -564,15 +591,16 @@ impl Presence {
     ) {
         loop {
             let grace = self.pending_close.as_ref().map(|(_, until)| *until);
-            let next = self.current.clone().zip(self.buffer.front().cloned());
+            let next = self.next_out();
             let room = self.buffer.len() < EVENT_QUEUE;
             tokio::select! {
                 _ = sleep_until(grace) => self.settle_close(true),
-                sent = async { let (to, ev) = next.clone()?; Some(to.forward(ev).await) }, if next.is_some() => {
+                sent = async { let (to, ev) = next.clone()?; Some((to.forward(ev).await, to)) }, if next.is_some() => {
                     match sent {
-                        Some(true) => { self.buffer.pop_front(); }
-                        // The session dropped its link: what it did not read stays here.
-                        _ => self.current = None,
+                        Some((true, _)) => { self.buffer.pop_front(); }
+                        // The session dropped that link: the event waits for the next one.
+                        Some((false, to)) => self.undeliverable(&to),
+                        None => {}
                     }
                 }
                 ev = ctl_events.recv(), if room => match ev {

@@ -710,3 +710,56 @@ async fn a_packet_over_the_maximum_size_is_logged_and_refused() {
     assert_eq!(v[0].requirement, "R-MQTT.1");
     assert!(v[0].text.contains("MQTT-3.2.2-15"), "{}", v[0].text);
 }
+
+/// A client that floods the Controller while the harness reads nothing is held back by its
+/// own socket: the broker waits on the in-process Controller's bounded queues instead of
+/// reading on and buffering (docs/limits.md). However long the flood is given, the broker
+/// reads no more of it than those queues hold; once the Controller reads, the records come.
+#[tokio::test]
+async fn a_flood_to_the_controller_is_held_back_not_buffered() {
+    use rumqttc::v5::mqttbytes::{QoS, v5};
+    let b = broker().await;
+    let (mut ctrl, _) = b.controller_link(ControllerConfig::new(
+        "usp/ctrl",
+        Some("usp/agent"),
+        Version::V5,
+    ));
+    until(&mut ctrl, |k| matches!(k, MtpEventKind::Connected { .. })).await;
+    let mut tcp = TcpStream::connect(b.addr()).await.unwrap();
+    tcp.write_all(&connect_bytes(Version::V5, 60))
+        .await
+        .unwrap();
+    let one = wire::encode(&wire::Packet::V5(v5::Packet::Publish(v5::Publish::new(
+        "usp/ctrl",
+        QoS::AtMostOnce,
+        vec![7u8; 1024],
+        None,
+    ))))
+    .unwrap();
+    const SENT: usize = 65_536;
+    let flood: Vec<u8> = one.iter().copied().cycle().take(one.len() * SENT).collect();
+    // 64 MiB: far more than the queues and both sockets' buffers hold, so the write stalls.
+    let (mut rd, mut wr) = tcp.into_split();
+    let writer = tokio::spawn(async move {
+        let _ = wr.write_all(&flood).await;
+        wr
+    });
+    let _ = tokio::time::timeout(Duration::from_secs(3), async {
+        let mut sink = [0u8; 1024];
+        while rd.read(&mut sink).await.is_ok_and(|n| n > 0) {}
+    })
+    .await;
+    let read = b
+        .events()
+        .iter()
+        .filter(|e| e.kind == "PUBLISH" && e.dir == Dir::In && e.client_id == "raw")
+        .count();
+    let bound = crate::mtp::EVENT_QUEUE + super::broker::CONN_QUEUE + 8;
+    assert!(
+        read <= bound,
+        "the broker read {read} PUBLISHes, over {bound}"
+    );
+    assert!(!writer.is_finished(), "all {SENT} PUBLISHes were taken");
+    assert_eq!(record(&mut ctrl).await, vec![7u8; 1024]);
+    writer.abort();
+}
