@@ -185,7 +185,8 @@ pub enum Fault {
     MalformedRecord,
     /// (I/O loop) records are addressed to the wrong `to_id`.
     WrongToId,
-    /// (I/O loop, hostile) unsolicited Notify records without pause, 10,000 a second.
+    /// (I/O loop, hostile) unsolicited Notify records without pause, 10,000 a second, over
+    /// every MTP.
     Flood,
     /// (I/O loop, hostile) every answer padded past the 16 MiB a record may have.
     OversizedRecord,

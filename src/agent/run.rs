@@ -256,9 +256,9 @@ impl Drop for Aborted {
     }
 }
 
-/// `flood`: unsolicited Notify records, ten every millisecond, until the link is gone.
-async fn flood(link: crate::mtp::LinkSender, cfg: AgentConfig) {
-    let notify = msg::request(
+/// The `flood` fault's record: an unsolicited Notify the Controller did not subscribe to.
+pub(super) fn flood_notify() -> pb::Msg {
+    msg::request(
         "flood",
         pb::request::ReqType::Notify(pb::Notify {
             subscription_id: "flood".into(),
@@ -269,16 +269,25 @@ async fn flood(link: crate::mtp::LinkSender, cfg: AgentConfig) {
                 params: Default::default(),
             })),
         }),
-    );
+    )
+}
+
+/// How often the `flood` fault sends a burst, and how many records a burst holds: about
+/// 10,000 a second while the transport takes them.
+pub(super) const FLOOD_EVERY: Duration = Duration::from_millis(1);
+pub(super) const FLOOD_BURST: usize = 10;
+
+/// `flood`: unsolicited Notify records, a burst every [`FLOOD_EVERY`], until the link is gone.
+async fn flood(link: crate::mtp::LinkSender, cfg: AgentConfig) {
     let bytes = record::encode(&record::no_session(
         &cfg.controller_id,
         &cfg.endpoint_id,
-        &notify,
+        &flood_notify(),
     ));
-    let mut tick = tokio::time::interval(Duration::from_millis(1));
+    let mut tick = tokio::time::interval(FLOOD_EVERY);
     loop {
         tick.tick().await;
-        for _ in 0..10 {
+        for _ in 0..FLOOD_BURST {
             if !link.record(bytes.clone()) {
                 return;
             }

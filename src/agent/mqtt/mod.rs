@@ -29,7 +29,9 @@ use std::time::Duration;
 use tokio::sync::{Mutex, mpsc};
 use tokio::time::Instant;
 
-use super::run::{LATE_BY, MqttDial, decode_request, encode_msg, later};
+use super::run::{
+    FLOOD_BURST, FLOOD_EVERY, LATE_BY, MqttDial, decode_request, encode_msg, flood_notify, later,
+};
 use super::{Agent, AgentConfig, Fault, Outgoing};
 use crate::mtp::mqtt::{CONTENT_TYPE, CONTENT_TYPE_MIME, Version, covered, split_reply_to};
 use crate::mtp::mqtt::{REPLY_TO, with_reply_to};
@@ -382,6 +384,10 @@ impl Session {
                 Err(e) => return End::Lost(e),
             }
         }
+        // `flood`: a burst of unsolicited Notify records every tick, published as the
+        // connection takes them (hostile; docs/limits.md).
+        let flooding = self.has(Fault::Flood);
+        let mut flood_tick = tokio::time::interval(FLOOD_EVERY);
         loop {
             let deadline = keep_alive.map(|k| conn.last_sent + k);
             let step = tokio::select! {
@@ -389,6 +395,7 @@ impl Session {
                     Ok(p) => self.on_packet(conn, p).await,
                     Err(e) => return End::Lost(e),
                 },
+                _ = flood_tick.tick(), if flooding => self.flood(conn).await.map(|_| None),
                 Some(due) = due_rx.recv() => match due {
                     Due::Wake(t) => {
                         let out = self.agent.lock().await.wake(t);
@@ -675,6 +682,19 @@ impl Session {
                 conn.publish(&name, bytes, 1, None, None).await
             }
         }
+    }
+
+    /// One burst of the `flood` fault's Notify records to the Controller.
+    async fn flood(&mut self, conn: &mut Conn) -> Result<(), String> {
+        let to = self.cfg.controller_id.clone();
+        let Some(topic) = self.topic_for(&to).await else {
+            return Ok(());
+        };
+        for _ in 0..FLOOD_BURST {
+            let bytes = encode_msg(&self.cfg, &to, flood_notify());
+            self.publish(conn, &topic, bytes).await?;
+        }
+        Ok(())
     }
 
     /// The MQTTConnectRecord to the Controller: the version in use and the reply-to Topic,

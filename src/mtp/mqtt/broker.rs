@@ -236,16 +236,46 @@ struct State {
 /// The most events the broker's log holds; beyond it the oldest tenth is forgotten, so a
 /// flood cannot grow it without bound (a whole suite over one broker logs a few thousand).
 /// Events keep their sequence numbers.
-pub const MAX_EVENTS: usize = 20_000;
+pub const MAX_EVENTS: usize = 5_000;
+/// About the most memory the log's events may hold ([`Log::weight`]); beyond it the oldest
+/// events are forgotten the same way, so a flood of big PUBLISHes cannot grow it either.
+pub const MAX_LOG_BYTES: usize = 8 * 1024 * 1024;
 
 /// The broker's log: the events from sequence number `base` on.
 #[derive(Default)]
 struct Log {
     base: usize,
     events: std::collections::VecDeque<BrokerEvent>,
+    /// The events' weight in all.
+    bytes: usize,
 }
 
 impl Log {
+    /// What an event costs the log, roughly: its one line, its payload's hex and its
+    /// decoded fields (a few hundred bytes).
+    fn weight(e: &BrokerEvent) -> usize {
+        512 + e.packet.len()
+            + e.detail
+                .get("payload_hex")
+                .and_then(Value::as_str)
+                .map_or(0, str::len)
+    }
+
+    /// Adds an event, forgetting the oldest tenth of the events (or down to three quarters
+    /// of [`MAX_LOG_BYTES`]) when it is over either bound.
+    fn push(&mut self, e: BrokerEvent) {
+        self.bytes += Log::weight(&e);
+        self.events.push_back(e);
+        if self.events.len() > MAX_EVENTS {
+            self.forget_before(self.end() - MAX_EVENTS * 9 / 10);
+        }
+        if self.bytes > MAX_LOG_BYTES {
+            while self.bytes > MAX_LOG_BYTES * 3 / 4 && self.events.len() > 1 {
+                self.forget_before(self.base + 1);
+            }
+        }
+    }
+
     /// The sequence number the next event gets.
     fn end(&self) -> usize {
         self.base + self.events.len()
@@ -258,7 +288,11 @@ impl Log {
 
     /// Forgets the events before sequence number `seq`.
     fn forget_before(&mut self, seq: usize) {
-        while self.base < seq && self.events.pop_front().is_some() {
+        while self.base < seq {
+            let Some(e) = self.events.pop_front() else {
+                break;
+            };
+            self.bytes = self.bytes.saturating_sub(Log::weight(&e));
             self.base += 1;
         }
     }
@@ -602,11 +636,7 @@ impl Inner {
                 packet: describe::summary(d.kind, &d.detail),
                 detail: d.detail,
             };
-            log.events.push_back(ev.clone());
-            if log.events.len() > MAX_EVENTS {
-                let keep_from = log.end() - MAX_EVENTS * 9 / 10;
-                log.forget_before(keep_from);
-            }
+            log.push(ev.clone());
             ev
         };
         lock(&self.watchers).retain(|w| w.send(ev.clone()).is_ok());

@@ -71,7 +71,19 @@ fn publish_fields(topic: &str, qos: u8, retain: bool, dup: bool, pkid: u16, payl
         .put("dup", dup)
         .opt("packet_id", (pkid != 0).then_some(pkid))
         .put("payload_len", payload.len())
-        .put("payload_hex", hex::encode(payload))
+        .put("payload_hex", payload_hex(payload))
+}
+
+/// Payloads the log keeps whole (as hex, which packet steps decode); a longer one is
+/// clipped like other evidence (`crate::clip::hex`), its length still in `payload_len`.
+pub const PAYLOAD_KEPT: usize = 64 * 1024;
+
+fn payload_hex(payload: &[u8]) -> String {
+    if payload.len() <= PAYLOAD_KEPT {
+        hex::encode(payload)
+    } else {
+        crate::clip::hex(payload)
+    }
 }
 
 /// Describes a 5.0 packet.

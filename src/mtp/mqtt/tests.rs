@@ -763,3 +763,34 @@ async fn a_flood_to_the_controller_is_held_back_not_buffered() {
     assert_eq!(record(&mut ctrl).await, vec![7u8; 1024]);
     writer.abort();
 }
+
+/// Big events are bounded by their weight too: a flood of big PUBLISHes leaves the log
+/// within its byte bound, newest kept, sequence numbers unbroken.
+#[tokio::test]
+async fn the_log_forgets_its_oldest_events_past_its_byte_bound() {
+    use super::broker::MAX_LOG_BYTES;
+    let b = broker().await;
+    let h = b.handle();
+    let payload = "ab".repeat(50_000);
+    for n in 0..(2 * MAX_LOG_BYTES / payload.len()) {
+        h.0.log(
+            9,
+            "flooder",
+            Some(Version::V5),
+            Dir::In,
+            describe::Described {
+                kind: "PUBLISH",
+                detail: json!({ "n": n, "payload_hex": payload }),
+            },
+        );
+    }
+    let held = h.events_from(0);
+    let bytes: usize = held
+        .iter()
+        .map(|e| e.detail["payload_hex"].as_str().map_or(0, str::len))
+        .sum();
+    assert!(bytes <= MAX_LOG_BYTES, "{bytes} bytes of payload held");
+    assert!(held.len() > 10, "only {} held", held.len());
+    assert!(held.windows(2).all(|w| w[1].seq == w[0].seq + 1));
+    assert_eq!(held.last().unwrap().seq, h.log_len() - 1);
+}
