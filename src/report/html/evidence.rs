@@ -76,9 +76,9 @@ pub fn expected_actual(expected: &str, actual: &str) -> String {
 
 /// A failed or errored case's failure: step and message, expected against actual, error
 /// codes, the judged message and the record's bytes.
-pub fn failure(f: &Failure, class: &str) -> String {
+pub fn failure(f: &Failure) -> String {
     let mut h = format!(
-        "<div class=\"failure {class}\"><p><b>{}</b>: {}</p>",
+        "<div class=failure><p><b>{}</b>: {}</p>",
         esc(&f.step),
         esc(&f.message)
     );

@@ -34,21 +34,23 @@ td.v{border-radius:4px}td.v.pass{background:#dafbe1}td.v.fail{background:#ffebe9
 section.case{border:1px solid #d0d7de;border-left-width:6px;border-radius:6px;padding:10px 14px;margin:0 0 14px}\
 section[data-v=fail]{border-left-color:#cf222e}section[data-v=error]{border-left-color:#bf8700}section[data-v=pass]{border-left-color:#2da44e}section[data-v=na]{border-left-color:#8c959f}\
 pre{background:#f6f8fa;padding:8px;margin:4px 0;white-space:pre-wrap;word-break:break-word;font-size:12.5px}\
-pre.msg{background:#eef6ff}.failure{margin:8px 0}.failure p{margin:.3em 0}\
+pre.msg{background:#eef6ff}.failure{margin:8px 0;padding-left:8px;border-left:3px solid #ffcecb}.failure p{margin:.3em 0}\
 .diff pre{background:#fff;border:1px solid #d0d7de}.diff span{display:block}.diff .del{background:#ffebe9;color:#82071e}\
 .diff .ins{background:#dafbe1;color:#055d20}.legend .del{background:#ffebe9;color:#82071e;padding:0 6px}.legend .ins{background:#dafbe1;color:#055d20;padding:0 6px}\
 .legend span{display:inline}table.log td{font-size:12.5px}td.t{white-space:nowrap;color:#57606a}td.dir{white-space:nowrap}\
 tr.in td.dir{color:#0550ae}tr.out td.dir{color:#1a7f37}tr.mtp td.dir{color:#6e7781}tr.mqtt td.dir{color:#8250df}\
 .viol{color:#cf222e}details{margin:4px 0}summary{cursor:pointer;color:#0969da}";
 
-/// The filter: buttons set the verdict shown, the box matches ids and titles; every case row
-/// and section carries `data-v` (its verdict's class) and `data-k` (id and title, lower case).
-const SCRIPT: &str = "(function(){var v='all',q='';function apply(){\
-document.querySelectorAll('[data-v]').forEach(function(e){\
-e.hidden=!((v=='all'||e.dataset.v==v)&&(q==''||e.dataset.k.indexOf(q)>=0));});\
+/// The filter: buttons set the verdict shown (at first every case that ran: a partition's or a
+/// filtered run's skipped cases would bury the rest), the box matches ids and titles; every
+/// case row and section carries `data-v` (its verdict's class) and `data-k` (id and title,
+/// lower case). Without the script every case shows.
+const SCRIPT: &str = "(function(){var v='ran',q='';function apply(){\
+document.querySelectorAll('[data-v]').forEach(function(e){var d=e.dataset.v;\
+e.hidden=!((v=='all'||d==v||(v=='ran'&&d!='skipped'))&&(q==''||e.dataset.k.indexOf(q)>=0));});\
 document.querySelectorAll('#filter button').forEach(function(b){b.classList.toggle('on',b.dataset.f==v);});}\
 document.querySelectorAll('#filter button').forEach(function(b){b.onclick=function(){v=b.dataset.f;apply();};});\
-document.getElementById('q').oninput=function(e){q=e.target.value.trim().toLowerCase();apply();};})();";
+document.getElementById('q').oninput=function(e){q=e.target.value.trim().toLowerCase();apply();};apply();})();";
 
 fn class(v: Verdict) -> &'static str {
     match v {
@@ -125,17 +127,18 @@ pub fn render(r: &RunReport) -> String {
     }
     h.push_str("<div id=filter>show ");
     for (f, label, n) in [
-        ("all", "all", r.cases.len()),
+        ("ran", "ran", r.cases.len() - c.skipped),
         ("fail", "failed", c.fail),
         ("error", "errors", c.error),
         ("na", "not applicable", c.not_applicable),
         ("pass", "passed", c.pass),
         ("skipped", "skipped", c.skipped),
+        ("all", "all", r.cases.len()),
     ] {
         let _ = write!(
             h,
             "<button type=button data-f={f}{}>{label} ({n})</button>",
-            if f == "all" { " class=on" } else { "" }
+            if f == "ran" { " class=on" } else { "" }
         );
     }
     h.push_str(
@@ -233,7 +236,7 @@ fn case(h: &mut String, o: &CaseOutcome) {
         h.push_str("</table>");
     }
     if let Some(f) = o.failure() {
-        h.push_str(&evidence::failure(f, v));
+        h.push_str(&evidence::failure(f));
     }
     for p in &o.cleanup_problems {
         let _ = write!(h, "<p class=error>clean-up: {}</p>", esc(p));
