@@ -1,17 +1,39 @@
 //! JUnit XML (quick-junit, cargo-nextest's crate): one testsuite per TP-469 section, one
 //! testcase per case with its id, tag, features and requirements as properties, and a
 //! failure text that stands alone.
+//!
+//! Names are chosen for how CI pages show them. Jenkins splits a `classname` at its dots into
+//! package and class, and GitLab shows `classname` beside `name`; so the classname is the
+//! section without a dot (`TP-469 section 1`) and the name is the case (`1.3 Add message…`),
+//! which both show as "section / case". The failure's `message` attribute is one line that
+//! stands alone (case, step, metrics, message, expected and actual); the element's text is
+//! the whole failure. Timestamps are RFC 3339; a suite's `time` is the sum of its cases'.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
-use super::{RunReport, Verdict};
+use super::{CaseOutcome, Failure, RunReport, Verdict, clock};
+
+/// The failure's `message` attribute: one line that says it all without the element's text,
+/// as CI pages show it (`1.3 steps[0] …: metric 1 fail: the EUT answered … — expected …,
+/// actual … [R-ADD.1]`).
+fn message(o: &CaseOutcome, f: &Failure) -> String {
+    let line = super::markdown::one_line(o).replace(['\n', '\r'], " ");
+    format!("{} {}: {line}", o.id, f.step)
+}
 
 /// Renders the run as JUnit XML.
 pub fn render(r: &RunReport) -> String {
     let mut report = Report::new("uspcheck");
+    let started = clock::parse(&r.started);
+    if let Some(t) = started {
+        report.set_timestamp(t);
+    }
+    report.set_time(Duration::from_millis(
+        r.cases.iter().map(|o| o.duration_ms).sum(),
+    ));
     let mut suites: BTreeMap<u32, TestSuite> = BTreeMap::new();
     for o in &r.cases {
         let section: u32 =
@@ -21,6 +43,10 @@ pub fn render(r: &RunReport) -> String {
                 .unwrap_or(0);
         let suite = suites.entry(section).or_insert_with(|| {
             let mut s = TestSuite::new(format!("TP-469 section {section}"));
+            if let Some(t) = started {
+                s.set_timestamp(t);
+            }
+            s.set_time(Duration::ZERO);
             s.add_property(Property::new("eut", r.eut.as_str()));
             s.add_property(Property::new("eut_endpoint_id", r.eut_endpoint_id.as_str()));
             s.add_property(Property::new("tp469", r.tp469.as_str()));
@@ -45,7 +71,7 @@ pub fn render(r: &RunReport) -> String {
                 };
                 let mut s = TestCaseStatus::non_success(kind);
                 if let Some(f) = o.failure() {
-                    s.set_message(f.message.as_str());
+                    s.set_message(message(o, f));
                     s.set_type(if o.verdict() == Verdict::Fail {
                         "conformance"
                     } else {
@@ -66,7 +92,7 @@ pub fn render(r: &RunReport) -> String {
             }
         };
         let mut tc = TestCase::new(format!("{} {}", o.id, o.title), status);
-        tc.set_classname(format!("tp469.{}", o.id));
+        tc.set_classname(format!("TP-469 section {section}"));
         tc.set_time(Duration::from_millis(o.duration_ms));
         tc.add_property(Property::new("tp469_id", o.id.as_str()));
         tc.add_property(Property::new("tag", o.tag.as_str()));
@@ -91,6 +117,8 @@ pub fn render(r: &RunReport) -> String {
         if !o.cleanup_problems.is_empty() {
             tc.set_system_err(format!("clean-up: {}", o.cleanup_problems.join("\n")));
         }
+        let time = suite.time.unwrap_or_default() + Duration::from_millis(o.duration_ms);
+        suite.set_time(time);
         suite.add_test_case(tc);
     }
     report.add_test_suites(suites.into_values());
@@ -117,6 +145,47 @@ fn xml_chars(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What CI pages show: "section / case" names without dots in the classname, RFC 3339
+    /// timestamps and durations on the suites, and a failure message that stands alone.
+    #[test]
+    fn names_times_and_the_message_are_what_ci_pages_show() {
+        let mut r = crate::report::failed_run("agent", "Add one", "the EUT answered add_resp");
+        r.started = "2026-12-03T14:42:06Z".into();
+        let case = &mut r.cases[0];
+        case.duration_ms = 1_500;
+        if let crate::report::model::Outcome::Fail { failure } = &mut case.outcome {
+            failure.expected = Some("error {err_code: 7004}".into());
+            failure.actual = Some("add_resp {\n created_obj_results }".into());
+        }
+        case.metrics = vec![crate::report::model::MetricResult {
+            number: 2,
+            text: "The EUT sends an Error.".into(),
+            requirements: vec![],
+            verdict: crate::report::model::MetricVerdict::Fail,
+        }];
+        let xml = render(&r);
+        assert!(
+            xml.contains(r#"<testcase name="1.1 Add one" classname="TP-469 section 1""#),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(r#"<testsuite name="TP-469 section 1" tests="1" skipped="0" errors="0" failures="1" timestamp="2026-12-03T14:42:06.000+00:00" time="1.500">"#),
+            "{xml}"
+        );
+        assert!(xml.contains(r#"<testsuites name="uspcheck" tests="1" skipped="0" failures="1" errors="0" timestamp="2026-12-03T14:42:06.000+00:00" time="1.500">"#), "{xml}");
+        let message = xml
+            .split("<failure message=\"")
+            .nth(1)
+            .and_then(|m| m.split('"').next())
+            .expect("a failure message");
+        assert_eq!(
+            message,
+            "1.1 steps[0]: metric 2 fail: the EUT answered add_resp — expected error \
+             {err_code: 7004}, actual add_resp {&#xA; created_obj_results }"
+                .replace("&#xA;", " ")
+        );
+    }
 
     #[test]
     fn characters_xml_forbids_never_reach_the_file() {

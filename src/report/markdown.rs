@@ -20,7 +20,7 @@ pub(crate) fn cut(s: &str, n: usize) -> String {
 
 /// One line: the failure's message with expected and actual, and the requirements the
 /// case exercises; or why the case did not run.
-fn one_line(o: &super::CaseOutcome) -> String {
+pub(crate) fn one_line(o: &super::CaseOutcome) -> String {
     match (o.failure(), o.reason()) {
         (Some(f), _) => {
             let mut line = String::new();

@@ -84,7 +84,12 @@ pub fn merge(inputs: &[(String, RunReport)]) -> Result<Merged, String> {
             eut_endpoint_id: first.eut_endpoint_id.clone(),
             extended_suite: first.extended_suite.clone(),
             interrupted: (!interrupted.is_empty()).then(|| interrupted.join("; ")),
-            started: first.started.clone(),
+            // The earliest part's start: the merged run began when its first part did.
+            started: inputs
+                .iter()
+                .filter_map(|(_, r)| super::clock::parse(&r.started).map(|t| (t, &r.started)))
+                .min_by_key(|(t, _)| *t)
+                .map_or_else(|| first.started.clone(), |(_, s)| s.clone()),
             partition: None,
             cases,
         },

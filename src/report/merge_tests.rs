@@ -79,6 +79,21 @@ fn partitions_join_into_the_whole_run_in_any_order() {
     assert_eq!(exit_code(&merge(&inputs).unwrap().report), 0);
 }
 
+/// The merged run began when its earliest part did, and its JSON's totals are those of the
+/// union, not of any one part.
+#[test]
+fn the_merge_starts_with_its_earliest_part_and_counts_the_union() {
+    let mut inputs = vec![part(1, 2), part(2, 2)];
+    inputs[0].1.started = "2026-12-03T14:42:06Z".into();
+    inputs[1].1.started = "2026-12-03T14:40:00Z".into();
+    let m = merge(&inputs).unwrap();
+    assert_eq!(m.report.started, "2026-12-03T14:40:00Z");
+    let doc: serde_json::Value = serde_json::from_str(&super::json::render(&m.report)).unwrap();
+    assert_eq!(doc["totals"]["pass"], 4);
+    assert_eq!(doc["totals"]["fail"], 1);
+    assert_eq!(doc["totals"]["skipped"], 0);
+}
+
 #[test]
 fn a_missing_partition_is_errors_not_silence() {
     let m = merge(&[part(2, 3), part(3, 3)]).unwrap();

@@ -1,6 +1,7 @@
 //! Reports from one result model: JUnit XML for CI, JSON for tools (and the docs results
 //! page), an HTML page for people, and the closing summary on the terminal.
 
+pub mod clock;
 pub mod coverage;
 pub mod html;
 pub mod json;

@@ -281,12 +281,12 @@ pub fn listing(cases: &[Case], target: &Target, opts: &Options) -> String {
 }
 
 /// Seconds since the Unix epoch, as text (reports carry it; no date crate needed).
-fn humantime_now() -> String {
-    let secs = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    format!("{secs} (unix seconds)")
+/// When a run that began at `began` started, in RFC 3339 (UTC): the JSON's `started`.
+fn started_at(began: Instant) -> String {
+    let t = SystemTime::now()
+        .checked_sub(began.elapsed())
+        .unwrap_or_else(SystemTime::now);
+    crate::report::clock::rfc3339(t)
 }
 
 #[cfg(test)]

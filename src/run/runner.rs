@@ -209,7 +209,7 @@ impl Runner {
                     s.name()
                 )
             }),
-            started: super::humantime_now(),
+            started: super::started_at(began),
             partition,
             cases: outcomes,
         }

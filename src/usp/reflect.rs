@@ -46,6 +46,19 @@ pub fn dynamic_to_value(msg: &DynamicMessage) -> Value {
         .expect("a protobuf message serialises to a JSON tree")
 }
 
+/// A tree of [`to_value`]'s form (JSON in the `.proto` field names) as protobuf text format,
+/// indented, the way TP-469 prints messages (`header { msg_id: "1" msg_type: GET }`).
+/// Fields at their default value are shown, as TP-469 shows `allow_partial: false`. `None`
+/// when the tree is not a `full_name` (another type, or JSON cut short by a size bound).
+pub fn text_format(tree: &Value, full_name: &str) -> Option<String> {
+    let desc = pool().get_message_by_name(full_name)?;
+    let msg = DynamicMessage::deserialize(desc, tree).ok()?;
+    let opts = prost_reflect::text_format::FormatOptions::new()
+        .pretty(true)
+        .skip_default_fields(false);
+    Some(msg.to_text_format_with_options(&opts))
+}
+
 /// Builds a message of type `full_name` from a tree written in the `.proto` field names.
 /// Scalars are accepted as YAML gives them (`value: 5` for a string field is "5"); an
 /// unknown field or a value of the wrong shape is an error that names the field path.
@@ -169,6 +182,31 @@ fn scalar_or_message(field: &FieldDescriptor, v: &Value, at: &str) -> Result<PVa
 mod tests {
     use super::*;
     use crate::usp::pb;
+
+    /// A decoded Msg prints as TP-469 writes messages; a tree of another type does not.
+    #[test]
+    fn a_decoded_msg_prints_in_text_format() {
+        let get = crate::usp::msg::request(
+            "42",
+            pb::request::ReqType::Get(pb::Get {
+                param_paths: vec!["Device.".into()],
+                max_depth: 0,
+            }),
+        );
+        let text = text_format(&to_value(&get, "usp.Msg"), "usp.Msg").unwrap();
+        assert!(
+            text.contains("header {\n  msg_id: \"42\"\n  msg_type: GET\n}"),
+            "{text}"
+        );
+        assert!(
+            text.contains("    get {\n      param_paths: [\"Device.\"]\n"),
+            "{text}"
+        );
+        assert!(text.contains("max_depth: 0"), "{text}");
+        let body = serde_json::json!({ "nonsense": 1 });
+        assert_eq!(text_format(&body, "usp.Msg"), None);
+        assert_eq!(text_format(&body, "no.Such"), None);
+    }
 
     #[test]
     fn builds_a_request_from_proto_field_names() {
