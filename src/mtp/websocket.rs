@@ -57,6 +57,15 @@ pub struct Handshake {
 }
 
 impl Handshake {
+    /// The subprotocols offered, for people: `subprotocols ["v1.usp"]`, or that there were
+    /// none.
+    fn offered(&self) -> String {
+        match &self.subprotocols {
+            Some(p) => format!("subprotocols {p:?}"),
+            None => "no Sec-WebSocket-Protocol header".into(),
+        }
+    }
+
     /// The TR-369 requirement this opening handshake breaks, and how.
     pub fn violation(&self) -> Option<(&'static str, String)> {
         match &self.subprotocols {
@@ -217,8 +226,9 @@ async fn handshake(
     let ws = ws.map_err(|e| {
         let hs = seen.clone().unwrap_or_default();
         let text = format!(
-            "WebSocket handshake from {peer} failed: {e} (path {:?}, subprotocols {:?})",
-            hs.path, hs.subprotocols
+            "WebSocket handshake from {peer} failed: {e} (path {:?}, {})",
+            hs.path,
+            hs.offered()
         );
         match hs.violation() {
             Some((requirement, why)) if seen.is_some() => ConnectError::Violation {
@@ -230,8 +240,15 @@ async fn handshake(
     })?;
     let hs = seen.unwrap_or_default();
     let detail = format!(
-        "WebSocket server: peer {peer} connected to {:?}, eid {:?}, subprotocols {:?}, extensions {:?}",
-        hs.path, hs.eid, hs.subprotocols, hs.extensions
+        "WebSocket server: peer {peer} connected to {:?}, {}, {}, {}",
+        hs.path,
+        hs.eid
+            .as_ref()
+            .map_or("no eid query parameter".into(), |e| format!("eid {e:?}")),
+        hs.offered(),
+        hs.extensions
+            .as_ref()
+            .map_or("no extensions".into(), |x| format!("extensions {x:?}")),
     );
     Ok(spawn_pump(
         ws,
