@@ -18,11 +18,19 @@ struct Document<'a> {
 
 /// Pretty JSON of the whole run.
 pub fn render(r: &RunReport) -> String {
+    let mut out = Vec::new();
+    write(r, &mut out).expect("the result model serialises into memory");
+    String::from_utf8(out).expect("serde_json writes UTF-8")
+}
+
+/// Writes the pretty JSON of the whole run to `w` as it goes, without holding the document:
+/// a run's report can be tens of megabytes.
+pub fn write(r: &RunReport, w: impl std::io::Write) -> std::io::Result<()> {
     let doc = Document {
         totals: r.counts(),
         run: r,
     };
-    serde_json::to_string_pretty(&doc).expect("the result model serialises")
+    serde_json::to_writer_pretty(w, &doc).map_err(std::io::Error::other)
 }
 
 /// A run's JSON report read back (what `uspcheck results` and `uspcheck merge` take). Its

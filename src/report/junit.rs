@@ -24,6 +24,31 @@ fn message(o: &CaseOutcome, f: &Failure) -> String {
     format!("{} {}: {line}", o.id, f.step)
 }
 
+/// The most of a case's wire log JUnit's system-out holds: its last lines within it.
+pub const SYSTEM_OUT_MAX: usize = 64 * 1024;
+
+/// The end of a wire log as text, within [`SYSTEM_OUT_MAX`], saying what was left out.
+fn log_tail(log: &[super::model::LogLine]) -> String {
+    let mut kept: Vec<String> = Vec::new();
+    let mut used = 0;
+    for l in log.iter().rev() {
+        let t = l.to_string();
+        if used + t.len() > SYSTEM_OUT_MAX {
+            break;
+        }
+        used += t.len() + 1;
+        kept.push(t);
+    }
+    let left_out = log.len() - kept.len();
+    if left_out > 0 {
+        kept.push(format!(
+            "… the first {left_out} lines of the wire log are in uspcheck.json and index.html"
+        ));
+    }
+    kept.reverse();
+    kept.join("\n")
+}
+
 /// Renders the run as JUnit XML.
 pub fn render(r: &RunReport) -> String {
     let mut report = Report::new("uspcheck");
@@ -110,9 +135,11 @@ pub fn render(r: &RunReport) -> String {
         for d in &o.deviations {
             tc.add_property(Property::new("deviation", d.as_str()));
         }
-        if !o.log.is_empty() {
-            let lines: Vec<String> = o.log.iter().map(ToString::to_string).collect();
-            tc.set_system_out(lines.join("\n"));
+        // The wire log goes with the cases CI shows it for, those that did not pass, and
+        // only its end: uspcheck.json and index.html hold it whole. With every case's log
+        // the file was the run's largest, and writing it its peak of memory.
+        if matches!(o.verdict(), Verdict::Fail | Verdict::Error) && !o.log.is_empty() {
+            tc.set_system_out(log_tail(&o.log));
         }
         if !o.cleanup_problems.is_empty() {
             tc.set_system_err(format!("clean-up: {}", o.cleanup_problems.join("\n")));
@@ -145,6 +172,31 @@ fn xml_chars(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A failed case carries the end of its wire log, within the bound; a passed one none.
+    #[test]
+    fn system_out_holds_the_end_of_a_failed_cases_log_only() {
+        let line = |i: usize| crate::report::model::LogLine {
+            t: i as f64,
+            dir: "in".into(),
+            text: format!("record {i}"),
+            decoded: Some("x".repeat(1000)),
+            hex: None,
+            violations: vec![],
+        };
+        let mut r = crate::report::failed_run("agent", "Add one", "it failed");
+        r.cases[0].log = (0..500).map(line).collect();
+        let mut passed = r.cases[0].clone();
+        passed.id = "1.2".into();
+        passed.outcome = crate::report::model::Outcome::Pass;
+        r.cases.push(passed);
+        let x = render(&r);
+        assert_eq!(x.matches("<system-out>").count(), 1, "{x}");
+        let out = &x[x.find("<system-out>").unwrap()..x.find("</system-out>").unwrap()];
+        assert!(out.len() <= SYSTEM_OUT_MAX + 200, "{} bytes", out.len());
+        assert!(out.contains("record 499"));
+        assert!(!out.contains("record 0\n") && out.contains("lines of the wire log are in"));
+    }
 
     /// What CI pages show: "section / case" names without dots in the classname, RFC 3339
     /// timestamps and durations on the suites, and a failure message that stands alone.

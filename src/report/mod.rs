@@ -70,12 +70,24 @@ pub fn exit_code(r: &RunReport) -> u8 {
 /// Writes the run's [`FILES`] (JUnit, JSON, HTML) into `dir`, creating it; returns their paths.
 pub fn write_all(r: &RunReport, dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    // One at a time: each holds every case's wire log again while it is written.
-    let renders: [fn(&RunReport) -> String; 3] = [junit::render, json::render, html::render];
+    // One at a time, and the JSON straight to its file: each holds every case's wire log
+    // again while it is made.
+    type Write = fn(&RunReport, &mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>;
+    let writers: [Write; 3] = [
+        |r, w| std::io::Write::write_all(w, junit::render(r).as_bytes()),
+        |r, w| json::write(r, w),
+        |r, w| std::io::Write::write_all(w, html::render(r).as_bytes()),
+    ];
     let mut written = Vec::new();
-    for (name, render) in FILES.into_iter().zip(renders) {
+    for (name, write) in FILES.into_iter().zip(writers) {
         let p = dir.join(name);
-        std::fs::write(&p, render(r)).map_err(|e| format!("cannot write {}: {e}", p.display()))?;
+        std::fs::File::create(&p)
+            .map(std::io::BufWriter::new)
+            .and_then(|mut w| {
+                write(r, &mut w)?;
+                std::io::Write::flush(&mut w)
+            })
+            .map_err(|e| format!("cannot write {}: {e}", p.display()))?;
         written.push(p);
     }
     Ok(written)
