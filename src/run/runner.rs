@@ -188,7 +188,11 @@ impl Runner {
                 .min(queue.lock().expect("not poisoned").len().max(1)))
                 .map(|_| {
                     s.spawn(|| {
-                        while let Some(case) = queue.lock().expect("not poisoned").pop_front() {
+                        loop {
+                            // The queue's lock is let go before the case runs (a `while let`
+                            // would hold it through the loop's body: one case at a time).
+                            let next = queue.lock().expect("not poisoned").pop_front();
+                            let Some(case) = next else { break };
                             let o = self.run_case(&case, &live);
                             ended.lock().expect("not poisoned").push(o);
                         }
