@@ -1,5 +1,5 @@
 //! Runs the selected cases ([`runner`] gives the familiar `cargo test` output, through
-//! [`live`] and [`output`], parallelism and the stop on a signal) and collects one
+//! [`live`] and [`output`], parallelism in [`schedule`]'s order and the stop on a signal) and collects one
 //! [`CaseOutcome`] per case for the reports.
 
 pub mod agent_log;
@@ -14,6 +14,7 @@ mod output_tests;
 pub mod preflight;
 pub mod process;
 pub mod runner;
+pub mod schedule;
 pub mod target;
 
 #[cfg(test)]

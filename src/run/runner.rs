@@ -1,4 +1,5 @@
-//! Runs the selected cases, some at a time, printing one whole line per case as it ends, the way `cargo test` does,
+//! Runs the selected cases, some at a time (with the built-in agent the longest first, see
+//! [`schedule`]), printing one whole line per case as it ends, the way `cargo test` does,
 //! with the verdict's own word (`ok`, `FAILED`, `ERROR`, `not applicable`; [`live`] and
 //! [`output`]), and stops them on SIGINT or SIGTERM so the reports can still be written for
 //! the cases that ended.
@@ -12,7 +13,7 @@ use tokio::sync::watch;
 
 use super::live::{self, Live};
 use super::preflight::{self, Preflight};
-use super::{Options, Target, not_applicable, output, process, run_one};
+use super::{Options, Target, not_applicable, output, process, run_one, schedule};
 use crate::report::model::{Outcome, PartitionReport};
 use crate::report::{CaseOutcome, Failure, RunReport};
 use crate::suite::{Case, select};
@@ -175,6 +176,9 @@ impl Runner {
             .test_threads
             .unwrap_or(if target.parallel() { 8 } else { 1 })
             .max(1);
+        if threads > 1 {
+            schedule::longest_first(queue.make_contiguous());
+        }
         let live = Live::new(opts.color, opts.slow_after, queue.len());
         live::say(&format!(
             "\n{}",
