@@ -14,7 +14,9 @@ pub enum ColorChoice {
     /// Colour when standard output is a terminal and `NO_COLOR` is unset or empty.
     #[default]
     Auto,
+    /// Colour, even into a pipe or a file.
     Always,
+    /// Never colour.
     Never,
 }
 
