@@ -57,9 +57,18 @@ enum Command {
         /// TP-469 has no UDS section; mqtt and mqtt311 go through the embedded broker).
         #[arg(long, value_enum)]
         mtp: Option<MtpArg>,
-        /// One line per case only.
+        /// No failure texts: the result lines, the failures and errors again one line each,
+        /// and the summary.
         #[arg(short, long)]
         quiet: bool,
+        /// Colour the verdict words: auto colours when standard output is a terminal and
+        /// NO_COLOR is unset. Reports are never coloured.
+        #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
+        color: run::output::ColorChoice,
+        /// A case running this long is marked `[SLOW 64.2 s]` on its result line and, without
+        /// a terminal, said to be still running each time this much more has passed.
+        #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = slow_after)]
+        slow_after: std::time::Duration,
         /// With --eut: do not connect once before the first case to compare the Endpoint IDs
         /// the agent presents with the profile's.
         #[arg(long)]
@@ -192,6 +201,8 @@ fn main() -> ExitCode {
             faults,
             mtp,
             quiet,
+            color,
+            slow_after,
             partition,
             no_preflight,
         } => {
@@ -255,6 +266,8 @@ fn main() -> ExitCode {
                 test_threads,
                 list,
                 quiet,
+                color,
+                slow_after,
             };
             if list {
                 print!("{}", run::listing(&cases, &target, &opts));
@@ -285,7 +298,7 @@ fn main() -> ExitCode {
                 return ExitCode::from(exit::BAD_INPUT);
             }
             let report = runner.run(cases, &opts);
-            let code = finish(&report, &report_dir);
+            let code = finish(&report, &report_dir, color.enabled());
             // The reports are out; now the agent a start command launched is stopped (and
             // waited for), then the servers and broker it used.
             let stopped_by = runner.interrupted();
@@ -450,7 +463,17 @@ fn merge(out: &std::path::Path, files: &[PathBuf]) -> ExitCode {
     for n in &merged.notes {
         println!("{n}");
     }
-    finish(&merged.report, out)
+    // A merge prints no result lines: the cases that did not apply are listed here.
+    for o in &merged.report.cases {
+        if o.verdict() == report::Verdict::NotApplicable {
+            println!("not applicable: {} — {}", o.id, o.reason().unwrap_or(""));
+        }
+    }
+    finish(
+        &merged.report,
+        out,
+        run::output::ColorChoice::Auto.enabled(),
+    )
 }
 
 fn init(mtp: MtpArg, mode: ModeArg, out: &std::path::Path, force: bool) -> ExitCode {
@@ -522,7 +545,9 @@ fn parse_faults(names: &[String]) -> Result<Vec<Fault>, ExitCode> {
         .collect()
 }
 
-fn finish(report: &RunReport, dir: &std::path::Path) -> ExitCode {
+/// The end of `run` and `merge`: the reports written, clean-up problems, the failures and
+/// errors again (one line each), and the one summary line; the exit code of the verdicts.
+fn finish(report: &RunReport, dir: &std::path::Path, color: bool) -> ExitCode {
     let written = match report::write_all(report, dir) {
         Ok(w) => w,
         Err(e) => {
@@ -531,15 +556,22 @@ fn finish(report: &RunReport, dir: &std::path::Path) -> ExitCode {
         }
     };
     for o in &report.cases {
-        if o.verdict() == report::Verdict::NotApplicable {
-            println!("not applicable: {} — {}", o.id, o.reason().unwrap_or(""));
-        }
         for p in &o.cleanup_problems {
             println!("clean-up problem in {}: {p}", o.id);
         }
     }
     let written: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
     println!("reports: {}", written.join(", "));
-    println!("{}", report::summary_line(report));
+    print!("{}", run::output::recap(&report.cases, color));
+    println!("\n{}", report::summary_line(report));
     ExitCode::from(report::exit_code(report))
+}
+
+/// `--slow-after`: a duration (`30s`, `500ms`, `2m`) of at least a second.
+fn slow_after(s: &str) -> Result<std::time::Duration, String> {
+    let d = suite::duration::parse(s)?;
+    if d < std::time::Duration::from_secs(1) {
+        return Err(format!("{s} is shorter than a second"));
+    }
+    Ok(d)
 }

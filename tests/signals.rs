@@ -31,6 +31,10 @@ fn write_cases(dir: &Path) {
     .unwrap();
 }
 
+/// What the output holds once the slow case has run a second (with `--slow-after 1s`, and no
+/// terminal): the quick case's whole line, then the slow one said to be still running.
+const SLOW_CASE_RUNS: &str = "test 9.1 quick ... ok\nuspcheck: 9.2 still running after 1 s\n";
+
 /// Stale reports, as an earlier run would have left them.
 fn write_stale_reports(dir: &Path) {
     std::fs::create_dir_all(dir.join("reports")).unwrap();
@@ -39,8 +43,7 @@ fn write_stale_reports(dir: &Path) {
     }
 }
 
-/// uspcheck with `args` in `cwd`, its output read on a thread of its own (in chunks: with
-/// one case at a time a case's name is printed before it ends, without a newline).
+/// uspcheck with `args` in `cwd`, its output read on a thread of its own, in chunks.
 fn spawn(args: &[&str], cwd: &Path) -> (Child, mpsc::Receiver<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_uspcheck"))
         .args(args)
@@ -129,8 +132,19 @@ fn sigint_stops_the_running_case_and_the_reports_are_still_written() {
     let d = scratch("sigint");
     write_cases(&d.join("cases"));
     write_stale_reports(&d);
-    let (child, out) = spawn(&["run", "--cases", "cases", "--test-threads", "1"], &d);
-    await_output(&out, "test 9.1 quick ... ok\ntest 9.2 slow ... ");
+    let (child, out) = spawn(
+        &[
+            "run",
+            "--cases",
+            "cases",
+            "--test-threads",
+            "1",
+            "--slow-after",
+            "1s",
+        ],
+        &d,
+    );
+    await_output(&out, SLOW_CASE_RUNS);
     // The stale reports are gone before the run ends.
     assert!(!d.join("reports/junit.xml").exists());
     send(&child, libc::SIGINT);
@@ -166,8 +180,19 @@ fn sigterm_kills_a_started_agent_that_ignores_it() {
         ),
     )
     .unwrap();
-    let (child, out) = spawn(&["run", "--eut", "eut.yaml", "--cases", "cases"], &d);
-    await_output(&out, "test 9.1 quick ... ok\ntest 9.2 slow ... ");
+    let (child, out) = spawn(
+        &[
+            "run",
+            "--eut",
+            "eut.yaml",
+            "--cases",
+            "cases",
+            "--slow-after",
+            "1s",
+        ],
+        &d,
+    );
+    await_output(&out, SLOW_CASE_RUNS);
     let agent: i32 = std::fs::read_to_string(&pid_file)
         .unwrap()
         .trim()

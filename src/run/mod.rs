@@ -1,14 +1,20 @@
-//! Runs the selected cases ([`runner`] gives the familiar `cargo test` output, parallelism
-//! and the stop on a signal) and collects one [`CaseOutcome`] per case for the reports.
+//! Runs the selected cases ([`runner`] gives the familiar `cargo test` output, through
+//! [`live`] and [`output`], parallelism in [`schedule`]'s order and the stop on a signal) and collects one
+//! [`CaseOutcome`] per case for the reports.
 
 pub mod agent_log;
 pub mod exec;
 pub mod instances;
+pub mod live;
 pub mod metrics;
 pub mod mqtt;
+pub mod output;
+#[cfg(test)]
+mod output_tests;
 pub mod preflight;
 pub mod process;
 pub mod runner;
+pub mod schedule;
 pub mod target;
 
 #[cfg(test)]
@@ -27,7 +33,7 @@ pub use runner::{Runner, Signal};
 pub use target::Target;
 
 /// What the user asked of a run.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Options {
     pub filters: Vec<crate::suite::select::Filter>,
     /// Run only this share of the selection (`--partition k/n`).
@@ -36,7 +42,26 @@ pub struct Options {
     pub test_threads: Option<usize>,
     /// List the selected cases instead of running them.
     pub list: bool,
+    /// No failure texts: the result lines, the failures again one line each, the summary.
     pub quiet: bool,
+    /// `--color`: whether the verdict words are coloured.
+    pub color: output::ColorChoice,
+    /// A case running this long is marked slow (see [`output::SLOW_AFTER`]).
+    pub slow_after: std::time::Duration,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            filters: vec![],
+            partition: None,
+            test_threads: None,
+            list: false,
+            quiet: false,
+            color: output::ColorChoice::Auto,
+            slow_after: output::SLOW_AFTER,
+        }
+    }
 }
 
 /// The variables every case can use: the profile's identities and alternate elements.

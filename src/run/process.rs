@@ -84,7 +84,10 @@ impl Process {
             return Ok(());
         }
         let child = spawn_group(cmd, &launch)?;
-        eprintln!("uspcheck: started the agent: {cmd}{}", launch.output_note());
+        super::live::notice(&format!(
+            "uspcheck: started the agent: {cmd}{}",
+            launch.output_note()
+        ));
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 pgid: child.id(),
@@ -250,11 +253,13 @@ async fn keep_running(
                  without the agent connecting, so uspcheck stopped restarting it{}",
                 launch.output_note()
             );
-            eprintln!("uspcheck: {why}");
+            super::live::notice(&format!("uspcheck: {why}"));
             shared.gave_up.send_replace(Some(why));
             return;
         }
-        eprintln!("uspcheck: the agent {how}; starting it again: {cmd}");
+        super::live::notice(&format!(
+            "uspcheck: the agent {how}; starting it again: {cmd}"
+        ));
         // A pause, not a wait for an event: a command that fails at once must not spin the
         // CPU. A stop request ends it.
         tokio::select! {
@@ -267,7 +272,7 @@ async fn keep_running(
                 child = c;
             }
             Err(e) => {
-                eprintln!("uspcheck: {e}; the agent stays stopped");
+                super::live::notice(&format!("uspcheck: {e}; the agent stays stopped"));
                 shared.gave_up.send_replace(Some(e));
                 return;
             }

@@ -1,20 +1,25 @@
-//! Runs the selected cases, some at a time, printing one line per case the way `cargo test`
-//! does, with the verdict's own word (`ok`, `FAILED`, `ERROR`, `not applicable`), and stops
-//! them on SIGINT or SIGTERM so the reports can still be written for the cases that ended.
+//! Runs the selected cases, some at a time (with the built-in agent the longest first, see
+//! [`schedule`]), printing one whole line per case as it ends, the way `cargo test` does,
+//! with the verdict's own word (`ok`, `FAILED`, `ERROR`, `not applicable`; [`live`] and
+//! [`output`]), and stops them on SIGINT or SIGTERM so the reports can still be written for
+//! the cases that ended.
 
 use std::collections::VecDeque;
-use std::io::Write;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
 
+use super::live::{self, Live};
 use super::preflight::{self, Preflight};
-use super::{Options, Target, not_applicable, process, run_one};
+use super::{Options, Target, not_applicable, output, process, run_one, schedule};
 use crate::report::model::{Outcome, PartitionReport};
-use crate::report::{CaseOutcome, Failure, RunReport, Verdict};
+use crate::report::{CaseOutcome, Failure, RunReport};
 use crate::suite::{Case, select};
+
+/// How often the status line is drawn again (and still-running cases looked at).
+const TICK: Duration = Duration::from_secs(1);
 
 /// The signal that stopped a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,21 +74,21 @@ impl Runner {
                 _ = int.recv() => Signal::Interrupt,
                 _ = term.recv() => Signal::Terminate,
             };
-            eprintln!(
-                "\nuspcheck: {} received: stopping the running cases, then writing the reports \
+            live::notice(&format!(
+                "uspcheck: {} received: stopping the running cases, then writing the reports \
                  (a second signal exits at once)",
                 first.name()
-            );
+            ));
             tx.send_replace(Some(first));
             let second = tokio::select! {
                 _ = int.recv() => Signal::Interrupt,
                 _ = term.recv() => Signal::Terminate,
             };
             process::kill_all_started();
-            eprintln!(
+            live::notice(&format!(
                 "uspcheck: {} received again: exiting now; the reports may be incomplete",
                 second.name()
-            );
+            ));
             std::process::exit(second.exit_code().into());
         });
         Ok(Runner {
@@ -101,9 +106,9 @@ impl Runner {
         if self.target.parallel() {
             return Ok(());
         }
-        eprintln!(
+        live::notice(
             "uspcheck: preflight: connecting to the agent to compare its Endpoint IDs with the \
-             profile's"
+             profile's",
         );
         let mut stopped = self.stopped.clone();
         let found = self.runtime.block_on(async {
@@ -118,11 +123,11 @@ impl Runner {
                  preflight; --no-preflight skips it):\n{text}"
             )),
             Some(Preflight::Matches(what)) => {
-                eprintln!("uspcheck: preflight: {what}, as the profile says");
+                live::notice(&format!("uspcheck: preflight: {what}, as the profile says"));
                 Ok(())
             }
             Some(Preflight::Unchecked(why)) => {
-                eprintln!("uspcheck: preflight: nothing compared: {why}");
+                live::notice(&format!("uspcheck: preflight: nothing compared: {why}"));
                 Ok(())
             }
             None => Ok(()),
@@ -165,31 +170,61 @@ impl Runner {
             outcomes.push(CaseOutcome::new(&case, &mtp, Outcome::Skipped { reason }));
         }
         if let (Some(p), Some(r)) = (opts.partition, &partition) {
-            println!("{}", p.describe(r.selection.len()));
+            live::say(&p.describe(r.selection.len()));
         }
         let threads = opts
             .test_threads
             .unwrap_or(if target.parallel() { 8 } else { 1 })
             .max(1);
-        let console = Console {
-            quiet: opts.quiet,
-            whole_lines: threads > 1,
-        };
-        console.begin(queue.len());
+        if threads > 1 {
+            schedule::longest_first(queue.make_contiguous());
+        }
+        let live = Live::new(opts.color, opts.slow_after, queue.len());
+        live::say(&format!(
+            "\n{}",
+            output::header(queue.len(), outcomes.len())
+        ));
         let began = Instant::now();
         let (queue, ended) = (Mutex::new(queue), Mutex::new(Vec::new()));
+        let (tick, ticks) = std::sync::mpsc::channel::<()>();
         std::thread::scope(|s| {
-            for _ in 0..threads.min(queue.lock().expect("not poisoned").len().max(1)) {
-                s.spawn(|| {
-                    while let Some(case) = queue.lock().expect("not poisoned").pop_front() {
-                        let o = self.run_case(&case, &console);
-                        ended.lock().expect("not poisoned").push(o);
-                    }
-                });
+            let workers: Vec<_> = (0..threads
+                .min(queue.lock().expect("not poisoned").len().max(1)))
+                .map(|_| {
+                    s.spawn(|| {
+                        loop {
+                            // The queue's lock is let go before the case runs (a `while let`
+                            // would hold it through the loop's body: one case at a time).
+                            let next = queue.lock().expect("not poisoned").pop_front();
+                            let Some(case) = next else { break };
+                            let o = self.run_case(&case, &live);
+                            ended.lock().expect("not poisoned").push(o);
+                        }
+                    })
+                })
+                .collect();
+            // The status line (or the still-running lines) until the last case ends: the
+            // ticker stops when the sender below goes.
+            let live = &live;
+            s.spawn(move || {
+                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = ticks.recv_timeout(TICK)
+                {
+                    live.tick();
+                }
+            });
+            for w in workers {
+                if let Err(panic) = w.join() {
+                    std::panic::resume_unwind(panic);
+                }
             }
+            drop(tick);
         });
+        live.finish();
         let mut ended = ended.into_inner().expect("not poisoned");
-        console.end(&ended, began);
+        if !opts.quiet {
+            print!("{}", output::details(&ended));
+        }
+        println!("\n{}", output::timing(began.elapsed(), &ended));
         outcomes.append(&mut ended);
         outcomes.sort_by_key(|o| crate::suite::case::id_key(&o.id));
         RunReport {
@@ -216,7 +251,7 @@ impl Runner {
     }
 
     /// One case, printed as it ends; stopped where it stands when a signal comes.
-    fn run_case(&self, case: &Case, console: &Console) -> CaseOutcome {
+    fn run_case(&self, case: &Case, live: &Live) -> CaseOutcome {
         let mtp = self.target.describe_mtp();
         let name = case_line_name(case);
         if let Some(sig) = self.interrupted() {
@@ -225,10 +260,11 @@ impl Runner {
         }
         if let Some(reason) = not_applicable(case, &self.target) {
             let o = CaseOutcome::new(case, &mtp, Outcome::NotApplicable { reason });
-            console.result(&name, &o);
+            live.result(&name, &o);
             return o;
         }
-        console.start(&name);
+        live.start(&case.id, &name);
+        let began = Instant::now();
         let mut stopped = self.stopped.clone();
         let o = self.runtime.block_on(async {
             tokio::select! {
@@ -242,11 +278,14 @@ impl Runner {
                         ),
                         ..Default::default()
                     };
-                    CaseOutcome::new(case, &mtp, Outcome::Error { failure })
+                    CaseOutcome {
+                        duration_ms: began.elapsed().as_millis() as u64,
+                        ..CaseOutcome::new(case, &mtp, Outcome::Error { failure })
+                    }
                 }
             }
         });
-        console.result(&name, &o);
+        live.result(&name, &o);
         o
     }
 
@@ -266,92 +305,5 @@ fn case_line_name(case: &Case) -> String {
             "{} {} [deviates from TP-469: see the report]",
             case.id, case.title
         )
-    }
-}
-
-/// The word a verdict has on its result line.
-pub fn result_word(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Pass => "ok",
-        Verdict::Fail => "FAILED",
-        Verdict::Error => "ERROR",
-        Verdict::NotApplicable => "not applicable",
-        Verdict::Skipped => "skipped",
-    }
-}
-
-/// The terminal: `test 1.1 Title ... ok`, then each failure's and error's text.
-struct Console {
-    quiet: bool,
-    /// With cases side by side a line is printed whole when its case ends; with one at a
-    /// time the name comes first, so a slow case shows what it is.
-    whole_lines: bool,
-}
-
-impl Console {
-    fn begin(&self, n: usize) {
-        println!("\nrunning {n} test{}", if n == 1 { "" } else { "s" });
-    }
-
-    fn start(&self, name: &str) {
-        if !self.whole_lines {
-            let mut out = std::io::stdout().lock();
-            let _ = write!(out, "test {name} ... ");
-            let _ = out.flush();
-        }
-    }
-
-    fn result(&self, name: &str, o: &CaseOutcome) {
-        let word = result_word(o.verdict());
-        let line = match o.reason() {
-            Some(reason) => format!("{word} ({reason})"),
-            None => word.to_string(),
-        };
-        let mut out = std::io::stdout().lock();
-        // A not applicable case never printed its name: it did not start.
-        if self.whole_lines || o.verdict() == Verdict::NotApplicable {
-            let _ = writeln!(out, "test {name} ... {line}");
-        } else {
-            let _ = writeln!(out, "{line}");
-        }
-    }
-
-    fn end(&self, ended: &[CaseOutcome], began: Instant) {
-        let bad: Vec<&CaseOutcome> = ended
-            .iter()
-            .filter(|o| matches!(o.verdict(), Verdict::Fail | Verdict::Error))
-            .collect();
-        if !self.quiet && !bad.is_empty() {
-            println!("\nfailures and errors:\n");
-            for o in &bad {
-                println!("---- {} {} ----", o.id, o.title);
-                if let Some(f) = o.failure() {
-                    let text = o.failure_text().unwrap_or_else(|| f.text());
-                    println!("{}: {text}\n", o.verdict().as_str().to_uppercase());
-                }
-            }
-            for o in &bad {
-                println!("    {} {} ({})", o.id, o.title, o.verdict().as_str());
-            }
-        }
-        let count = |v: Verdict| ended.iter().filter(|o| o.verdict() == v).count();
-        println!(
-            "\ntest result: {}. {} passed; {} failed; {} errors; {} not applicable; {} not run; \
-             finished in {:.2}s\n",
-            // The run's word is its worst verdict's, as each case's is.
-            result_word(if count(Verdict::Fail) > 0 {
-                Verdict::Fail
-            } else if count(Verdict::Error) > 0 {
-                Verdict::Error
-            } else {
-                Verdict::Pass
-            }),
-            count(Verdict::Pass),
-            count(Verdict::Fail),
-            count(Verdict::Error),
-            count(Verdict::NotApplicable),
-            count(Verdict::Skipped),
-            began.elapsed().as_secs_f64()
-        );
     }
 }
