@@ -406,7 +406,20 @@ pub fn present(
         sender: sender.clone(),
         events: ev_rx,
     };
-    let watch = broker.watch();
+    // What the presence acts on: the agent's PUBLISHes to the Controller (counted), and every
+    // other fact of connections and subscriptions; not each acknowledgement and ping of a
+    // flood, nor PUBLISHes that are not to the Controller.
+    let ctl_id = controller_client_id.to_string();
+    let watch = broker.watch_where(move |e| match e.kind.as_str() {
+        "PUBLISH" => {
+            e.dir == Dir::In
+                && e.detail["delivered_to"]
+                    .as_array()
+                    .is_some_and(|d| d.iter().any(|x| x.as_str() == Some(&ctl_id)))
+        }
+        "PUBACK" | "PUBREC" | "PUBREL" | "PUBCOMP" | "PINGREQ" | "PINGRESP" => false,
+        _ => true,
+    });
     let task = Presence {
         broker,
         control,
@@ -530,7 +543,7 @@ impl Presence {
     }
 
     fn on_presence(&mut self) {
-        if !self.agent_present() {
+        if (self.held.is_empty() && self.waiting.is_empty()) || !self.agent_present() {
             return;
         }
         while let Some(bytes) = self.held.pop_front() {

@@ -304,10 +304,16 @@ pub(crate) struct Inner {
     tls_addr: Mutex<Option<SocketAddr>>,
     state: Mutex<State>,
     log: Mutex<Log>,
-    watchers: Mutex<Vec<mpsc::UnboundedSender<BrokerEvent>>>,
+    watchers: Mutex<Vec<Watcher>>,
     logged: Notify,
     listening: watch::Sender<bool>,
     pub(crate) shutdown: watch::Sender<bool>,
+}
+
+/// Who is told of the events a filter takes ([`BrokerHandle::watch_where`]).
+struct Watcher {
+    wants: Box<dyn Fn(&BrokerEvent) -> bool + Send>,
+    tx: mpsc::UnboundedSender<BrokerEvent>,
 }
 
 /// The peer of the embedded Controller's session, which scripts never disconnect.
@@ -639,7 +645,7 @@ impl Inner {
             log.push(ev.clone());
             ev
         };
-        lock(&self.watchers).retain(|w| w.send(ev.clone()).is_ok());
+        lock(&self.watchers).retain(|w| !(w.wants)(&ev) || w.tx.send(ev.clone()).is_ok());
         self.logged.notify_waiters();
     }
 
@@ -882,10 +888,18 @@ impl BrokerHandle {
         self.events_from(0)
     }
 
-    /// Every event logged from now on, as a stream.
-    pub fn watch(&self) -> mpsc::UnboundedReceiver<BrokerEvent> {
+    /// The events logged from now on that `wants` takes, as a stream. A watcher reads every
+    /// event it takes, so it takes only the few it acts on: under a flood the broker logs
+    /// tens of thousands a second.
+    pub fn watch_where(
+        &self,
+        wants: impl Fn(&BrokerEvent) -> bool + Send + 'static,
+    ) -> mpsc::UnboundedReceiver<BrokerEvent> {
         let (tx, rx) = mpsc::unbounded_channel();
-        lock(&self.0.watchers).push(tx);
+        lock(&self.0.watchers).push(Watcher {
+            wants: Box::new(wants),
+            tx,
+        });
         rx
     }
 
