@@ -417,6 +417,23 @@ fn connect_bytes(version: Version, keep_alive: u16) -> Vec<u8> {
     wire::encode(&p).unwrap()
 }
 
+/// A 5.0 client's CONNECT, then `bytes`: the broker answers CONNACK, then DISCONNECT and
+/// closes; the DISCONNECT's reason code.
+async fn disconnected_for(b: &Broker, bytes: &[u8]) -> u8 {
+    let mut tcp = TcpStream::connect(b.addr()).await.unwrap();
+    tcp.write_all(&connect_bytes(Version::V5, 60))
+        .await
+        .unwrap();
+    tcp.write_all(bytes).await.unwrap();
+    let got = read_to_close(&mut tcp).await;
+    let mut buf = BytesMut::from(&got[..]);
+    let connack = wire::next_frame(&mut buf).unwrap().unwrap();
+    assert_eq!(connack[0], 0x20);
+    let disconnect = wire::next_frame(&mut buf).unwrap().unwrap();
+    assert_eq!(disconnect[0], 0xE0);
+    disconnect[2]
+}
+
 /// Reads until the broker closes the socket; what it sent before.
 async fn read_to_close(tcp: &mut TcpStream) -> Vec<u8> {
     let mut all = Vec::new();
@@ -454,19 +471,10 @@ async fn malformed_packets_are_logged_in_hex_and_closed() {
     assert_eq!(m.detail["hex"], "f000");
 
     // A 5.0 SUBSCRIBE with no filter: DISCONNECT 0x81, then close.
-    let mut tcp = TcpStream::connect(b.addr()).await.unwrap();
-    tcp.write_all(&connect_bytes(Version::V5, 60))
-        .await
-        .unwrap();
-    tcp.write_all(&[0x82, 0x03, 0x00, 0x01, 0x00])
-        .await
-        .unwrap();
-    let got = read_to_close(&mut tcp).await;
-    let mut buf = BytesMut::from(&got[..]);
-    let connack = wire::next_frame(&mut buf).unwrap().unwrap();
-    assert_eq!(connack[0], 0x20);
-    let disconnect = wire::next_frame(&mut buf).unwrap().unwrap();
-    assert_eq!((disconnect[0], disconnect[2]), (0xE0, 0x81));
+    assert_eq!(
+        disconnected_for(&b, &[0x82, 0x03, 0x00, 0x01, 0x00]).await,
+        0x81
+    );
     let m = b
         .wait_for(0, WAIT, |e| {
             e.kind == "MALFORMED" && e.version == Some(Version::V5)
@@ -686,20 +694,11 @@ async fn the_log_forgets_its_oldest_events_past_its_bound() {
 #[tokio::test]
 async fn a_packet_over_the_maximum_size_is_logged_and_refused() {
     let b = broker().await;
-    let mut tcp = TcpStream::connect(b.addr()).await.unwrap();
-    tcp.write_all(&connect_bytes(Version::V5, 60))
-        .await
-        .unwrap();
     // PUBLISH, Remaining Length 16 MiB + 1.
-    tcp.write_all(&[0x30, 0x81, 0x80, 0x80, 0x08])
-        .await
-        .unwrap();
-    let got = read_to_close(&mut tcp).await;
-    let mut buf = BytesMut::from(&got[..]);
-    let connack = wire::next_frame(&mut buf).unwrap().unwrap();
-    assert_eq!(connack[0], 0x20);
-    let disconnect = wire::next_frame(&mut buf).unwrap().unwrap();
-    assert_eq!((disconnect[0], disconnect[2]), (0xE0, 0x95));
+    assert_eq!(
+        disconnected_for(&b, &[0x30, 0x81, 0x80, 0x80, 0x08]).await,
+        0x95
+    );
     let m = b
         .wait_for(0, WAIT, |e| e.kind == "MALFORMED" && e.client_id == "raw")
         .await
