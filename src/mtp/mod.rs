@@ -181,6 +181,12 @@ impl Events {
         self.0.send(ev).await.is_ok()
     }
 
+    /// Room for one event, waiting while the queue is full; none when nobody holds the link
+    /// any more.
+    pub async fn reserve(&self) -> Option<mpsc::Permit<'_, MtpEvent>> {
+        self.0.reserve().await.ok()
+    }
+
     /// Whether both send to the same link.
     pub fn same(&self, other: &Events) -> bool {
         self.0.same_channel(&other.0)

@@ -504,10 +504,10 @@ impl Presence {
         self.buffer.push_back((self.current.clone(), ev));
     }
 
-    /// Where the oldest buffered event goes, and the event.
-    fn next_out(&self) -> Option<(Events, MtpEvent)> {
-        let (dest, ev) = self.buffer.front()?;
-        Some((dest.clone().or_else(|| self.current.clone())?, ev.clone()))
+    /// Where the oldest buffered event goes.
+    fn next_out(&self) -> Option<Events> {
+        let (dest, _) = self.buffer.front()?;
+        dest.clone().or_else(|| self.current.clone())
     }
 
     /// The oldest buffered event could not be handed to `to`: that link is gone, so the
@@ -608,14 +608,21 @@ impl Presence {
             let room = self.buffer.len() < EVENT_QUEUE;
             tokio::select! {
                 _ = sleep_until(grace) => self.settle_close(true),
-                sent = async { let (to, ev) = next.clone()?; Some((to.forward(ev).await, to)) }, if next.is_some() => {
-                    match sent {
-                        Some((true, _)) => { self.buffer.pop_front(); }
-                        // The session dropped that link: the event waits for the next one.
-                        Some((false, to)) => self.undeliverable(&to),
-                        None => {}
+                // Room in the destination's queue first, then the event taken off the
+                // buffer: nothing is copied for an arm that does not win.
+                permit = async { next.as_ref()?.reserve().await }, if next.is_some() => match permit {
+                    Some(p) => {
+                        if let Some((_, ev)) = self.buffer.pop_front() {
+                            p.send(ev);
+                        }
                     }
-                }
+                    // The session dropped that link: the event waits for the next one.
+                    None => {
+                        if let Some(to) = &next {
+                            self.undeliverable(to);
+                        }
+                    }
+                },
                 ev = ctl_events.recv(), if room => match ev {
                     Some(ev) => {
                         let end = matches!(ev.kind, MtpEventKind::Closed { .. });
