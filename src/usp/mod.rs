@@ -9,6 +9,7 @@ pub mod msg;
 pub mod path;
 pub mod record;
 pub mod reflect;
+mod tree;
 
 /// Generated from `proto/usp-msg-1-4.proto` (package `usp`).
 #[allow(clippy::all, missing_docs)]

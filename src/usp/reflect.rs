@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use prost::Message;
 use prost_reflect::{
     DescriptorPool, DynamicMessage, FieldDescriptor, Kind, MapKey, MessageDescriptor,
-    SerializeOptions, Value as PValue,
+    Value as PValue,
 };
 use serde_json::Value;
 
@@ -29,16 +29,21 @@ pub fn message(name: &str) -> MessageDescriptor {
 }
 
 /// Decodes a generated message into a tree in the `.proto` field names, with every field
-/// present (defaults included), enums by name and 64-bit integers as text.
+/// present (defaults included), enums by name and 64-bit integers as text: the tree
+/// prost-reflect's serializer gives with those options.
+///
+/// It is read straight off the message's encoding by [`super::tree`], not through a
+/// `DynamicMessage`: for an answer of megabytes that intermediate copy cost about three times
+/// the record's size on top of the tree (docs/limits.md).
 pub fn to_value<M: Message>(msg: &M, full_name: &str) -> Value {
-    let dynamic = DynamicMessage::decode(message(full_name), msg.encode_to_vec().as_slice())
-        .expect("a message re-decodes with its own schema");
-    dynamic_to_value(&dynamic)
+    super::tree::decode(&message(full_name), &msg.encode_to_vec())
+        .expect("a message re-decodes with its own schema")
 }
 
-/// The tree form of a dynamic message (see [`to_value`]).
+/// The same tree through a `DynamicMessage`: what [`to_value`] is checked against.
+#[cfg(test)]
 pub fn dynamic_to_value(msg: &DynamicMessage) -> Value {
-    let opts = SerializeOptions::new()
+    let opts = prost_reflect::SerializeOptions::new()
         .use_proto_field_name(true)
         .skip_default_fields(false)
         .stringify_64_bit_integers(true);
