@@ -34,6 +34,73 @@ pub fn text(s: String) -> String {
     )
 }
 
+/// `value` as JSON, cut as [`text`] cuts it, written without ever holding more than
+/// [`TEXT_SHOWN`] bytes of it: the JSON of a decoded answer of megabytes is larger still.
+pub fn json(value: &impl serde::Serialize) -> String {
+    let mut w = Kept::up_to(TEXT_SHOWN);
+    serde_json::to_writer(&mut w, value).expect("a tree serialises and the writer never fails");
+    if w.total <= TEXT_SHOWN {
+        return String::from_utf8(w.kept).expect("serde_json writes UTF-8");
+    }
+    let end = match std::str::from_utf8(&w.kept) {
+        Ok(_) => w.kept.len(),
+        Err(e) => e.valid_up_to(),
+    };
+    w.kept.truncate(end);
+    format!(
+        "{}… ({} bytes in all, the first {end} shown)",
+        String::from_utf8(w.kept).expect("cut at a character boundary"),
+        w.total
+    )
+}
+
+/// The first `chars` characters of `value` as compact JSON, and "…" when there are more;
+/// never more of it written than that.
+pub fn json_head(value: &impl serde::Serialize, chars: usize) -> String {
+    // A character is at most 4 bytes; one more byte says whether anything follows.
+    let mut w = Kept::up_to(4 * chars + 1);
+    serde_json::to_writer(&mut w, value).expect("a tree serialises and the writer never fails");
+    let end = match std::str::from_utf8(&w.kept) {
+        Ok(_) => w.kept.len(),
+        Err(e) => e.valid_up_to(),
+    };
+    let text = std::str::from_utf8(&w.kept[..end]).expect("cut at a character boundary");
+    match text.char_indices().nth(chars) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
+}
+
+/// A writer keeping the first `limit` bytes written and counting the rest.
+struct Kept {
+    kept: Vec<u8>,
+    limit: usize,
+    total: usize,
+}
+
+impl Kept {
+    fn up_to(limit: usize) -> Kept {
+        Kept {
+            kept: Vec::new(),
+            limit,
+            total: 0,
+        }
+    }
+}
+
+impl std::io::Write for Kept {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let room = self.limit.saturating_sub(self.kept.len());
+        self.kept.extend_from_slice(&buf[..room.min(buf.len())]);
+        self.total += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -49,5 +116,23 @@ mod tests {
         let t = text("é".repeat(TEXT_SHOWN));
         assert!(t.len() < TEXT_SHOWN + 100);
         assert!(t.contains(&format!("({} bytes in all", 2 * TEXT_SHOWN)));
+    }
+
+    #[test]
+    fn json_is_cut_as_its_text_would_be() {
+        let small = serde_json::json!({"a": "é"});
+        assert_eq!(json(&small), text(small.to_string()));
+        let big =
+            serde_json::json!({ "p": (0..20_000).map(|i| format!("é{i}")).collect::<Vec<_>>() });
+        assert!(big.to_string().len() > TEXT_SHOWN);
+        assert_eq!(json(&big), text(big.to_string()));
+        assert_eq!(json_head(&small, 400), small.to_string());
+        let head = json_head(&big, 400);
+        assert_eq!(head.chars().count(), 401);
+        assert!(big.to_string().starts_with(head.trim_end_matches('…')));
+        assert!(head.ends_with('…'));
+        let exact = serde_json::json!("é");
+        assert_eq!(json_head(&exact, 3), "\"é\"");
+        assert_eq!(json_head(&exact, 2), "\"é…");
     }
 }

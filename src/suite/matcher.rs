@@ -216,15 +216,8 @@ impl From<Unset> for MatchError {
 pub fn show(v: Option<&Value>) -> String {
     match v {
         None => "(missing)".into(),
-        Some(v) => {
-            let s = v.to_string();
-            if s.len() > 400 {
-                let cut: String = s.chars().take(400).collect();
-                format!("{cut}…")
-            } else {
-                s
-            }
-        }
+        // Written no further than it is shown: the value can be a whole answer of megabytes.
+        Some(v) => crate::clip::json_head(v, 400),
     }
 }
 
@@ -814,7 +807,7 @@ impl Matcher {
         Err(MatchError::Mismatch(Mismatch {
             at: at.into(),
             expected: missing.join("; and "),
-            actual: show(Some(&Value::Array(actual.to_vec()))),
+            actual: crate::clip::json_head(&actual, 400),
         }))
     }
 }
