@@ -1,7 +1,8 @@
 //! Memory and time against a hostile agent: uspcheck runs TP-469 cases (section 1 unless
 //! another filter is given: `cargo bench --bench hostile -- 1.53`) against the reference
 //! agent started as a separate process with the `flood` fault — about 10,000 unsolicited
-//! Notify records a second on every connection — and this prints uspcheck's own peak
+//! Notify records a second on every connection — or another (`-- --fault bulky-answers`:
+//! every GetResp about 4 MiB of small parameters), and this prints uspcheck's own peak
 //! resident memory (from `wait4`, so the agent's memory is not counted), its wall time and
 //! its summary line. docs/limits.md holds the bounds that keep the peak low.
 
@@ -14,9 +15,18 @@ use std::time::Instant;
 #[allow(clippy::zombie_processes)]
 fn main() {
     let exe = env!("CARGO_BIN_EXE_uspcheck");
-    let mut filters: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with("--"))
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // `--fault NAME` picks another hostile fault (`bulky-answers`); flood by default.
+    let fault = args
+        .iter()
+        .position(|a| a == "--fault")
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+        .unwrap_or_else(|| "flood".into());
+    let mut filters: Vec<String> = args
+        .iter()
+        .filter(|a| !a.starts_with("--") && **a != fault)
+        .cloned()
         .collect();
     if filters.is_empty() {
         filters.push("1".into());
@@ -28,7 +38,7 @@ fn main() {
         l.local_addr().expect("its address").to_string()
     };
     let mut agent = Command::new(exe)
-        .args(["agent", "--listen", &addr, "--fault", "flood"])
+        .args(["agent", "--listen", &addr, "--fault", &fault])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -46,7 +56,7 @@ fn main() {
     std::fs::write(
         &profile,
         format!(
-            "name: reference agent with the flood fault\n\
+            "name: reference agent with the {fault} fault\n\
              eut:\n  endpoint_id: \"os::012345-uspcheck-ref\"\n\
              controller:\n  endpoint_id: \"self::uspcheck\"\n\
              websocket:\n  mode: connect\n  url: \"ws://{addr}/usp\"\n\
@@ -91,7 +101,7 @@ fn main() {
         .find(|l| l.starts_with("uspcheck"))
         .unwrap_or("(no summary line)");
     println!(
-        "hostile/flood `{}`: uspcheck's peak resident memory {:.1} MB, wall {:.1} s\n  {summary}",
+        "hostile/{fault} `{}`: uspcheck's peak resident memory {:.1} MB, wall {:.1} s\n  {summary}",
         filters.join(" "),
         usage.ru_maxrss as f64 / 1024.0,
         wall.as_secs_f64()

@@ -144,6 +144,10 @@ controller:
         "timeouts:
   response: 10s                  # how long an answer may take
   connect: 60s                   # how long the agent may take to connect (or accept), also after a reboot
+limits:
+  max_record_size: 2 MiB         # the largest USP Record uspcheck reads (up to 64 MiB); a bigger one fails
+                                 # its case on this limit. Raise it for an agent with bigger answers: a
+                                 # record costs about ten times its size in memory while it is judged
 # A shell command that starts the agent (optional): run in this file's folder before the first
 # connection, again whenever it exits (an agent that exits on Reboot()), stopped at the end.
 # What it prints goes to agent.log in the report folder. uspcheck replaces ${env.NAME} (its

@@ -97,7 +97,13 @@ async fn an_oversized_record_fails_on_the_documented_limit() {
             "{mtp:?}: {}",
             text(&o)
         );
-        assert!(text(&o).contains("16777216"), "{mtp:?}: {}", text(&o));
+        let limit = uspcheck::mtp::DEFAULT_MAX_RECORD.to_string();
+        assert!(text(&o).contains(&limit), "{mtp:?}: {}", text(&o));
+        assert!(
+            text(&o).contains("limits.max_record_size"),
+            "{mtp:?}: {}",
+            text(&o)
+        );
     }
 }
 

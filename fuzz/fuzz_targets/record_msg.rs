@@ -14,9 +14,10 @@ fuzz_target!(|data: &[u8]| {
     let Ok(inbound) = checks::inbound(data, &ids, EUT) else {
         return;
     };
-    let _ = record::kind(&inbound.record);
-    let _ = record::payload(&inbound.record);
-    let _ = reflect::to_value(&inbound.record, "usp_record.Record");
+    let r = record::decode(data).expect("checks::inbound decoded it");
+    let _ = record::kind(&r);
+    let _ = record::payload(&r);
+    let _ = reflect::to_value(&r, "usp_record.Record");
     for v in &inbound.violations {
         let _ = v.to_string();
     }

@@ -190,6 +190,8 @@ pub enum Fault {
     Flood,
     /// (I/O loop, hostile) every answer padded past the 16 MiB a record may have.
     OversizedRecord,
+    /// (I/O loop, hostile) every GetResp carries about 1.8 MB more of small parameters.
+    BulkyAnswers,
     /// (I/O loop, hostile) a frame of garbage before every answer.
     GarbageRecords,
     /// (I/O loop, hostile) nothing is sent but the Connect record.
@@ -269,11 +271,11 @@ pub enum Fault {
 }
 
 /// Every fault, in a stable order (for listings and tests); also [`Fault::ALL`].
-pub const ALL: [Fault; 122] = Fault::ALL;
+pub const ALL: [Fault; 123] = Fault::ALL;
 
 impl Fault {
     /// Every fault, in a stable order (for listings and tests).
-    pub const ALL: [Fault; 122] = [
+    pub const ALL: [Fault; 123] = [
         Fault::IgnoreAllowPartial,
         Fault::CreateDespiteRequiredFailure,
         Fault::NoUniqueKeys,
@@ -359,6 +361,7 @@ impl Fault {
         Fault::WrongToId,
         Fault::Flood,
         Fault::OversizedRecord,
+        Fault::BulkyAnswers,
         Fault::GarbageRecords,
         Fault::Silent,
         Fault::DropMidCase,
@@ -486,6 +489,7 @@ impl Fault {
             Fault::WrongToId => "wrong-to-id",
             Fault::Flood => "flood",
             Fault::OversizedRecord => "oversized-record",
+            Fault::BulkyAnswers => "bulky-answers",
             Fault::GarbageRecords => "garbage-records",
             Fault::Silent => "silent",
             Fault::DropMidCase => "drop-mid-case",
@@ -942,6 +946,12 @@ impl Fault {
                 "A hostile agent: every answer is padded with an unknown field to 17 MiB, over \
                  the 16 MiB record uspcheck accepts (docs/limits.md)."
             }
+            Fault::BulkyAnswers => {
+                "A heavy agent: every GetResp carries one more resolved path with 40,000 small \
+                 parameters, about 1.8 MB, as a whole-model Get of a big device can (valid \
+                 records just within uspcheck's default 2 MiB limit; what they cost is measured \
+                 by `cargo bench --bench hostile -- --fault bulky-answers`)."
+            }
             Fault::GarbageRecords => {
                 "A hostile agent: before every answer it sends a frame of bytes that are no USP \
                  Record (violates R-ENC.0)."
@@ -1115,6 +1125,7 @@ impl Fault {
                     | Fault::WrongToId
                     | Fault::Flood
                     | Fault::OversizedRecord
+                    | Fault::BulkyAnswers
                     | Fault::GarbageRecords
                     | Fault::Silent
                     | Fault::DropMidCase
@@ -1297,7 +1308,7 @@ mod tests {
             assert!(f.description().len() > 40);
         }
         assert_eq!(ALL.iter().filter(|f| f.is_mqtt_fault()).count(), 33);
-        assert_eq!(ALL.iter().filter(|f| f.is_io_fault()).count(), 45);
+        assert_eq!(ALL.iter().filter(|f| f.is_io_fault()).count(), 46);
     }
 
     #[test]

@@ -353,6 +353,9 @@ pub(super) fn encode_msg(cfg: &AgentConfig, to: &str, mut m: pb::Msg) -> Vec<u8>
             return vec![0x0a, 0xff, 0xff, 0xff, 0xff, 0xff];
         }
     }
+    if has(Fault::BulkyAnswers) {
+        bulk_up(&mut m);
+    }
     let to = if has(Fault::WrongToId) {
         "proto::somebody-else"
     } else {
@@ -367,6 +370,41 @@ pub(super) fn encode_msg(cfg: &AgentConfig, to: &str, mut m: pb::Msg) -> Vec<u8>
         bytes.resize(bytes.len() + pad, 0);
     }
     bytes
+}
+
+/// `bulky-answers`: a GetResp gains one more resolved path holding about 1.8 MB of small
+/// parameters, the shape that costs a harness most per byte (many short strings), just under
+/// uspcheck's default record limit (`mtp::DEFAULT_MAX_RECORD`).
+fn bulk_up(m: &mut pb::Msg) {
+    use pb::response::RespType;
+    let Some(pb::body::MsgBody::Response(pb::Response {
+        resp_type: Some(RespType::GetResp(get)),
+    })) = m.body.as_mut().and_then(|b| b.msg_body.as_mut())
+    else {
+        return;
+    };
+    let result_params = (0..40_000)
+        .map(|i| {
+            (
+                format!("Pad{i:06}"),
+                format!("value {i:06} of a bulky answer"),
+            )
+        })
+        .collect();
+    let bulk = pb::get_resp::ResolvedPathResult {
+        resolved_path: "Device.X_USPCHECK_Bulk.".into(),
+        result_params,
+    };
+    match get.req_path_results.first_mut() {
+        Some(r) => r.resolved_path_results.push(bulk),
+        None => get
+            .req_path_results
+            .push(pb::get_resp::RequestedPathResult {
+                requested_path: "Device.X_USPCHECK_Bulk.".into(),
+                resolved_path_results: vec![bulk],
+                ..Default::default()
+            }),
+    }
 }
 
 /// Sends messages to the controllers on this link, applying the transport-level faults.

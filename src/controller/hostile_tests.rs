@@ -47,7 +47,9 @@ fn flooded(count: usize) -> (Session, Eut) {
     let flood = events.clone();
     tokio::spawn(async move {
         for n in 0..count {
-            flood.emit(MtpEventKind::Record(notify_record(n))).await;
+            flood
+                .emit(MtpEventKind::Record(bytes::Bytes::from(notify_record(n))))
+                .await;
         }
     });
     let link = Link {
@@ -74,7 +76,7 @@ async fn a_flood_does_not_outlast_the_bound_of_a_wait() {
         // Faster than the session reads: the link always has a record ready.
         loop {
             for _ in 0..64 {
-                let r = MtpEvent::now(MtpEventKind::Record(record.clone()));
+                let r = MtpEvent::now(MtpEventKind::Record(bytes::Bytes::from(record.clone())));
                 if !eut.events.forward(r).await {
                     return;
                 }
@@ -132,7 +134,9 @@ async fn a_session_stops_reading_a_flood_past_its_limit() {
 async fn a_timeout_names_the_garbage_that_came_meanwhile() {
     let (mut session, eut) = flooded(0);
     eut.events
-        .emit(MtpEventKind::Record(b"garbage".to_vec()))
+        .emit(MtpEventKind::Record(bytes::Bytes::from(
+            b"garbage".to_vec(),
+        )))
         .await;
     let got = session
         .await_where(Duration::from_millis(50), false, |_| false)
@@ -166,7 +170,11 @@ async fn a_broken_transport_rule_is_a_violation() {
 async fn a_link_holds_a_bounded_queue_of_events() {
     let (_sender, _outgoing, events, mut ev_rx) = channels();
     for n in 0..EVENT_QUEUE {
-        assert!(events.emit(MtpEventKind::Record(notify_record(n))).await);
+        assert!(
+            events
+                .emit(MtpEventKind::Record(bytes::Bytes::from(notify_record(n))))
+                .await
+        );
     }
     let one_more = events.emit(MtpEventKind::Note("one more".into()));
     tokio::pin!(one_more);
@@ -209,10 +217,12 @@ async fn a_record_bigger_than_the_log_budget_is_still_awaited() {
     let bytes = record::encode(&record::no_session(CTRL, EUT, &m));
     assert!(crate::controller::log::body_cost(&bytes, Some(&m)) > super::session::LOG_BODY_BUDGET);
     let (mut session, eut) = flooded(0);
-    eut.events.emit(MtpEventKind::Record(bytes)).await;
+    eut.events
+        .emit(MtpEventKind::Record(bytes::Bytes::from(bytes)))
+        .await;
     let got = session
         .await_where(HANG, false, |m| msg::msg_id(m) == "big-1")
         .await
         .expect("the big answer is taken");
-    assert_eq!(got.msg, m);
+    assert_eq!(*got.msg, m);
 }

@@ -8,7 +8,7 @@ mod log;
 mod session;
 
 pub use log::{Dir, LogEntry, Logged};
-pub use session::{NoneError, Received, Relink, Sent, Session, WaitError};
+pub use session::{Addressed, NoneError, Received, Relink, Sent, Session, WaitError};
 
 #[cfg(test)]
 mod hostile_tests;

@@ -7,7 +7,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use super::log::{Dir, LogEntry, Logged, body_cost, summarize};
+use bytes::Bytes;
+
+use super::log::{BODY_PER_BYTE, Dir, LogEntry, Logged, body_cost, describe, summarize};
 use crate::mtp::{ConnectError, Link, MtpEvent, MtpEventKind};
 use crate::usp::checks::{self, Violation};
 use crate::usp::pb::{self, header::MsgType, request::ReqType, response::RespType};
@@ -40,11 +42,12 @@ pub struct Sent {
 /// A message from the EUT, taken from the log.
 #[derive(Debug, Clone)]
 pub struct Received {
-    pub msg: pb::Msg,
+    /// Shared with the log, not copied: an answer can be megabytes.
+    pub msg: Arc<pb::Msg>,
     pub at: Instant,
     /// Its place in the log when it was taken (entries that arrive later may move it).
     pub log_index: usize,
-    pub bytes: Vec<u8>,
+    pub bytes: Bytes,
 }
 
 /// Why a wait ended without what it waited for.
@@ -163,7 +166,24 @@ pub struct Session {
     /// Records from the EUT that carried no Msg a wait could take (garbage, a Record of
     /// another kind), and the summary of the last.
     unreadable: (usize, String),
+    /// How the EUT's records were addressed, each way once (see [`Addressed`]).
+    addressed: Vec<Addressed>,
 }
+
+/// How one kind of record from the EUT was addressed: what the preflight compares with the
+/// profile. Kept apart from the log, whose bodies its budget may drop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Addressed {
+    /// The Record's kind (`websocket_connect`, `no_session_context`…).
+    pub kind: &'static str,
+    /// The body of the Msg it carried (`get_resp`), if any.
+    pub body: Option<&'static str>,
+    pub from_id: String,
+    pub to_id: String,
+}
+
+/// At most this many different [`Addressed`] are kept: an agent has one or two.
+const ADDRESSED_KEPT: usize = 16;
 
 impl Session {
     /// A session over `link`; msg_ids are `<msg_prefix>-<n>`, so a log shows which case sent what.
@@ -190,6 +210,7 @@ impl Session {
             refused: 0,
             retained: 0,
             unreadable: (0, String::new()),
+            addressed: Vec::new(),
         }
     }
 
@@ -209,6 +230,11 @@ impl Session {
 
     pub fn log(&self) -> &[LogEntry] {
         &self.log
+    }
+
+    /// How the EUT's records were addressed, each way once, in the order first seen.
+    pub fn addressed(&self) -> &[Addressed] {
+        &self.addressed
     }
 
     pub fn eut_id(&self) -> &str {
@@ -314,8 +340,8 @@ impl Session {
             what: Logged::Record {
                 dir: Dir::Out,
                 summary,
-                bytes,
-                msg: Some(Box::new(m)),
+                bytes: bytes.into(),
+                msg: Some(Arc::new(m)),
                 violations: vec![],
             },
         });
@@ -600,7 +626,7 @@ impl Session {
             return None;
         };
         Some(Received {
-            msg: (**m).clone(),
+            msg: Arc::clone(m),
             at: entry.at,
             log_index: idx,
             bytes: bytes.clone(),
@@ -720,7 +746,7 @@ impl Session {
         true
     }
 
-    fn inbound(&mut self, bytes: Vec<u8>, at: Instant, wall: SystemTime) -> bool {
+    fn inbound(&mut self, bytes: Bytes, at: Instant, wall: SystemTime) -> bool {
         self.received += 1;
         if self.received > MAX_RECORDS {
             if self.closed.is_none() {
@@ -735,9 +761,27 @@ impl Session {
             }
             return true;
         }
-        let (msg, violations) = match checks::inbound(&bytes, &self.identities, &self.eut_id) {
-            Ok(inb) => (inb.msg, inb.violations),
-            Err(v) => (None, vec![v]),
+        // Room first: the log's oldest bodies go before this record is decoded, not after,
+        // so two answers of megabytes are never held decoded at once.
+        let cost = bytes.len() * BODY_PER_BYTE;
+        if self.retained + cost > LOG_BODY_BUDGET {
+            self.compact_log(cost);
+        }
+        let (kind, msg, violations) = match checks::inbound(&bytes, &self.identities, &self.eut_id)
+        {
+            Ok(inb) => {
+                let seen = Addressed {
+                    kind: inb.kind,
+                    body: inb.msg.as_ref().map(msg::body_name),
+                    from_id: inb.from_id,
+                    to_id: inb.to_id,
+                };
+                if self.addressed.len() < ADDRESSED_KEPT && !self.addressed.contains(&seen) {
+                    self.addressed.push(seen);
+                }
+                (Some(inb.kind), inb.msg, inb.violations)
+            }
+            Err(v) => (None, None, vec![v]),
         };
         let cost = body_cost(&bytes, msg.as_ref());
         let wants_resp = msg
@@ -745,7 +789,10 @@ impl Session {
             .and_then(msg::notify)
             .is_some_and(|n| n.send_resp);
         let readable = msg.is_some();
-        let summary = summarize(&bytes, msg.as_ref());
+        let summary = match kind {
+            Some(k) => describe(k, msg.as_ref()),
+            None => summarize(&bytes, None),
+        };
         if !readable {
             self.unreadable = (self.unreadable.0 + 1, summary.clone());
         }
@@ -757,7 +804,7 @@ impl Session {
                 dir: Dir::In,
                 summary,
                 bytes,
-                msg: msg.map(Box::new),
+                msg: msg.map(Arc::new),
                 violations: violations.clone(),
             },
         });
@@ -780,14 +827,15 @@ impl Session {
         // whole budget is still there for the wait that takes it.
         self.retained += cost;
         if self.retained > LOG_BODY_BUDGET {
-            self.compact_log();
+            self.compact_log(0);
         }
         true
     }
 
     /// Drops the bodies (bytes and decoded message) of the oldest inbound records no wait
-    /// can still take, until the log is within its budget again; their summaries stay.
-    fn compact_log(&mut self) {
+    /// can still take, until the log holds half its budget with room for `incoming` more;
+    /// their summaries stay.
+    fn compact_log(&mut self, incoming: usize) {
         let keep: std::collections::HashSet<usize> = self
             .pending
             .iter()
@@ -795,7 +843,7 @@ impl Session {
             .copied()
             .collect();
         for (i, e) in self.log.iter_mut().enumerate() {
-            if self.retained <= LOG_BODY_BUDGET / 2 {
+            if self.retained + incoming <= LOG_BODY_BUDGET / 2 {
                 break;
             }
             if keep.contains(&i) {
@@ -817,7 +865,7 @@ impl Session {
                     " [{} bytes; body dropped from the log, over its {LOG_BODY_BUDGET}-byte budget]",
                     bytes.len()
                 ));
-                *bytes = Vec::new();
+                *bytes = Bytes::new();
                 *msg = None;
             }
         }

@@ -21,8 +21,9 @@ use tokio::sync::mpsc;
 pub enum MtpEventKind {
     /// The link is up; `detail` describes the handshake (path, subprotocol, peer's eid…).
     Connected { detail: String },
-    /// A USP Record's bytes arrived.
-    Record(Vec<u8>),
+    /// A USP Record's bytes arrived: shared, not copied, with the buffer the MTP read them
+    /// into (a record can be megabytes).
+    Record(bytes::Bytes),
     /// A USP Record's bytes were handed to the socket (stamped just before the write).
     Sent(Vec<u8>),
     /// Something at the MTP level that a case may assert on or a person needs to see
@@ -152,6 +153,38 @@ pub struct Link {
     pub peer_eid: Option<String>,
     pub sender: LinkSender,
     pub events: mpsc::Receiver<MtpEvent>,
+}
+
+/// The largest USP Record uspcheck reads by default, on every MTP (docs/limits.md). While a
+/// record is judged it costs about ten times its size (bytes, decoded message, match tree),
+/// so this keeps a run well under 64 MB whatever the agent sends; a profile raises it with
+/// `limits.max_record_size` for an agent whose answers are bigger.
+pub const DEFAULT_MAX_RECORD: usize = 2 * 1024 * 1024;
+
+/// The most a profile may raise [`max_record`] to: WebSocket's own default bound.
+pub const MAX_RECORD_CEILING: usize = 64 * 1024 * 1024;
+
+/// What an MTP may add around one record (a UDS frame's header and TLVs, an MQTT PUBLISH's
+/// topic and properties): its packet limits are [`max_record`] plus this.
+pub const RECORD_HEADROOM: usize = 64 * 1024;
+
+static MAX_RECORD: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(DEFAULT_MAX_RECORD);
+
+/// The largest USP Record uspcheck reads on any MTP, in bytes: one process runs one suite
+/// against one agent, so the bound is the process's, set once from the profile before the
+/// first connection ([`set_max_record`]). A bigger record is refused unread, and the case
+/// fails on this documented limit.
+pub fn max_record() -> usize {
+    MAX_RECORD.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Sets [`max_record`] (between 64 KiB and [`MAX_RECORD_CEILING`]).
+pub fn set_max_record(bytes: usize) {
+    MAX_RECORD.store(
+        bytes.clamp(64 * 1024, MAX_RECORD_CEILING),
+        std::sync::atomic::Ordering::Relaxed,
+    );
 }
 
 /// Events a link holds that its reader has not taken yet (docs/limits.md). When they are

@@ -24,9 +24,12 @@ pub const HANDSHAKE: u8 = 1;
 pub const ERROR: u8 = 2;
 /// TLV type of a USP Record (R-UDS.14).
 pub const RECORD: u8 = 3;
-/// The largest frame accepted; a larger length is treated as an unparsable frame, so a
-/// broken peer cannot make the harness allocate without bound.
-pub const MAX_FRAME: u32 = 16 * 1024 * 1024;
+/// The largest frame accepted: a record of [`super::max_record`] with its TLVs. A larger
+/// length is treated as an unparsable frame, so a broken peer cannot make the harness
+/// allocate without bound.
+pub fn max_frame() -> usize {
+    super::max_record() + super::RECORD_HEADROOM
+}
 /// How long a client waits for the server's Handshake (R-UDS.18).
 pub const HANDSHAKE_WAIT: Duration = Duration::from_secs(30);
 
@@ -86,7 +89,7 @@ pub fn parse_body(mut body: &[u8]) -> Result<Vec<Tlv>, String> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FrameError {
     pub text: String,
-    /// The frame was longer than [`MAX_FRAME`]: uspcheck's limit, not a broken rule.
+    /// The frame was longer than [`max_frame`]: uspcheck's limit, not a broken rule.
     pub over_limit: bool,
 }
 
@@ -115,9 +118,14 @@ pub async fn read_frame<R: AsyncRead + Unpin>(r: &mut R) -> Result<Option<Vec<Tl
         .into());
     }
     let len = u32::from_be_bytes([header[4], header[5], header[6], header[7]]);
-    if len > MAX_FRAME {
+    if len as usize > max_frame() {
         return Err(FrameError {
-            text: format!("a frame of {len} bytes is over the {MAX_FRAME}-byte limit"),
+            text: format!(
+                "a frame of {len} bytes is over the {}-byte limit (a record of at most {} \
+                 bytes and its TLVs; limits.max_record_size in the profile raises it)",
+                max_frame(),
+                super::max_record()
+            ),
             over_limit: true,
         });
     }
@@ -309,7 +317,7 @@ async fn pump(stream: UnixStream, mut out_rx: mpsc::UnboundedReceiver<Outgoing>,
                 Some((read, Ok(Some(tlvs)))) => {
                     for t in tlvs {
                         match t.kind {
-                            RECORD => { let _ = ev_tx.stamped(read, MtpEventKind::Record(t.value)).await; }
+                            RECORD => { let _ = ev_tx.stamped(read, MtpEventKind::Record(t.value.into())).await; }
                             ERROR => {
                                 // R-UDS.25: an Error ends the connection.
                                 ev_tx.emit(MtpEventKind::Closed {
@@ -333,7 +341,7 @@ async fn pump(stream: UnixStream, mut out_rx: mpsc::UnboundedReceiver<Outgoing>,
                     if e.over_limit {
                         ev_tx.emit(MtpEventKind::Broke {
                             requirement: HARNESS_LIMIT,
-                            text: format!("the EUT sent a frame over the {MAX_FRAME} bytes uspcheck reads: {}", e.text),
+                            text: format!("the EUT sent a frame over the {} bytes uspcheck reads: {}", max_frame(), e.text),
                         }).await;
                     }
                     // R-UDS.24: answer an unparsable frame with an Error and close.
@@ -406,7 +414,7 @@ mod tests {
         cli.sender.record(vec![9, 8, 7]);
         assert_eq!(
             srv.events.recv().await.unwrap().kind,
-            MtpEventKind::Record(vec![9, 8, 7])
+            MtpEventKind::Record(vec![9, 8, 7].into())
         );
     }
 

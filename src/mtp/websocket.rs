@@ -258,15 +258,12 @@ async fn handshake(
     ))
 }
 
-/// The largest USP Record (one WebSocket message) either side accepts: a message over it
-/// ends the session rather than the harness's memory.
-pub const MAX_RECORD: usize = 16 * 1024 * 1024;
-
-/// Limits for every WebSocket session, in both roles.
+/// Limits for every WebSocket session, in both roles: one message is one USP Record, and a
+/// message over [`super::max_record`] ends the session rather than the harness's memory.
 fn ws_config() -> tungstenite::protocol::WebSocketConfig {
     tungstenite::protocol::WebSocketConfig::default()
-        .max_message_size(Some(MAX_RECORD))
-        .max_frame_size(Some(MAX_RECORD))
+        .max_message_size(Some(super::max_record()))
+        .max_frame_size(Some(super::max_record()))
 }
 
 fn read_handshake(req: &Request) -> Handshake {
@@ -538,7 +535,7 @@ async fn pump<S>(
             },
             inbound = ws.next() => match inbound {
                 Some(Ok(Message::Binary(b))) => {
-                    if !ev_tx.emit(MtpEventKind::Record(b.to_vec())).await { return; }
+                    if !ev_tx.emit(MtpEventKind::Record(b)).await { return; }
                 }
                 Some(Ok(Message::Text(t))) => {
                     ev_tx.emit(MtpEventKind::Broke {
@@ -563,7 +560,7 @@ async fn pump<S>(
                     if let tungstenite::Error::Capacity(c) = &e {
                         ev_tx.emit(MtpEventKind::Broke {
                             requirement: HARNESS_LIMIT,
-                            text: format!("the EUT sent a message over the {MAX_RECORD} bytes uspcheck reads ({c})"),
+                            text: format!("the EUT sent a message over the {} bytes uspcheck reads ({c}; limits.max_record_size in the profile raises it)", super::max_record()),
                         }).await;
                     }
                     ev_tx.emit(MtpEventKind::Closed { code: None, reason: describe_error(&e) }).await;
@@ -672,7 +669,7 @@ mod tests {
         assert!(cli.sender.record(vec![1, 2, 3]));
         assert_eq!(
             srv.events.recv().await.unwrap().kind,
-            MtpEventKind::Record(vec![1, 2, 3])
+            MtpEventKind::Record(vec![1, 2, 3].into())
         );
         srv.sender.close(1000, "done");
         loop {
@@ -737,7 +734,7 @@ mod tests {
         while kinds.len() < 3 {
             kinds.push(link.events.recv().await.unwrap().kind);
         }
-        assert_eq!(kinds[1], MtpEventKind::Record(vec![1, 2, 3]));
+        assert_eq!(kinds[1], MtpEventKind::Record(vec![1, 2, 3].into()));
         assert!(matches!(
             &kinds[2],
             MtpEventKind::Broke {

@@ -292,12 +292,24 @@ impl Ctx<'_> {
         exp: Option<String>,
         act: Option<String>,
     ) -> Stop {
-        let tree = msg::body_tree(&got.msg);
+        self.fail_on_tree(got, &msg::body_tree(&got.msg), message, exp, act)
+    }
+
+    /// [`Ctx::fail_on`] with the message's body tree already at hand: a second tree of an
+    /// answer of megabytes is not built beside the first.
+    fn fail_on_tree(
+        &self,
+        got: &Received,
+        tree: &serde_json::Value,
+        message: String,
+        exp: Option<String>,
+        act: Option<String>,
+    ) -> Stop {
         let mut f = self.failure(message);
         f.expected = exp;
         f.actual = act;
-        f.decoded = Some(crate::clip::text(tree.to_string()));
-        f.error_codes = error_codes(&tree);
+        f.decoded = Some(crate::clip::json(tree));
+        f.error_codes = error_codes(tree);
         f.raw_hex = Some(crate::clip::hex(&got.bytes));
         Stop {
             held: Held::Nothing,
@@ -547,9 +559,12 @@ impl Ctx<'_> {
         Ok(Some(got))
     }
 
-    /// Keeps what a named step received, for later `check` steps.
+    /// Keeps what a named step received, for the `check` steps that judge it (and only for
+    /// them: an answer can be megabytes).
     fn keep_answer(&self, answers: &mut HashMap<String, Received>, got: Option<Received>) {
-        if let (Some(n), Some(g)) = (&self.step.name, got) {
+        if let (Some(n), Some(g)) = (&self.step.name, got)
+            && self.case.is_checked(n)
+        {
             answers.insert(n.clone(), g);
         }
     }
@@ -563,8 +578,9 @@ impl Ctx<'_> {
         {
             let have = a.keys().next().cloned().unwrap_or_default();
             if want != have {
-                return Err(self.fail_on(
+                return Err(self.fail_on_tree(
                     got,
+                    &tree,
                     format!("the EUT answered with {have} where {want} was expected"),
                     Some(format!("{want} {}", e.show(vars))),
                     Some(format!("{have} {}", matcher::show(a.get(&have)))),
@@ -573,8 +589,9 @@ impl Ctx<'_> {
         }
         exp.check(&tree, vars).map_err(|e| match e {
             MatchError::Mismatch(m) => {
-                let mut stop = self.fail_on(
+                let mut stop = self.fail_on_tree(
                     got,
+                    &tree,
                     format!(
                         "the {} does not match at {}",
                         msg::body_name(&got.msg),

@@ -262,7 +262,7 @@ fn log_line(e: &LogEntry, start: Instant) -> LogLine {
             text: summary.clone(),
             decoded: msg
                 .as_ref()
-                .map(|m| crate::clip::text(reflect::to_value(m, "usp.Msg").to_string())),
+                .map(|m| crate::clip::json(&reflect::to_value(&**m, "usp.Msg"))),
             hex: Some(crate::clip::hex(bytes)),
             violations: violations.iter().map(ToString::to_string).collect(),
         },

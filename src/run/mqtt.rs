@@ -331,7 +331,7 @@ pub fn universal(e: &BrokerEvent, eut_id: &str) -> Vec<Violation> {
                     text: format!(
                         "the agent sent a packet of {n} bytes, over the Maximum Packet Size \
                          {} the broker's CONNACK stated (MQTT 5.0 [MQTT-3.2.2-15])",
-                        mqtt::MAX_PACKET
+                        mqtt::max_packet()
                     ),
                 },
                 _ => Violation {
@@ -339,7 +339,7 @@ pub fn universal(e: &BrokerEvent, eut_id: &str) -> Vec<Violation> {
                     text: format!(
                         "the agent sent a packet of {n} bytes, over the {} bytes uspcheck's \
                          broker reads",
-                        mqtt::MAX_PACKET
+                        mqtt::max_packet()
                     ),
                 },
             });

@@ -12,10 +12,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::Target;
-use crate::controller::{Dir, Logged, Session};
+use crate::controller::Session;
 use crate::mtp::{ConnectError, MtpKind};
 use crate::suite::profile::{BrokerMode, MtpSetup, Profile};
-use crate::usp::{msg, pb, record};
+use crate::usp::pb;
 
 /// What the preflight found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,26 +99,14 @@ pub async fn check(target: &Target) -> Preflight {
 
 /// The `from_id` and `to_id` of every Record the agent sent in `session`, by what it was.
 fn records_seen(session: &Session, agent: &mut Seen, controller: &mut Seen) {
-    for e in session.log() {
-        let Logged::Record {
-            dir: Dir::In,
-            bytes,
-            msg,
-            ..
-        } = &e.what
-        else {
-            continue;
-        };
-        let Ok(r) = record::decode(bytes) else {
-            continue;
-        };
-        let what = match (record::kind(&r), msg) {
+    for a in session.addressed() {
+        let what = match (a.kind, a.body) {
             ("websocket_connect", _) => "its WebSocketConnectRecord".to_string(),
             ("uds_connect", _) => "its UDSConnectRecord".into(),
             ("mqtt_connect", _) => "its MQTTConnectRecord".into(),
             ("stomp_connect", _) => "its STOMPConnectRecord".into(),
             ("disconnect", _) => "its DisconnectRecord".into(),
-            (_, Some(m)) => format!("the Record of its {}", msg::body_name(m)),
+            (_, Some(body)) => format!("the Record of its {body}"),
             (kind, None) => format!("a {kind} Record"),
         };
         let add = |seen: &mut Seen, id: &str, field: &str| {
@@ -128,8 +116,8 @@ fn records_seen(session: &Session, agent: &mut Seen, controller: &mut Seen) {
                 list.push(how);
             }
         };
-        add(agent, &r.from_id, "from_id");
-        add(controller, &r.to_id, "to_id");
+        add(agent, &a.from_id, "from_id");
+        add(controller, &a.to_id, "to_id");
     }
 }
 

@@ -138,7 +138,9 @@ impl Target {
         }
     }
 
+    /// The agent a profile describes. Its `limits` become the process's: one run, one agent.
     pub fn from_profile(profile: Profile) -> Target {
+        crate::mtp::set_max_record(profile.limits.max_record_size);
         Target::External {
             profile: Box::new(profile),
             state: Box::new(Mutex::new(External::default())),

@@ -581,6 +581,16 @@ pub struct Case {
 }
 
 impl Case {
+    /// Whether a `check` step judges what the step named `name` received: only then is that
+    /// message kept once its step is over.
+    pub fn is_checked(&self, name: &str) -> bool {
+        self.setup
+            .iter()
+            .chain(&self.steps)
+            .chain(&self.cleanup)
+            .any(|s| matches!(&s.action, Action::Check { step, .. } if step == name))
+    }
+
     /// Whether any step awaits a message the EUT sends on its own, so the session must not
     /// acknowledge Notify messages before the step sees them.
     pub fn awaits_notifications(&self) -> bool {

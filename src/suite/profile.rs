@@ -264,6 +264,69 @@ impl Default for Timeouts {
     }
 }
 
+/// Bounds on what uspcheck reads from the agent (docs/limits.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// The largest USP Record uspcheck reads, on every MTP (`2 MiB` unless set; at most
+    /// `64 MiB`): a bigger one fails its case on this documented limit. While a record is
+    /// judged it costs about ten times its size in memory.
+    #[serde(default = "default_max_record", deserialize_with = "byte_size")]
+    pub max_record_size: usize,
+}
+
+fn default_max_record() -> usize {
+    crate::mtp::DEFAULT_MAX_RECORD
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_record_size: default_max_record(),
+        }
+    }
+}
+
+/// A size as profiles write it: bytes (`4194304`), or with a unit (`512 KiB`, `4 MiB`), between
+/// 64 KiB and [`crate::mtp::MAX_RECORD_CEILING`].
+fn byte_size<'de, D: serde::Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Num(u64),
+        Text(String),
+    }
+    let text = match Raw::deserialize(d)? {
+        Raw::Num(n) => n.to_string(),
+        Raw::Text(t) => t,
+    };
+    parse_size(&text).map_err(serde::de::Error::custom)
+}
+
+fn parse_size(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    let (num, unit) = t.split_at(t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len()));
+    let scale = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" => 1024,
+        "MiB" => 1024 * 1024,
+        other => return Err(format!("{text:?}: unknown unit {other:?} (use KiB or MiB)")),
+    };
+    let n: usize = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size (write e.g. 4 MiB)"))?;
+    let bytes = n.saturating_mul(scale);
+    let ceiling = crate::mtp::MAX_RECORD_CEILING;
+    if !(64 * 1024..=ceiling).contains(&bytes) {
+        return Err(format!(
+            "{text:?} is out of range (64 KiB to {} MiB)",
+            ceiling / (1024 * 1024)
+        ));
+    }
+    Ok(bytes)
+}
+
 /// An EUT profile.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -292,6 +355,8 @@ pub struct Profile {
     pub alternates: BTreeMap<String, String>,
     #[serde(default)]
     pub timeouts: Timeouts,
+    #[serde(default)]
+    pub limits: Limits,
     /// A shell command that starts the agent; run once before the first case and stopped
     /// after the last. As written: [`Profile::start`] is what it means.
     #[serde(default, rename = "start")]
@@ -439,6 +504,19 @@ impl Profile {
 
 #[cfg(test)]
 mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_read_with_units_and_stay_in_range() {
+        assert_eq!(parse_size("4 MiB"), Ok(4 * 1024 * 1024));
+        assert_eq!(parse_size("512KiB"), Ok(512 * 1024));
+        assert_eq!(parse_size("2097152"), Ok(2 * 1024 * 1024));
+        assert!(parse_size("4 MB").unwrap_err().contains("unknown unit"));
+        assert!(parse_size("1 KiB").unwrap_err().contains("out of range"));
+        assert!(parse_size("65 MiB").unwrap_err().contains("out of range"));
+        assert!(parse_size("MiB").unwrap_err().contains("not a size"));
+    }
+
     use super::*;
 
     #[test]

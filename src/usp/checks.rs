@@ -8,7 +8,7 @@ use std::fmt;
 use prost::Message;
 use serde_json::Value;
 
-use super::pb_record::Record;
+use super::pb_record::{Record, record::RecordType};
 use super::{endpoint, msg, path, pb};
 
 /// Cited instead of a requirement where the EUT went past a bound of uspcheck's own that no
@@ -40,7 +40,10 @@ fn v(requirement: &'static str, text: impl Into<String>) -> Violation {
 /// A Record received from the EUT, decoded as far as it goes.
 #[derive(Debug, Clone)]
 pub struct Inbound {
-    pub record: Record,
+    /// The Record's `record_type` (see [`super::record::kind`]), `from_id` and `to_id`.
+    pub kind: &'static str,
+    pub from_id: String,
+    pub to_id: String,
     /// The Msg inside a no_session_context Record, if there is one and it decodes.
     pub msg: Option<pb::Msg>,
     /// Every universal metric this record breaks.
@@ -55,7 +58,7 @@ pub fn inbound(
     controller_ids: &[String],
     eut_id: &str,
 ) -> Result<Inbound, Violation> {
-    let record = Record::decode(bytes).map_err(|e| {
+    let mut record = Record::decode(bytes).map_err(|e| {
         v(
             "R-ENC.0",
             format!(
@@ -99,15 +102,28 @@ pub fn inbound(
         out.push(v("R-ENC.1", "the Record has no record_type"));
     }
     let mut decoded = None;
-    if let Some(payload) = super::record::payload(&record) {
+    let kind = super::record::kind(&record);
+    let (from_id, to_id) = (
+        std::mem::take(&mut record.from_id),
+        std::mem::take(&mut record.to_id),
+    );
+    // Taken out of the Record, and dropped once decoded: the payload can be megabytes, and
+    // the checks on the Msg below build its tree.
+    let payload = match &mut record.record_type {
+        Some(RecordType::NoSessionContext(n)) => Some(std::mem::take(&mut n.payload)),
+        _ => None,
+    };
+    drop(record);
+    if let Some(payload) = payload {
         if payload.is_empty() {
             out.push(v(
                 "R-E2E.26",
                 "a no_session_context Record with an empty payload",
             ));
         } else {
-            match pb::Msg::decode(payload) {
+            match pb::Msg::decode(payload.as_slice()) {
                 Ok(m) => {
+                    drop(payload);
                     out.extend(message(&m));
                     decoded = Some(m);
                 }
@@ -115,14 +131,16 @@ pub fn inbound(
                     "R-MSG.5",
                     format!(
                         "the payload is not a USP Msg ({e}): {}",
-                        crate::clip::hex(payload)
+                        crate::clip::hex(&payload)
                     ),
                 )),
             }
         }
     }
     Ok(Inbound {
-        record,
+        kind,
+        from_id,
+        to_id,
         msg: decoded,
         violations: out,
     })

@@ -178,14 +178,18 @@ pub fn notify(msg: &pb::Msg) -> Option<&pb::Notify> {
 /// The message's body as the tree test cases match against: `{ "<body field>": {…} }`,
 /// e.g. `{ "add_resp": { "created_obj_results": [...] } }` or `{ "error": {...} }`.
 pub fn body_tree(msg: &pb::Msg) -> serde_json::Value {
-    let full = super::reflect::to_value(msg, "usp.Msg");
-    let body = &full["body"];
+    let mut full = super::reflect::to_value(msg, "usp.Msg");
+    // Taken out of the whole message's tree, not copied: an answer's tree can be megabytes.
+    let body = full["body"].take();
+    let serde_json::Value::Object(mut body) = body else {
+        return serde_json::json!({});
+    };
     for wrapper in ["request", "response"] {
-        if let Some(inner) = body.get(wrapper) {
-            return inner.clone();
+        if let Some(inner) = body.remove(wrapper) {
+            return inner;
         }
     }
-    match body.get("error") {
+    match body.remove("error") {
         Some(e) => serde_json::json!({ "error": e }),
         None => serde_json::json!({}),
     }

@@ -12,7 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
 
 use crate::mtp::mqtt::wire::{self, Packet};
-use crate::mtp::mqtt::{MAX_PACKET, Version};
+use crate::mtp::mqtt::{Version, max_packet};
 use crate::mtp::tls::{self, BoxStream};
 
 /// What goes into CONNECT.
@@ -197,7 +197,7 @@ impl Conn {
         match self.version {
             Version::V5 => {
                 let mut props = v5::ConnectProperties::new();
-                props.max_packet_size = Some(MAX_PACKET as u32);
+                props.max_packet_size = Some(max_packet() as u32);
                 if p.request_response_info {
                     props.request_response_info = Some(1);
                 }

@@ -12,7 +12,7 @@ use rumqttc::v5::mqttbytes::v5 as p5;
 use rumqttc::{mqttbytes::v4 as p4, v5 as c5};
 use tokio::sync::mpsc;
 
-use super::{MAX_PACKET, Version, codes};
+use super::{Version, codes, max_packet};
 
 /// How to reach the broker and what to put in CONNECT.
 #[derive(Debug, Clone)]
@@ -55,7 +55,7 @@ pub(crate) enum CEvent {
         /// When the event loop read it from the socket.
         read: crate::mtp::Stamp,
         topic: String,
-        payload: Vec<u8>,
+        payload: Bytes,
         response_topic: Option<String>,
         content_type: Option<String>,
     },
@@ -109,7 +109,7 @@ pub(crate) fn start(p: &Params) -> Result<(Cli, mpsc::Receiver<CEvent>), String>
             let mut o = c5::MqttOptions::new(p.client_id.clone(), p.host.clone(), p.port);
             o.set_keep_alive(p.keep_alive);
             o.set_transport(transport(p));
-            o.set_max_packet_size(Some(MAX_PACKET as u32));
+            o.set_max_packet_size(Some(max_packet() as u32));
             if let Some((u, pw)) = &p.credentials {
                 o.set_credentials(u.clone(), pw.clone());
             }
@@ -130,7 +130,7 @@ pub(crate) fn start(p: &Params) -> Result<(Cli, mpsc::Receiver<CEvent>), String>
             }
             o.set_keep_alive(p.keep_alive);
             o.set_transport(transport(p));
-            o.set_max_packet_size(MAX_PACKET, MAX_PACKET);
+            o.set_max_packet_size(max_packet(), max_packet());
             if let Some((u, pw)) = &p.credentials {
                 o.set_credentials(u.clone(), pw.clone());
             }
@@ -161,7 +161,7 @@ async fn run_v5(mut el: c5::EventLoop, tx: mpsc::Sender<CEvent>) {
                 CEvent::Publish {
                     read: crate::mtp::Stamp::now(),
                     topic: String::from_utf8_lossy(&m.topic).into_owned(),
-                    payload: m.payload.to_vec(),
+                    payload: m.payload,
                     response_topic: props.response_topic,
                     content_type: props.content_type,
                 }
@@ -208,7 +208,7 @@ async fn run_v4(mut el: rumqttc::EventLoop, tx: mpsc::Sender<CEvent>) {
             Ok(Event::Incoming(P::Publish(m))) => CEvent::Publish {
                 read: crate::mtp::Stamp::now(),
                 topic: m.topic,
-                payload: m.payload.to_vec(),
+                payload: m.payload,
                 response_topic: None,
                 content_type: None,
             },

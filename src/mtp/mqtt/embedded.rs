@@ -287,7 +287,7 @@ impl Pump {
             .await;
         }
         self.ev_tx
-            .stamped(m.read, MtpEventKind::Record(m.payload.to_vec()))
+            .stamped(m.read, MtpEventKind::Record(m.payload.clone()))
             .await
     }
 

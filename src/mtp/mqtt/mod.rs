@@ -77,9 +77,12 @@ pub const CONTENT_TYPE: &str = "usp.msg";
 pub const CONTENT_TYPE_MIME: &str = "application/vnd.bbf.usp.msg";
 /// The 3.1.1 Topic Name suffix that carries the "reply to" Topic (R-MQTT.24).
 pub const REPLY_TO: &str = "/reply-to=";
-/// The largest packet the broker and the clients accept, so a broken peer cannot make the
-/// harness allocate without bound while real USP Records (GetSupportedDM responses) fit.
-pub const MAX_PACKET: usize = 16 * 1024 * 1024;
+/// The largest packet the broker and the clients accept: a record of
+/// [`crate::mtp::max_record`] with its topic and properties, so a broken peer cannot make the
+/// harness allocate without bound while the records it reads fit.
+pub fn max_packet() -> usize {
+    super::max_record() + super::RECORD_HEADROOM
+}
 
 /// Whether a 5.0 Content Type marks a USP Record (R-MQTT.27a).
 pub fn is_usp_content_type(ct: &str) -> bool {

@@ -24,7 +24,7 @@ use tokio::time::Instant;
 use super::broker::{Dir, Inner, Message, Refusal, Script, ToConn};
 use super::describe::Described;
 use super::wire::{self, Packet};
-use super::{MAX_PACKET, Version, codes, valid_filter, valid_topic};
+use super::{Version, codes, max_packet, valid_filter, valid_topic};
 use crate::mtp::tls::{self, TlsInfo};
 
 /// The read half of a connection, plain or TLS.
@@ -363,7 +363,7 @@ impl Conn {
             self.version,
             "MALFORMED",
             json!({
-                "message": format!("a packet of {declared} bytes, over the Maximum Packet Size {MAX_PACKET}"),
+                "message": format!("a packet of {declared} bytes, over the Maximum Packet Size {}", max_packet()),
                 "over_maximum_packet_size": declared,
                 "hex": crate::clip::hex(&bytes[..bytes.len().min(64)]),
             }),
@@ -532,7 +532,7 @@ impl Conn {
                     receive_max: None,
                     max_qos: None,
                     retain_available: Some(0),
-                    max_packet_size: Some(MAX_PACKET as u32),
+                    max_packet_size: Some(max_packet() as u32),
                     assigned_client_identifier: assigned,
                     topic_alias_max: None,
                     reason_string: None,

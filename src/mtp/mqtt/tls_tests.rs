@@ -97,10 +97,10 @@ async fn agent_over_tls(
     until(&mut ctrl, |k| matches!(k, MtpEventKind::Connected { .. })).await;
     assert!(agent.sender.record(vec![7, 8, 9]));
     let got = until(&mut ctrl, |k| matches!(k, MtpEventKind::Record(_))).await;
-    assert_eq!(got, MtpEventKind::Record(vec![7, 8, 9]));
+    assert_eq!(got, MtpEventKind::Record(vec![7, 8, 9].into()));
     assert!(ctrl.sender.record(vec![1]));
     let got = until(&mut agent, |k| matches!(k, MtpEventKind::Record(_))).await;
-    assert_eq!(got, MtpEventKind::Record(vec![1]));
+    assert_eq!(got, MtpEventKind::Record(vec![1].into()));
 
     let expect = if tls_versions.contains(&&rustls::version::TLS13) {
         "1.3"

@@ -9,7 +9,7 @@ use bytes::{Bytes, BytesMut};
 use rumqttc::mqttbytes::{self, v4};
 use rumqttc::v5::mqttbytes::v5;
 
-use super::{MAX_PACKET, Version, codes};
+use super::{Version, codes, max_packet};
 
 /// A decoded packet of either version.
 // Packets live for one log entry or one write; boxing them would buy nothing.
@@ -22,17 +22,17 @@ pub(crate) enum Packet {
 
 /// Takes one whole packet off the front of `buf`; `Ok(None)` while more bytes are needed.
 pub(crate) fn next_frame(buf: &mut BytesMut) -> Result<Option<Bytes>, String> {
-    match mqttbytes::check(buf.iter(), MAX_PACKET) {
+    match mqttbytes::check(buf.iter(), max_packet()) {
         Ok(h) => Ok(Some(buf.split_to(h.frame_length()).freeze())),
         Err(mqttbytes::Error::InsufficientBytes(_)) => Ok(None),
         Err(e) => Err(format!("cannot frame an MQTT packet: {e}")),
     }
 }
 
-/// The length a packet at the front of `buf` declares when it is over [`MAX_PACKET`] (the
+/// The length a packet at the front of `buf` declares when it is over [`max_packet`] (the
 /// Maximum Packet Size the broker's 5.0 CONNACK states).
 pub(crate) fn too_large(buf: &[u8]) -> Option<usize> {
-    match mqttbytes::check(buf.iter(), MAX_PACKET) {
+    match mqttbytes::check(buf.iter(), max_packet()) {
         Err(mqttbytes::Error::PayloadSizeLimitExceeded(n)) => Some(n),
         _ => None,
     }
@@ -103,10 +103,10 @@ pub(crate) fn decode(version: Version, frame: &Bytes) -> Result<Packet, String> 
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
         let mut buf = BytesMut::from(&bytes[..]);
         match version {
-            Version::V5 => v5::Packet::read(&mut buf, Some(MAX_PACKET as u32))
+            Version::V5 => v5::Packet::read(&mut buf, Some(max_packet() as u32))
                 .map(Packet::V5)
                 .map_err(|e| e.to_string()),
-            Version::V311 => v4::Packet::read(&mut buf, MAX_PACKET)
+            Version::V311 => v4::Packet::read(&mut buf, max_packet())
                 .map(Packet::V4)
                 .map_err(|e| e.to_string()),
         }
@@ -122,9 +122,9 @@ pub(crate) fn encode(p: &Packet) -> Result<Vec<u8>, String> {
     let mut buf = BytesMut::new();
     match p {
         Packet::V5(p) => p
-            .write(&mut buf, Some(MAX_PACKET as u32))
+            .write(&mut buf, Some(max_packet() as u32))
             .map_err(|e| e.to_string())?,
-        Packet::V4(p) => p.write(&mut buf, MAX_PACKET).map_err(|e| e.to_string())?,
+        Packet::V4(p) => p.write(&mut buf, max_packet()).map_err(|e| e.to_string())?,
     };
     Ok(buf.to_vec())
 }
@@ -203,7 +203,7 @@ mod tests {
         assert!(next_frame(&mut BytesMut::from(&[0x30u8, 0xFF, 0xFF, 0xFF, 0xFF][..])).is_err());
         // 0x30, Remaining Length 16 MiB + 1 (a varint of four bytes): over the maximum.
         let over = [0x30u8, 0x81, 0x80, 0x80, 0x08];
-        assert_eq!(too_large(&over), Some(MAX_PACKET + 1));
+        assert_eq!(too_large(&over), Some(max_packet() + 1));
         assert!(next_frame(&mut BytesMut::from(&over[..])).is_err());
         assert_eq!(too_large(&[0xC0, 0x00]), None);
     }
