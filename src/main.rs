@@ -26,6 +26,11 @@ use uspcheck::suite::{self, Case, LoadError, profile::Profile};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Diagnostics on standard error: -v what the harness does case by case, -vv its
+    /// connections and handshakes, -vvv every record. RUST_LOG, when set, decides instead
+    /// (`RUST_LOG=uspcheck::mtp=debug`). `agent` starts one level up.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
 }
 
 #[derive(Subcommand)]
@@ -199,7 +204,12 @@ fn one_malloc_arena() {
 
 fn main() -> ExitCode {
     one_malloc_arena();
-    match Cli::parse().command {
+    let cli = Cli::parse();
+    // The reference agent is a server: what it does is all it shows, so it logs its
+    // connections (info) without being asked.
+    let agent = matches!(cli.command, Command::Agent { .. });
+    run::diag::init(cli.verbose.saturating_add(u8::from(agent)));
+    match cli.command {
         Command::Init {
             mtp,
             mode,

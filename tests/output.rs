@@ -1,6 +1,7 @@
 //! What `uspcheck run` prints, end to end: result lines whole and in the order cases end,
 //! reports in id order whatever that order, one summary agreeing with the lines, the
-//! failures listed again above it, and colour only when asked for (never when piped).
+//! failures listed again above it, colour only when asked for (never when piped), and
+//! diagnostics only when asked for (`-v`, `RUST_LOG`), on standard error.
 
 use std::path::Path;
 
@@ -112,4 +113,59 @@ fn failures_are_listed_again_above_the_summary_and_colour_is_only_on_request() {
     assert!(out.contains("... \x1b[1;31mFAILED\x1b[0m"), "{out}");
     let (_, out) = uspcheck(&["run", "--cases", "cases", "--color", "never", "9.2"], &d);
     assert!(!out.contains('\x1b'), "{out}");
+}
+
+#[test]
+fn diagnostics_are_on_standard_error_only_when_asked_for_and_name_their_case() {
+    let d = scratch("output-diagnostics");
+    write_cases(&d.join("cases"));
+    let run = |verbose: &[&str], rust_log: Option<&str>| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_uspcheck"));
+        c.args(["run", "--cases", "cases", "9.2"])
+            .args(verbose)
+            .current_dir(&d)
+            .env_remove("RUST_LOG");
+        if let Some(r) = rust_log {
+            c.env("RUST_LOG", r);
+        }
+        let out = c.output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (plain, err) = run(&[], None);
+    assert_eq!(err, "", "a normal run has no diagnostics");
+    let (out, err) = run(&["-v"], None);
+    assert!(out.contains("test 9.2 quick ... ok"), "{out}");
+    assert!(
+        err.contains("INFO case{id=9.2}: uspcheck::run::runner: case started"),
+        "{err}"
+    );
+    assert!(err.contains("case ended verdict=pass"), "{err}");
+    assert!(!err.contains("DEBUG"), "-v is info: {err}");
+    assert!(
+        err.lines().all(|l| l.contains(" INFO ")),
+        "whole lines: {err}"
+    );
+    let results = |o: &str| -> Vec<String> {
+        o.lines()
+            .filter(|l| l.starts_with("test ") || l.starts_with("uspcheck:"))
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(
+        results(&out),
+        results(&plain),
+        "the output itself is unchanged"
+    );
+    let (_, err) = run(&["-vv"], None);
+    assert!(err.contains("DEBUG case{id=9.2}"), "{err}");
+    assert!(err.contains("link up"), "-vv shows the links: {err}");
+    assert!(!err.contains("TRACE"), "{err}");
+    // RUST_LOG decides instead of -v.
+    let (_, err) = run(&["-vvv"], Some("uspcheck::run::runner=info"));
+    assert!(err.contains("case started"), "{err}");
+    assert!(!err.contains("DEBUG") && !err.contains("TRACE"), "{err}");
 }

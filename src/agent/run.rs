@@ -131,10 +131,15 @@ pub async fn client(dial: Dial, cfg: AgentConfig) {
         {
             Ok(link) => {
                 backoff = initial;
+                tracing::info!(link = %link.describe, "connected to the Controller");
                 // After a reboot the next session starts with Boot! again.
-                first = serve(link, agent.clone(), &cfg, first).await == Ended::Reboot;
+                let ended = serve(link, agent.clone(), &cfg, first).await;
+                tracing::info!(how = ?ended, "the session with the Controller ended");
+                first = ended == Ended::Reboot;
             }
-            Err(e) => eprintln!("uspcheck agent: {e}; retrying in {backoff:?}"),
+            Err(e) => {
+                tracing::info!(error = %e, retry_in = ?backoff, "no connection to the Controller")
+            }
         }
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(cap);
@@ -165,9 +170,12 @@ pub async fn server(listener: Listener, cfg: AgentConfig) {
         };
         match accepted {
             Ok(link) => {
-                first = serve(link, agent.clone(), &cfg, first).await == Ended::Reboot;
+                tracing::info!(link = %link.describe, "a Controller connected");
+                let ended = serve(link, agent.clone(), &cfg, first).await;
+                tracing::info!(how = ?ended, "the session with the Controller ended");
+                first = ended == Ended::Reboot;
             }
-            Err(e) => eprintln!("uspcheck agent: {e}"),
+            Err(e) => tracing::info!(error = %e, "a connection was refused"),
         }
     }
 }

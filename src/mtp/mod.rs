@@ -6,6 +6,10 @@
 //! record, closed) and [`LinkSender`] carries what we want sent. The task that owns the
 //! socket sits between them, so a brokered MTP (MQTT, STOMP) or a Unix socket fits the same
 //! shape without any caller changing.
+//!
+//! Diagnostics (`-vv`, `RUST_LOG=uspcheck::mtp=debug`): each link's task runs in a `link`
+//! span naming it, and every event a link hands on is also a `tracing` event there: up,
+//! closed, a rule broken or a note at debug, each record's size at trace.
 
 pub mod mqtt;
 pub mod tls;
@@ -15,6 +19,7 @@ pub mod websocket;
 use std::time::{Instant, SystemTime};
 
 use tokio::sync::mpsc;
+use tracing::Instrument;
 
 /// What happened on a link.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -206,11 +211,13 @@ impl Events {
 
     /// Hands on an event seen at `stamp`, as [`Events::emit`].
     pub async fn stamped(&self, stamp: Stamp, kind: MtpEventKind) -> bool {
+        trace_event(&kind);
         self.0.send(MtpEvent::stamped(stamp, kind)).await.is_ok()
     }
 
     /// Hands on an event as it was seen; false when nobody holds the link any more.
     pub async fn forward(&self, ev: MtpEvent) -> bool {
+        trace_event(&ev.kind);
         self.0.send(ev).await.is_ok()
     }
 
@@ -227,8 +234,71 @@ impl Events {
 
     /// An event of a new link before its task runs: its queue has room for the few of them.
     pub fn early(&self, kind: MtpEventKind) {
+        trace_event(&kind);
         let _ = self.0.try_send(MtpEvent::now(kind));
     }
+}
+
+/// An MTP event as a diagnostic, in the span of the link it happened on.
+fn trace_event(kind: &MtpEventKind) {
+    match kind {
+        MtpEventKind::Connected { detail } => tracing::debug!(detail = detail.as_str(), "link up"),
+        MtpEventKind::Closed { code, reason } => {
+            tracing::debug!(code, reason = reason.as_str(), "link closed")
+        }
+        MtpEventKind::Broke { requirement, text } => {
+            tracing::debug!(
+                requirement,
+                text = text.as_str(),
+                "the peer broke an MTP rule"
+            )
+        }
+        MtpEventKind::Note(note) => tracing::debug!(note = note.as_str(), "MTP note"),
+        MtpEventKind::Record(b) => {
+            tracing::trace!(bytes = b.len(), record = %summary(b), "record received")
+        }
+        MtpEventKind::Sent(b) => {
+            tracing::trace!(bytes = b.len(), record = %summary(b), "record sent")
+        }
+    }
+}
+
+/// A record in a few words, for a trace: `no_session_context from A to B: Get "msg-1"`.
+fn summary(bytes: &[u8]) -> String {
+    use crate::usp::{msg, pb, record};
+    use prost::Message;
+    let Ok(r) = record::decode(bytes) else {
+        return "not a USP Record".into();
+    };
+    let mut s = format!("{} from {} to {}", record::kind(&r), r.from_id, r.to_id);
+    if let Some(m) = record::payload(&r).and_then(|p| pb::Msg::decode(p).ok()) {
+        s.push_str(&format!(": {} {:?}", msg::body_name(&m), msg::msg_id(&m)));
+    }
+    s
+}
+
+/// Starts the task of a new link in a `link` span named by `describe` (inside the span of
+/// whoever opened it, a case's for instance), after handing on its first events (`Connected`
+/// and what came with it) in that span.
+pub(crate) fn spawn_link<F>(
+    describe: &str,
+    events: &Events,
+    first: impl IntoIterator<Item = MtpEventKind>,
+    task: F,
+) where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    let span = tracing::debug_span!("link", link = %describe);
+    span.in_scope(|| first.into_iter().for_each(|e| events.early(e)));
+    tokio::spawn(task.instrument(span));
+}
+
+/// `result`, with its failure said at debug: why there is no link with `peer`.
+pub(crate) fn logged<T, E: std::fmt::Display>(peer: &str, result: Result<T, E>) -> Result<T, E> {
+    if let Err(e) = &result {
+        tracing::debug!(%peer, error = %e, "no link");
+    }
+    result
 }
 
 /// Makes the two channels of a link; the MTP task keeps `(events, outgoing_rx)`.

@@ -199,11 +199,17 @@ impl Server {
     /// Waits for one client, completes the handshake (the client speaks first), and
     /// returns the link.
     pub async fn accept(&self) -> Result<Link, String> {
+        let path = self.path.display().to_string();
+        super::logged(&path, self.handshake().await)
+    }
+
+    async fn handshake(&self) -> Result<Link, String> {
         let (mut stream, _) = self
             .listener
             .accept()
             .await
             .map_err(|e| format!("accept failed: {e}"))?;
+        tracing::debug!(path = %self.path.display(), "connection accepted: awaiting its Handshake");
         let peer = tokio::time::timeout(HANDSHAKE_WAIT, await_handshake(&mut stream))
             .await
             .map_err(|_| {
@@ -249,9 +255,11 @@ pub async fn connect(path: &Path, own_eid: &str, timeout: Duration) -> Result<Li
             })??;
         Ok::<_, String>((stream, peer))
     };
-    let (stream, peer) = tokio::time::timeout(timeout, attempt)
+    let opened = tokio::time::timeout(timeout, attempt)
         .await
-        .map_err(|_| format!("no UDS session with {} within {timeout:?}", path.display()))??;
+        .map_err(|_| format!("no UDS session with {} within {timeout:?}", path.display()))
+        .and_then(|r| r);
+    let (stream, peer) = super::logged(&path.display().to_string(), opened)?;
     let detail = format!(
         "UDS client: connected to {}, server Endpoint ID {peer:?}",
         path.display()
@@ -266,8 +274,13 @@ pub async fn connect(path: &Path, own_eid: &str, timeout: Duration) -> Result<Li
 
 fn spawn_pump(stream: UnixStream, describe: String, peer: String, detail: String) -> Link {
     let (sender, out_rx, ev_tx, ev_rx) = channels();
-    ev_tx.early(MtpEventKind::Connected { detail });
-    tokio::spawn(pump(stream, out_rx, ev_tx));
+    let task = pump(stream, out_rx, ev_tx.clone());
+    super::spawn_link(
+        &describe,
+        &ev_tx,
+        [MtpEventKind::Connected { detail }],
+        task,
+    );
     Link {
         describe,
         mtp: MtpKind::Uds,

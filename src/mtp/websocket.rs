@@ -21,10 +21,13 @@ use tokio_tungstenite::tungstenite::http::{self, HeaderValue};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{self, Message};
+use tracing::Instrument;
 
 use crate::usp::checks::HARNESS_LIMIT;
 
-use super::{ConnectError, Events, Link, MtpEventKind, MtpKind, Outgoing, Stamp, channels};
+use super::{
+    ConnectError, Events, Link, MtpEventKind, MtpKind, Outgoing, Stamp, channels, spawn_link,
+};
 
 /// The subprotocol for protobuf-encoded USP Records (R-WS.9).
 pub const SUBPROTOCOL: &str = "v1.usp";
@@ -150,9 +153,11 @@ impl Server {
                 accepted = self.listener.accept(), if handshakes.len() < MAX_HANDSHAKES => {
                     let (tcp, peer) = accepted
                         .map_err(|e| ConnectError::Unreachable(format!("accept failed: {e}")))?;
+                    tracing::debug!(%peer, "connection accepted: its WebSocket handshake begins");
                     let own = self.own_eid.clone();
                     let by_path = self.by_path.clone();
                     let answer_subprotocol = self.answer_subprotocol;
+                    // In the accepting side's span (a case's), like the link it becomes.
                     handshakes.spawn(async move {
                         let hs = handshake(tcp, peer, own, by_path, answer_subprotocol);
                         tokio::time::timeout(HANDSHAKE_BOUND, hs).await.unwrap_or_else(|_| {
@@ -160,11 +165,14 @@ impl Server {
                                 "{peer} did not finish its WebSocket handshake within {HANDSHAKE_BOUND:?}"
                             )))
                         })
-                    });
+                    }.in_current_span());
                 }
                 Some(done) = handshakes.join_next() => match done {
                     Ok(Ok(link)) => return Ok(link),
-                    Ok(Err(v @ ConnectError::Violation { .. })) => return Err(v),
+                    Ok(Err(v @ ConnectError::Violation { .. })) => {
+                        tracing::debug!(error = %v, "WebSocket handshake refused");
+                        return Err(v);
+                    }
                     Ok(Err(ConnectError::Unreachable(why))) => self.reject(why),
                     Err(e) => self.reject(format!("a handshake task ended: {e}")),
                 },
@@ -179,6 +187,7 @@ impl Server {
     }
 
     fn reject(&self, why: String) {
+        tracing::debug!(%why, "connection dropped before its handshake finished");
         if let Ok(mut r) = self.rejected.lock() {
             if r.len() == REJECTED_KEPT {
                 r.remove(0);
@@ -378,6 +387,15 @@ pub async fn connect_with(
     timeout: Duration,
     hello: Hello,
 ) -> Result<Link, ConnectError> {
+    super::logged(url, dial(url, own_eid, timeout, hello).await)
+}
+
+async fn dial(
+    url: &str,
+    own_eid: &str,
+    timeout: Duration,
+    hello: Hello,
+) -> Result<Link, ConnectError> {
     let sep = if url.contains('?') { '&' } else { '?' };
     let full = if hello.eid_query {
         format!("{url}{sep}eid={}", percent_encode(own_eid))
@@ -492,8 +510,13 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let (sender, out_rx, ev_tx, ev_rx) = channels();
-    ev_tx.early(MtpEventKind::Connected { detail });
-    tokio::spawn(pump(ws, out_rx, ev_tx));
+    let task = pump(ws, out_rx, ev_tx.clone());
+    spawn_link(
+        &describe,
+        &ev_tx,
+        [MtpEventKind::Connected { detail }],
+        task,
+    );
     Link {
         describe,
         mtp: MtpKind::WebSocket,

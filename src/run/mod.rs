@@ -3,6 +3,7 @@
 //! [`CaseOutcome`] per case for the reports.
 
 pub mod agent_log;
+pub mod diag;
 pub mod exec;
 pub mod instances;
 pub mod live;

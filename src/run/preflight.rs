@@ -45,6 +45,7 @@ pub async fn check(target: &Target) -> Preflight {
     let (link, guard, _) = match target.open().await {
         Ok(opened) => opened,
         Err(ConnectError::Unreachable(why)) => {
+            tracing::debug!(%why, "preflight: the agent was not reached");
             return match client_id_mismatch(profile, &target.broker_clients().await) {
                 Some(m) => Preflight::Mismatch(m),
                 None => Preflight::Unchecked(why),
@@ -88,6 +89,14 @@ pub async fn check(target: &Target) -> Preflight {
     records_seen(&session, &mut agent, &mut controller);
     target.give_back(session.into_link()).await;
     drop(guard);
+    tracing::debug!(
+        eut_endpoint_id = %profile.eut.endpoint_id,
+        controller_endpoint_id = %profile.controller.endpoint_id,
+        agent_presents = ?agent,
+        agent_addresses = ?controller,
+        answered_get = answered,
+        "preflight: the Endpoint IDs seen, against the profile's"
+    );
     judge(
         profile,
         &agent,

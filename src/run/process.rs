@@ -115,7 +115,10 @@ impl Process {
     /// The agent connected: its earlier exits were restarts, not failures.
     pub fn linked(&self) {
         if let Some(s) = self.lock().as_ref() {
-            s.shared.state().exits_without_link = 0;
+            let exits = std::mem::take(&mut s.shared.state().exits_without_link);
+            if exits > 0 {
+                tracing::debug!(exits, "the agent connected: its exits were restarts");
+            }
         }
     }
 
@@ -228,7 +231,9 @@ async fn keep_running(
                 }
                 let pgid = shared.state().pgid.take();
                 if let Some(pgid) = pgid {
+                    tracing::debug!(pgid, "stopping the agent process group");
                     stop_group(pgid, &mut child).await;
+                    tracing::debug!(pgid, "the agent process group has stopped");
                 }
                 return;
             }
@@ -247,6 +252,7 @@ async fn keep_running(
             st.last_exit = Some(how.clone());
             st.exits_without_link
         };
+        tracing::debug!(status = %how, exits_without_link = exits, "the agent process ended");
         if exits >= GIVE_UP_AFTER {
             let why = format!(
                 "the profile's start command {cmd:?} {how}; it ended {exits} times in a row \
@@ -305,6 +311,9 @@ async fn stop_group(pgid: u32, child: &mut Child) {
     while group_alive(pgid) && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    if group_alive(pgid) {
+        tracing::debug!(pgid, grace = ?GRACE, "the agent outlived SIGTERM: SIGKILL");
+    }
     forget_group(pgid, libc::SIGKILL);
     let _ = child.wait().await;
     // SIGKILL is delivered at once but acted on a moment later, and orphans are reaped by
@@ -343,6 +352,7 @@ fn spawn_group(cmd: &str, launch: &Launch) -> Result<Child, String> {
     if let Some(pid) = child.id() {
         groups().push(pid);
     }
+    tracing::debug!(pgid = child.id(), %cmd, dir = ?launch.dir, "agent process started");
     Ok(child)
 }
 

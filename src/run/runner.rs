@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
+use tracing::Instrument;
 
 use super::live::{self, Live};
 use super::preflight::{self, Preflight};
@@ -250,8 +251,25 @@ impl Runner {
         }
     }
 
-    /// One case, printed as it ends; stopped where it stands when a signal comes.
+    /// One case, printed as it ends; stopped where it stands when a signal comes. Its
+    /// diagnostics, and those of the links and the built-in agent it opens, are in a `case`
+    /// span with its id.
     fn run_case(&self, case: &Case, live: &Live) -> CaseOutcome {
+        let span = tracing::info_span!("case", id = %case.id);
+        let o = self.run_case_in(case, live, &span);
+        let why = output::one_line(&o);
+        span.in_scope(|| {
+            tracing::info!(
+                verdict = %o.verdict().as_str(),
+                duration_ms = o.duration_ms,
+                why = (!why.is_empty()).then_some(why.as_str()),
+                "case ended"
+            );
+        });
+        o
+    }
+
+    fn run_case_in(&self, case: &Case, live: &Live, span: &tracing::Span) -> CaseOutcome {
         let mtp = self.target.describe_mtp();
         let name = case_line_name(case);
         if let Some(sig) = self.interrupted() {
@@ -263,6 +281,13 @@ impl Runner {
             live.result(&name, &o);
             return o;
         }
+        span.in_scope(|| {
+            tracing::info!(
+                title = case.title.as_str(),
+                mtp = mtp.as_str(),
+                "case started"
+            )
+        });
         live.start(&case.id, &name);
         let began = Instant::now();
         let mut stopped = self.stopped.clone();
@@ -284,7 +309,7 @@ impl Runner {
                     }
                 }
             }
-        });
+        }.instrument(span.clone()));
         live.result(&name, &o);
         o
     }

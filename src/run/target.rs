@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
+use tracing::Instrument;
 
 use super::agent_log::AgentLog;
 use super::mqtt::{self as run_mqtt, CaseMqtt, ExternalMqtt};
@@ -526,7 +527,9 @@ impl Target {
             software_version: env!("CARGO_PKG_VERSION").into(),
         };
         // The agent reconnects after a reboot, as a real one would; the guard stops it.
-        let handle = tokio::spawn(agent::run::client(dial, cfg));
+        // Its diagnostics in an `agent` span inside the case's.
+        let agent = agent::run::client(dial, cfg).instrument(tracing::info_span!("agent"));
+        let handle = tokio::spawn(agent);
         let relink = accept_on(Arc::new(listening));
         let bound = self.connect_timeout();
         let link = tokio::time::timeout(bound, relink()).await.map_err(|_| {
@@ -551,7 +554,8 @@ impl Target {
             faults: faults.to_vec(),
             software_version: env!("CARGO_PKG_VERSION").into(),
         };
-        let handle = tokio::spawn(agent::run::client(Dial::Mqtt(m.dial), cfg));
+        let agent = agent::run::client(Dial::Mqtt(m.dial), cfg);
+        let handle = tokio::spawn(agent.instrument(tracing::info_span!("agent")));
         let guard = AgentGuard(Some(handle), Some(m.case));
         let bound = self.connect_timeout();
         let link = tokio::time::timeout(bound, (m.relink)())

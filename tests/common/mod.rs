@@ -31,10 +31,12 @@ pub fn case(id: &str) -> uspcheck::suite::Case {
 }
 
 /// Runs this build's `uspcheck` with `args` in `cwd`: its exit code, and stdout then stderr.
+/// A `RUST_LOG` of the environment is not passed on: its diagnostics would be in the output.
 pub fn uspcheck(args: &[&str], cwd: &std::path::Path) -> (i32, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_uspcheck"))
         .args(args)
         .current_dir(cwd)
+        .env_remove("RUST_LOG")
         .output()
         .unwrap();
     (

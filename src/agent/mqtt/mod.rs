@@ -97,7 +97,7 @@ async fn run(agent: Arc<Mutex<Agent>>, cfg: AgentConfig) {
         let s = match settings {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("uspcheck agent: the MQTT MTP is not usable: {e}");
+                tracing::info!(why = %e, "the MQTT MTP is not usable");
                 return std::future::pending().await;
             }
         };
@@ -129,20 +129,20 @@ async fn run(agent: Arc<Mutex<Agent>>, cfg: AgentConfig) {
             End::Disabled(why) => {
                 a.mqtt_status(&s.client, "Error_Misconfigured");
                 drop(a);
-                eprintln!("uspcheck agent: MQTT MTP disabled: {why}");
+                tracing::info!(%why, "the MQTT MTP is disabled");
                 return std::future::pending().await;
             }
             End::Failed(why) => {
                 retry += 1;
                 a.mqtt_status(&s.client, "Error_BrokerUnreachable");
                 a.mqtt_connection_error(&s.client);
-                eprintln!("uspcheck agent: MQTT connection failed: {why}");
+                tracing::info!(%why, retry, "the MQTT connection failed");
             }
             End::Lost(why) => {
                 retry = 1;
                 a.mqtt_status(&s.client, "Connecting");
                 a.mqtt_connection_error(&s.client);
-                eprintln!("uspcheck agent: MQTT connection lost: {why}");
+                tracing::info!(%why, "the MQTT connection was lost");
             }
         }
         drop(a);
@@ -160,6 +160,7 @@ async fn run(agent: Arc<Mutex<Agent>>, cfg: AgentConfig) {
         } else {
             retry_wait(s.retry_time, s.retry_multiplier, s.retry_max, retry)
         };
+        tracing::debug!(retry, retry_in = ?wait, "connecting to the MQTT broker again");
         tokio::time::sleep(wait).await;
     }
 }
@@ -281,6 +282,12 @@ impl Session {
         if code != 0 {
             return End::Failed(format!("the broker refused the CONNECT with {code:#04x}"));
         }
+        tracing::info!(
+            broker = %self.s.broker,
+            version = %self.s.version,
+            client_id = assigned_client_id.as_deref().unwrap_or(&client_id),
+            "connected to the MQTT broker"
+        );
         // R-MQTT.9, R-MQTT.11: the ClientId in use is the one for every later connection.
         let store = match &assigned_client_id {
             Some(_) if self.has(Fault::MqttIgnoreAssignedClientId) => None,
@@ -558,7 +565,7 @@ impl Session {
                     let usp = ct == CONTENT_TYPE
                         || (ct == CONTENT_TYPE_MIME && !self.has(Fault::MqttRejectMimeContentType));
                     if !usp {
-                        eprintln!("uspcheck agent: dropped a PUBLISH with Content Type {ct:?}");
+                        tracing::info!(content_type = ?ct, "a PUBLISH dropped: not a USP Record");
                         return Ok(None);
                     }
                 }
@@ -628,7 +635,7 @@ impl Session {
                         None => self.topic_for(&to).await,
                     };
                     let Some(topic) = topic else {
-                        eprintln!("uspcheck agent: no MQTT Topic for {to}; message dropped");
+                        tracing::info!(to = %to, "a message dropped: no MQTT Topic for its Endpoint");
                         continue;
                     };
                     if answer && self.has(Fault::LateResponse) {

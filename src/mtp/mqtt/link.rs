@@ -171,6 +171,18 @@ async fn next(rx: &mut mpsc::Receiver<CEvent>, deadline: Instant) -> Option<CEve
 /// Fails when the CONNECT is refused, when there is nothing to subscribe to (R-MQTT.16), or
 /// when every subscription is refused (R-MQTT.17) — after sending DISCONNECT.
 pub async fn connect_with(cfg: ClientConfig) -> Result<(Link, ConnackInfo), String> {
+    tracing::debug!(
+        broker = %cfg.broker,
+        version = %cfg.version,
+        client_id = %cfg.client_id,
+        tls = cfg.tls.is_some(),
+        "MQTT client connecting"
+    );
+    let broker = cfg.broker.clone();
+    crate::mtp::logged(&broker, establish(cfg).await)
+}
+
+async fn establish(cfg: ClientConfig) -> Result<(Link, ConnackInfo), String> {
     let (host, port) = host_port(&cfg.broker)?;
     let v5 = cfg.version == Version::V5;
     let params = Params {
@@ -350,28 +362,28 @@ fn spawn_pump(
     if let Some(k) = info.server_keep_alive {
         detail.push_str(&format!("; Server Keep Alive {k}"));
     }
-    ev_tx.early(MtpEventKind::Connected { detail });
-    for (f, c) in &info.refused {
-        ev_tx.early(MtpEventKind::Note(format!(
-            "SUBACK refused {f:?} with {c:#04x}"
-        )));
-    }
     let describe = format!("MQTT {} {} {}", info.version, cfg.broker, info.client_id);
     let route = Route::new(cfg.peer_topic.clone(), cfg.prefer_learned);
     let mtp = MtpKind::Mqtt {
         v5: info.version == Version::V5,
         subscribed_topic: info.reply_to.clone(),
     };
-    tokio::spawn(pump(
+    let first = std::iter::once(MtpEventKind::Connected { detail }).chain(
+        info.refused
+            .iter()
+            .map(|(f, c)| MtpEventKind::Note(format!("SUBACK refused {f:?} with {c:#04x}"))),
+    );
+    let task = pump(
         cli,
         rx,
         out_rx,
-        ev_tx,
+        ev_tx.clone(),
         cfg,
         info.reply_to,
         route,
         early,
-    ));
+    );
+    crate::mtp::spawn_link(&describe, &ev_tx, first, task);
     Link {
         describe,
         mtp,
