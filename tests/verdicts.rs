@@ -20,7 +20,7 @@ use common::{case, free_port, scratch, uspcheck};
 fn profile(websocket: &str, connect_timeout: &str) -> Profile {
     Profile::parse(
         &format!(
-            "eut: {{ endpoint_id: '{}' }}\ncontroller: {{ endpoint_id: '{}' }}\nwebsocket: {websocket}\nfeatures: [31]\ntimeouts: {{ response: 5s, connect: {connect_timeout} }}\n",
+            "eut: {{ endpoint_id: '{}' }}\ncontroller: {{ endpoint_id: '{}' }}\nwebsocket: {websocket}\nfeatures: [7, 31]\ntimeouts: {{ response: 5s, connect: {connect_timeout} }}\n",
             target::BUILTIN_AGENT_ID,
             target::DEFAULT_CONTROLLER_ID
         ),
@@ -99,6 +99,24 @@ async fn the_harness_connects_to_an_agent_that_is_the_server() {
     for id in ["1.1", "1.10", "1.36"] {
         let o = run_one(&case(id), &t).await;
         assert_eq!(o.verdict(), Verdict::Pass, "{id}: {:?}", o.failure());
+    }
+    agent.abort();
+}
+
+/// A second Controller gets a WebSocket session of its own with an agent that is the server
+/// (R-WS.4), beside the first Controller's: TP-469 1.78 passes against the standalone
+/// reference agent, and the cases after it still have their session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_controller_has_its_own_session_with_an_agent_server() {
+    let (t, agent) = agent_server(vec![]).await;
+    for id in ["1.1", "1.78", "1.36"] {
+        let o = run_one(&case(id), &t).await;
+        assert_eq!(o.verdict(), Verdict::Pass, "{id}: {:?}", o.failure());
+        assert!(
+            o.cleanup_problems.is_empty(),
+            "{id}: {:?}",
+            o.cleanup_problems
+        );
     }
     agent.abort();
 }
