@@ -49,14 +49,14 @@ async fn an_agent_server_that_is_down_is_an_error() {
     // The OS's own word for it, once; the next case does not wait the whole bound again.
     let first = o.failure().unwrap().message.clone();
     assert!(
-        first.contains("within 8s") && first.contains("refused"),
+        first.contains("within 8 s") && first.contains("refused"),
         "{first}"
     );
     let o = run_one(&case("1.37"), &t).await;
     assert_eq!(o.verdict(), Verdict::Error, "{:?}", o.failure());
     let next = o.failure().unwrap().message.clone();
     assert!(
-        next.contains("still not reachable") && next.contains("within 5s"),
+        next.contains("still not reachable") && next.contains("within 5 s"),
         "{next}"
     );
 }

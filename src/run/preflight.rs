@@ -174,8 +174,9 @@ fn judge(
     if agent.is_empty() {
         return Preflight::Unchecked(format!(
             "the agent showed no Endpoint ID and answered no Get of \
-             Device.LocalAgent.EndpointID within {waited:?}; if it discards Records addressed \
-             to {eut:?}, eut.endpoint_id is not its Endpoint ID"
+             Device.LocalAgent.EndpointID within {}; if it discards Records addressed \
+             to {eut:?}, eut.endpoint_id is not its Endpoint ID",
+            crate::human::duration(waited)
         ));
     }
     let how: Vec<&str> = agent.values().flatten().map(String::as_str).collect();

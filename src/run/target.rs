@@ -378,11 +378,14 @@ impl Target {
                         let what = not_reached(profile);
                         let text = match &st.unreachable {
                             Some(_) => format!(
-                                "agent still not reachable: {what} within {bound:?} (an earlier \
-                                 attempt waited the whole {full:?}){last}{exit}{meanwhile}"
+                                "agent still not reachable: {what} within {} (an earlier \
+                                 attempt waited the whole {}){last}{exit}{meanwhile}",
+                                crate::human::duration(bound),
+                                crate::human::duration(full)
                             ),
                             None => format!(
-                                "agent not reachable: {what} within {bound:?}{last}{exit}{meanwhile}"
+                                "agent not reachable: {what} within {}{last}{exit}{meanwhile}",
+                                crate::human::duration(bound)
                             ),
                         };
                         st.unreachable = Some(text.clone());
@@ -484,7 +487,10 @@ impl Target {
         tokio::time::timeout(bound, server.accept())
             .await
             .map_err(|_| {
-                format!("the agent did not connect to the second Controller within {bound:?}")
+                format!(
+                    "the agent did not connect to the second Controller within {}",
+                    crate::human::duration(bound)
+                )
             })?
             .map_err(|e| e.to_string())
     }
@@ -529,7 +535,8 @@ impl Target {
         let bound = self.connect_timeout();
         let link = tokio::time::timeout(bound, relink()).await.map_err(|_| {
             ConnectError::Unreachable(format!(
-                "the built-in agent did not connect within {bound:?}"
+                "the built-in agent did not connect within {}",
+                crate::human::duration(bound)
             ))
         })??;
         Ok((link, AgentGuard(Some(handle), None), relink))
@@ -556,7 +563,8 @@ impl Target {
             .await
             .map_err(|_| {
                 connect_violation(guard.mqtt().expect("made above"), BUILTIN_AGENT_ID).unwrap_or_else(|| ConnectError::Unreachable(format!(
-                    "the built-in agent did not connect and subscribe at the embedded MQTT broker within {bound:?}"
+                    "the built-in agent did not connect and subscribe at the embedded MQTT broker within {}",
+                    crate::human::duration(bound)
                 )))
             })??;
         Ok((link, guard, m.relink))
