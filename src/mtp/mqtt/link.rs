@@ -205,11 +205,16 @@ pub async fn connect_with(cfg: ClientConfig) -> Result<(Link, ConnackInfo), Stri
             ));
         }
         Some(CEvent::Ended(e)) => return Err(format!("no MQTT session with {broker}: {e}")),
-        Some(other) => return Err(format!("MQTT broker {broker}: {other:?} before CONNACK")),
+        Some(other) => {
+            return Err(format!(
+                "MQTT broker {broker}: {} before CONNACK",
+                other.what()
+            ));
+        }
         None => {
             return Err(format!(
-                "no CONNACK from the MQTT broker {broker} within {:?}",
-                cfg.timeout
+                "no CONNACK from the MQTT broker {broker} within {}",
+                crate::human::duration(cfg.timeout)
             ));
         }
     };
@@ -268,7 +273,12 @@ pub async fn connect_with(cfg: ClientConfig) -> Result<(Link, ConnackInfo), Stri
                 ));
             }
             Some(_) => {}
-            None => return Err(format!("no SUBACK from {broker} within {:?}", cfg.timeout)),
+            None => {
+                return Err(format!(
+                    "no SUBACK from {broker} within {}",
+                    crate::human::duration(cfg.timeout)
+                ));
+            }
         }
     };
     let mut subscribed = Vec::new();
@@ -335,8 +345,12 @@ fn spawn_pump(
 ) -> Link {
     let (sender, out_rx, ev_tx, ev_rx) = channels();
     let mut detail = format!(
-        "MQTT {} client {:?} connected to {}; reply-to {:?}; subscribed {:?}",
-        info.version, info.client_id, cfg.broker, info.reply_to, info.subscribed
+        "MQTT {} client {:?} connected to {}; reply-to {:?}; subscribed {}",
+        info.version,
+        info.client_id,
+        cfg.broker,
+        info.reply_to,
+        quoted_list(&info.subscribed)
     );
     if let Some(a) = &info.assigned_client_id {
         detail.push_str(&format!("; Assigned Client Identifier {a:?} (R-MQTT.9)"));
@@ -345,7 +359,10 @@ fn spawn_pump(
         detail.push_str(&format!("; Response Information {r:?}"));
     }
     if !info.subscribe_topics.is_empty() {
-        detail.push_str(&format!("; subscribe-topic {:?}", info.subscribe_topics));
+        detail.push_str(&format!(
+            "; subscribe-topic {}",
+            quoted_list(&info.subscribe_topics)
+        ));
     }
     if let Some(k) = info.server_keep_alive {
         detail.push_str(&format!("; Server Keep Alive {k}"));
@@ -487,6 +504,12 @@ async fn pump(
             let _ = ev_tx.stamped(stamp, MtpEventKind::Sent(bytes)).await;
         }
     }
+}
+
+/// Topics or filters, each quoted, separated by commas.
+fn quoted_list(items: &[String]) -> String {
+    let quoted: Vec<String> = items.iter().map(|t| crate::human::quoted(t)).collect();
+    quoted.join(", ")
 }
 
 /// The Note for records waiting for a destination.
