@@ -61,6 +61,8 @@ pub(crate) enum CEvent {
     },
     /// One code per filter: 0–2 granted QoS, 0x80 and up a failure.
     SubAck(Vec<u8>),
+    /// A 5.0 PUBACK: whether its reason was 0x10, No matching subscribers.
+    PubAck { no_subscribers: bool },
     /// The server sent DISCONNECT (5.0).
     Disconnect(u8, Option<String>),
     /// Our DISCONNECT went out.
@@ -79,6 +81,7 @@ impl CEvent {
                 format!("a PUBLISH on {}", crate::human::quoted(topic))
             }
             CEvent::SubAck(_) => "SUBACK".into(),
+            CEvent::PubAck { .. } => "PUBACK".into(),
             CEvent::Disconnect(code, _) => format!("DISCONNECT {code:#04x}"),
             CEvent::SentDisconnect => "our DISCONNECT".into(),
             CEvent::Ended(why) => format!("the end of the connection ({why})"),
@@ -192,6 +195,9 @@ async fn run_v5(mut el: c5::EventLoop, tx: mpsc::Sender<CEvent>) {
                     .map(|c| codes::suback_v5_number(*c).0)
                     .collect(),
             ),
+            Ok(Event::Incoming(P::PubAck(a))) => CEvent::PubAck {
+                no_subscribers: a.reason == p5::PubAckReason::NoMatchingSubscribers,
+            },
             Ok(Event::Outgoing(rumqttc::Outgoing::Disconnect)) => CEvent::SentDisconnect,
             Ok(_) => continue,
             Err(ConnectionError::MqttState(StateError::ServerDisconnect {

@@ -149,7 +149,7 @@ pub async fn connect(
     connect_with(cfg).await.map(|(link, _)| link)
 }
 
-fn host_port(broker: &str) -> Result<(String, u16), String> {
+pub(super) fn host_port(broker: &str) -> Result<(String, u16), String> {
     let (h, p) = broker
         .rsplit_once(':')
         .ok_or_else(|| format!("the broker address {broker:?} is not host:port"))?;
@@ -160,7 +160,7 @@ fn host_port(broker: &str) -> Result<(String, u16), String> {
 }
 
 /// Waits for the next client event before `deadline`.
-async fn next(rx: &mut mpsc::Receiver<CEvent>, deadline: Instant) -> Option<CEvent> {
+pub(super) async fn next(rx: &mut mpsc::Receiver<CEvent>, deadline: Instant) -> Option<CEvent> {
     tokio::time::timeout_at(deadline, rx.recv())
         .await
         .ok()
