@@ -316,6 +316,16 @@ impl Target {
     /// `Unreachable` says what was tried and for how long (an environment error); a
     /// `Violation` is the EUT's handshake breaking a TR-369 requirement (a failure).
     pub async fn open(&self) -> Result<(Link, AgentGuard, Relink), ConnectError> {
+        self.open_probed(true).await
+    }
+
+    /// As [`Target::open`], but through an external MQTT broker the link comes without a first
+    /// request the agent answered: the preflight asks its own, and watches what comes.
+    pub async fn open_unprobed(&self) -> Result<(Link, AgentGuard, Relink), ConnectError> {
+        self.open_probed(false).await
+    }
+
+    async fn open_probed(&self, probe: bool) -> Result<(Link, AgentGuard, Relink), ConnectError> {
         match self {
             Target::BuiltIn { faults, mtp } => self.open_builtin(faults, *mtp).await,
             Target::External { profile, state } => {
@@ -351,9 +361,15 @@ impl Target {
                         return Err(ConnectError::Unreachable(format!("agent not reachable: {why}")));
                     }
                 };
+                // Through an external broker the agent is reached when it answers, not when the
+                // broker takes uspcheck's connection.
+                let through_broker =
+                    matches!(profile.mtp(), MtpSetup::Mqtt(m) if m.broker == BrokerMode::External);
                 let link = match waited {
                     Ok(link) => {
-                        st.unreachable = None;
+                        if !through_broker {
+                            st.unreachable = None;
+                        }
                         link?
                     }
                     Err(_) => {
@@ -394,18 +410,34 @@ impl Target {
                 };
                 // Through an external broker nothing shows the agent's presence: a first
                 // request it answers does.
-                let link = match profile.mtp() {
-                    MtpSetup::Mqtt(m) if m.broker == BrokerMode::External => run_mqtt::probe(
-                        link,
-                        &profile.eut.endpoint_id,
-                        &profile.controller.endpoint_id,
-                        bound,
-                    )
-                    .await
-                    .map_err(|e| ConnectError::Unreachable(format!("agent not reachable: {e}")))?,
-                    _ => link,
-                };
-                Ok((link, AgentGuard(None, mqtt), relink))
+                if !(probe && through_broker) {
+                    return Ok((link, AgentGuard(None, mqtt), relink));
+                }
+                let probed = run_mqtt::probe(
+                    link,
+                    &profile.eut.endpoint_id,
+                    &profile.controller.endpoint_id,
+                    bound,
+                )
+                .await;
+                match probed {
+                    Ok(link) => {
+                        st.unreachable = None;
+                        Ok((link, AgentGuard(None, mqtt), relink))
+                    }
+                    Err(e) => {
+                        let text = match &st.unreachable {
+                            Some(_) => format!(
+                                "agent still not reachable: {e} (an earlier attempt waited the \
+                                 whole {})",
+                                crate::human::duration(full)
+                            ),
+                            None => format!("agent not reachable: {e}"),
+                        };
+                        st.unreachable = Some(text.clone());
+                        Err(ConnectError::Unreachable(text))
+                    }
+                }
             }
         }
     }
@@ -609,6 +641,14 @@ impl Target {
             .collect()
     }
 
+    /// Notes that the agent was not reached (the preflight waited the whole connect bound for
+    /// it): the first case then tries only briefly, as the cases after one that did.
+    pub async fn unreached(&self, why: &str) {
+        if let Target::External { state, .. } = self {
+            state.lock().await.unreachable = Some(why.to_string());
+        }
+    }
+
     /// Hands back a link that is still up, for the next case (external agents only).
     pub async fn give_back(&self, link: Option<Link>) {
         if let (Target::External { state, .. }, Some(l)) = (self, link) {
@@ -629,13 +669,25 @@ async fn relink_external(profile: &Profile, st: &mut External) -> Result<Relink,
         dir: Some(start.dir.clone()),
         log: st.agent_log.clone(),
     };
-    st.process.supervise(&start.command(&chosen(st))?, launch)?;
+    let cmd = start.command(&chosen(st))?;
+    // Through an external broker the Controller subscribes first and the agent starts after,
+    // so the MQTTConnectRecord the agent sends once connected (R-MTP.6) reaches uspcheck, and
+    // says who the agent is. Otherwise the agent starts now.
+    let after_link = matches!(profile.mtp(), MtpSetup::Mqtt(m) if m.broker == BrokerMode::External);
+    if !after_link {
+        st.process.supervise(&cmd, launch.clone())?;
+    }
     // Each time the agent is back, its exits so far were restarts (a reboot), not failures.
     let process = st.process.clone();
     Ok(Arc::new(move || {
         let (plain, process) = (plain.clone(), process.clone());
+        let (cmd, launch) = (cmd.clone(), launch.clone());
         Box::pin(async move {
             let link = plain().await?;
+            if after_link {
+                // Once: later calls find it running.
+                process.supervise(&cmd, launch)?;
+            }
             process.linked();
             Ok(link)
         })
