@@ -95,21 +95,9 @@ async fn a_step_for_an_alternate_the_profile_lacks_is_skipped() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_harness_connects_to_an_agent_that_is_the_server() {
     let (t, agent) = agent_server(vec![]).await;
-    // One session kept across cases, as with a real agent (R-WS.4).
-    for id in ["1.1", "1.10", "1.36"] {
-        let o = run_one(&case(id), &t).await;
-        assert_eq!(o.verdict(), Verdict::Pass, "{id}: {:?}", o.failure());
-    }
-    agent.abort();
-}
-
-/// A second Controller gets a WebSocket session of its own with an agent that is the server
-/// (R-WS.4), beside the first Controller's: TP-469 1.78 passes against the standalone
-/// reference agent, and the cases after it still have their session.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_second_controller_has_its_own_session_with_an_agent_server() {
-    let (t, agent) = agent_server(vec![]).await;
-    for id in ["1.1", "1.78", "1.36"] {
+    // One session kept across cases, as with a real agent (R-WS.4); 1.78's second
+    // Controller gets a session of its own beside it, and the cases after it still have theirs.
+    for id in ["1.1", "1.10", "1.78", "1.36"] {
         let o = run_one(&case(id), &t).await;
         assert_eq!(o.verdict(), Verdict::Pass, "{id}: {:?}", o.failure());
         assert!(
