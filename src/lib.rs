@@ -5,7 +5,8 @@
 //! I/O), [`pki`] (certificates and TLS configurations), [`mtp`] (transports),
 //! [`controller`] (the fake Controller), [`suite`] (cases as data), [`report`] (one result
 //! model, many formats), [`run`] (runs cases), and beside them [`agent`], the reference
-//! agent, which shares only `usp`, `pki` and `mtp`.
+//! agent, which shares only `usp`, `pki` and `mtp`. [`clip`] and [`human`] (text for people)
+//! serve every layer.
 
 /// The versions of the plan and the protocol uspcheck implements, written once.
 macro_rules! tp469 {
@@ -37,6 +38,7 @@ pub const VERSION: &str = concat!(
 pub mod agent;
 pub mod clip;
 pub mod controller;
+pub mod human;
 pub mod init;
 pub mod mtp;
 pub mod pki;

@@ -16,12 +16,13 @@ use uspcheck::agent::run::{Dial, MqttDial};
 use uspcheck::agent::{self, AgentConfig};
 use uspcheck::mtp::mqtt::Version;
 use uspcheck::report::Verdict;
+use uspcheck::run::preflight::{self, Preflight};
 use uspcheck::run::target::{BUILTIN_AGENT_ID, BUILTIN_FEATURES, DEFAULT_CONTROLLER_ID};
 use uspcheck::run::{Target, run_one};
 use uspcheck::suite::{self, Case, profile::Profile};
 
 mod common;
-use common::{free_port, scratch};
+use common::{free_port, scratch, uspcheck};
 
 /// Cases that must pass through mosquitto, and cases that must be not applicable there.
 const PASS: &[&str] = &["1.1", "1.5", "1.20", "1.61", "11.1"];
@@ -102,6 +103,11 @@ fn start_broker(bin: &Path) -> Broker {
 }
 
 fn profile(port: u16, version: Version, agent_topic: &str, controller_topic: &str) -> Profile {
+    let text = profile_text(port, version, agent_topic, controller_topic);
+    Profile::parse(&text, "mosquitto.yaml").expect("the test's profile loads")
+}
+
+fn profile_text(port: u16, version: Version, agent_topic: &str, controller_topic: &str) -> String {
     let mut features: Vec<u32> = BUILTIN_FEATURES.to_vec();
     features.extend([35, 36]);
     let features: Vec<String> = features.iter().map(u32::to_string).collect();
@@ -118,7 +124,7 @@ fn profile(port: u16, version: Version, agent_topic: &str, controller_topic: &st
         version.level(),
         features.join(", ")
     );
-    Profile::parse(&text, "mosquitto.yaml").expect("the test's profile loads")
+    text
 }
 
 /// The reference agent as an MQTT client of the broker on `port`, until aborted.
@@ -214,6 +220,68 @@ fn cases_through_mosquitto(bin: &Path) {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
+/// A profile whose `eut.endpoint_id` is not the agent's stops at the preflight through an
+/// external broker too (exit 3, naming the field), instead of a run of "agent not
+/// reachable": the agent ignores Records addressed to another Endpoint ID (R-E2E.1), so what
+/// shows it is the broker saying it has a subscriber on the agent's Topic, or the agent's own
+/// MQTTConnectRecord when uspcheck starts it.
+fn wrong_endpoint_id_through_mosquitto(bin: &Path) {
+    let broker = start_broker(bin);
+    let port = broker.port;
+    let wrong = "os::012345-not-the-agent";
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    // An agent already connected and subscribed, which ignores what uspcheck sends it.
+    let (agent_topic, controller_topic) = ("usp/agent/silent", "usp/controller/silent");
+    let agent = rt.spawn(reference_agent(
+        port,
+        Version::V5,
+        agent_topic,
+        controller_topic,
+        "uspcheck-ref-agent-silent",
+    ));
+    let mut problems = Vec::new();
+    for version in [Version::V5, Version::V311] {
+        let text = profile_text(port, version, agent_topic, controller_topic)
+            .replace(BUILTIN_AGENT_ID, wrong);
+        let target = Target::from_profile(Profile::parse(&text, "wrong.yaml").expect("loads"));
+        match rt.block_on(preflight::check(&target)) {
+            Preflight::Mismatch(m)
+                if m.contains(&format!("eut.endpoint_id is \"{wrong}\""))
+                    && m.contains("has a subscriber") => {}
+            other => problems.push(format!("MQTT {version}, agent connected: {other:?}")),
+        }
+        rt.block_on(target.shutdown());
+    }
+    agent.abort();
+    // An agent uspcheck starts, once subscribed: its MQTTConnectRecord names it.
+    let dir = scratch("mqtt-wrong-eid");
+    let (agent_topic, controller_topic) = ("usp/agent/started", "usp/controller/started");
+    let start = format!(
+        "start: \"'{}' agent --mqtt 127.0.0.1:{port} --endpoint-id '{BUILTIN_AGENT_ID}' \
+         --agent-topic {agent_topic} --controller-topic {controller_topic} \
+         --client-id uspcheck-ref-agent-started\"\n",
+        env!("CARGO_BIN_EXE_uspcheck")
+    );
+    let text = profile_text(port, Version::V311, agent_topic, controller_topic)
+        .replace(BUILTIN_AGENT_ID, wrong)
+        + &start;
+    std::fs::write(dir.join("wrong.yaml"), text).expect("the profile is written");
+    let (code, out) = uspcheck(&["run", "--eut", "wrong.yaml", "1.1"], &dir);
+    let named = format!(
+        "eut.endpoint_id is \"{wrong}\", but the agent presents itself as \"{BUILTIN_AGENT_ID}\" \
+         (the from_id of its MQTTConnectRecord)"
+    );
+    if code != 3 || !out.contains(&named) {
+        problems.push(format!("agent started by uspcheck: exit {code}: {out}"));
+    }
+    drop(broker);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
 /// An agent described by a profile (here the reference agent, reached only through the
 /// profile) through uspcheck's embedded broker on the profile's address: one broker and one
 /// Controller kept across cases, the agent's reboots followed through the broker's events,
@@ -284,25 +352,28 @@ fn main() {
     let bin = mosquitto();
     let under_ci = std::env::var_os("CI").is_some();
     let missing = bin.is_none();
-    let through_mosquitto = {
-        libtest_mimic::Trial::test(
-            "cases_through_mosquitto (needs mosquitto: scripts/ensure-mosquitto.sh)",
-            move || match bin {
-                Some(b) => {
-                    cases_through_mosquitto(&b);
-                    Ok(())
-                }
-                None => Err(
-                    "mosquitto is not installed, and under CI this test must run: \
-                     scripts/ensure-mosquitto.sh installs it"
-                        .into(),
-                ),
-            },
-        )
+    // Without mosquitto these are reported ignored (never passed), unless CI is set.
+    let needs_mosquitto = |name: &str, test: fn(&Path)| {
+        let bin = bin.clone();
+        libtest_mimic::Trial::test(format!("{name} (needs mosquitto)"), move || match bin {
+            Some(b) => {
+                test(&b);
+                Ok(())
+            }
+            None => Err(
+                "mosquitto is not installed, and under CI this test must run: \
+                 scripts/ensure-mosquitto.sh installs it"
+                    .into(),
+            ),
+        })
         .with_ignored_flag(missing && !under_ci)
     };
     let trials = vec![
-        through_mosquitto,
+        needs_mosquitto("cases_through_mosquitto", cases_through_mosquitto),
+        needs_mosquitto(
+            "a_wrong_endpoint_id_through_mosquitto_stops_at_the_preflight",
+            wrong_endpoint_id_through_mosquitto,
+        ),
         libtest_mimic::Trial::test("profile_agent_through_the_embedded_broker", || {
             profile_agent_through_the_embedded_broker();
             Ok(())

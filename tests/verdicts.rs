@@ -20,7 +20,7 @@ use common::{case, free_port, scratch, uspcheck};
 fn profile(websocket: &str, connect_timeout: &str) -> Profile {
     Profile::parse(
         &format!(
-            "eut: {{ endpoint_id: '{}' }}\ncontroller: {{ endpoint_id: '{}' }}\nwebsocket: {websocket}\nfeatures: [31]\ntimeouts: {{ response: 5s, connect: {connect_timeout} }}\n",
+            "eut: {{ endpoint_id: '{}' }}\ncontroller: {{ endpoint_id: '{}' }}\nwebsocket: {websocket}\nfeatures: [7, 31]\ntimeouts: {{ response: 5s, connect: {connect_timeout} }}\n",
             target::BUILTIN_AGENT_ID,
             target::DEFAULT_CONTROLLER_ID
         ),
@@ -49,14 +49,14 @@ async fn an_agent_server_that_is_down_is_an_error() {
     // The OS's own word for it, once; the next case does not wait the whole bound again.
     let first = o.failure().unwrap().message.clone();
     assert!(
-        first.contains("within 8s") && first.contains("refused"),
+        first.contains("within 8 s") && first.contains("refused"),
         "{first}"
     );
     let o = run_one(&case("1.37"), &t).await;
     assert_eq!(o.verdict(), Verdict::Error, "{:?}", o.failure());
     let next = o.failure().unwrap().message.clone();
     assert!(
-        next.contains("still not reachable") && next.contains("within 5s"),
+        next.contains("still not reachable") && next.contains("within 5 s"),
         "{next}"
     );
 }
@@ -95,10 +95,16 @@ async fn a_step_for_an_alternate_the_profile_lacks_is_skipped() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_harness_connects_to_an_agent_that_is_the_server() {
     let (t, agent) = agent_server(vec![]).await;
-    // One session kept across cases, as with a real agent (R-WS.4).
-    for id in ["1.1", "1.10", "1.36"] {
+    // One session kept across cases, as with a real agent (R-WS.4); 1.78's second
+    // Controller gets a session of its own beside it, and the cases after it still have theirs.
+    for id in ["1.1", "1.10", "1.78", "1.36"] {
         let o = run_one(&case(id), &t).await;
         assert_eq!(o.verdict(), Verdict::Pass, "{id}: {:?}", o.failure());
+        assert!(
+            o.cleanup_problems.is_empty(),
+            "{id}: {:?}",
+            o.cleanup_problems
+        );
     }
     agent.abort();
 }

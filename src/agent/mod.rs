@@ -10,7 +10,8 @@
 //! their timers), `notify` (subscriptions, Notify, retries, TriggerAction), `periodic`
 //! (`Device.LocalAgent.Periodic!`) and `onboard` (OnBoardRequest, OnBoardingComplete,
 //! OnBoardingRestartTime) on top; `handler` dispatches and applies the message-level faults.
-//! `run` is the I/O loop around it.
+//! `run` is the I/O loop around it; `sessions` serves several Controllers at once when the
+//! agent listens.
 //!
 //! Time: the agent never sleeps. Everything timed (command completion, Notify retries,
 //! TimeToLive, Periodic!, OnBoardRequest restarts) is an [`Outgoing::Wake`] the I/O loop
@@ -29,6 +30,7 @@ mod periodic;
 mod read;
 pub mod run;
 pub mod schema;
+mod sessions;
 pub mod tr181;
 mod write;
 

@@ -152,11 +152,10 @@ pub enum Listener {
     Uds(uds::Server),
 }
 
-/// The agent as server: serves Controllers that connect, one connection at a time, keeping
-/// one data model across them.
+/// The agent as server: serves each Controller that connects in a session of its own, side
+/// by side, keeping one data model across them ([`super::sessions`]).
 pub async fn server(listener: Listener, cfg: AgentConfig) {
-    let agent = Arc::new(Mutex::new(Agent::new(cfg.clone())));
-    let mut first = true;
+    let sessions = super::sessions::Sessions::new(cfg.clone());
     let listener = match listener {
         Listener::WebSocket(s) if cfg.faults.contains(&Fault::WsNoSubprotocol) => {
             Listener::WebSocket(s.without_subprotocol())
@@ -171,9 +170,7 @@ pub async fn server(listener: Listener, cfg: AgentConfig) {
         match accepted {
             Ok(link) => {
                 tracing::info!(link = %link.describe, "a Controller connected");
-                let ended = serve(link, agent.clone(), &cfg, first).await;
-                tracing::info!(how = ?ended, "the session with the Controller ended");
-                first = ended == Ended::Reboot;
+                sessions.start(link).await
             }
             Err(e) => tracing::info!(error = %e, "a connection was refused"),
         }

@@ -66,7 +66,11 @@ impl std::fmt::Display for WaitError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             WaitError::Timeout { waited, unmatched } => {
-                write!(f, "nothing matching arrived within {waited:?}")?;
+                write!(
+                    f,
+                    "nothing matching arrived within {}",
+                    crate::human::duration(*waited)
+                )?;
                 if unmatched.is_empty() {
                     write!(f, " (the EUT sent nothing else meanwhile)")
                 } else {
@@ -482,8 +486,8 @@ impl Session {
                             Err(_) => {
                                 return Err(WaitError::Closed {
                                     reason: format!(
-                                        "{reason}; the EUT did not reconnect within {:?}",
-                                        reconnect_by - began
+                                        "{reason}; the EUT did not reconnect within {}",
+                                        crate::human::duration(reconnect_by - began)
                                     ),
                                 });
                             }
@@ -538,8 +542,8 @@ impl Session {
             }),
             Err(_) => Err(WaitError::Closed {
                 reason: format!(
-                    "{reason}; the EUT did not reconnect within {:?}",
-                    self.relink_bound
+                    "{reason}; the EUT did not reconnect within {}",
+                    crate::human::duration(self.relink_bound)
                 ),
             }),
         }

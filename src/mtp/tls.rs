@@ -129,9 +129,12 @@ pub async fn dial(
         let info = TlsInfo::from_common(s.get_ref().1, None);
         Ok((Box::new(s) as BoxStream, Some(info)))
     };
-    tokio::time::timeout(bound, work)
-        .await
-        .map_err(|_| format!("no connection to {addr} within {bound:?}"))?
+    tokio::time::timeout(bound, work).await.map_err(|_| {
+        format!(
+            "no connection to {addr} within {}",
+            crate::human::duration(bound)
+        )
+    })?
 }
 
 /// Runs the server side of a TLS handshake on an accepted connection.

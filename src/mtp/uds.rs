@@ -213,7 +213,10 @@ impl Server {
         let peer = tokio::time::timeout(HANDSHAKE_WAIT, await_handshake(&mut stream))
             .await
             .map_err(|_| {
-                format!("no Handshake from the client within {HANDSHAKE_WAIT:?} (R-UDS.16)")
+                format!(
+                    "no Handshake from the client within {} (R-UDS.16)",
+                    crate::human::duration(HANDSHAKE_WAIT)
+                )
             })??;
         stream
             .write_all(&handshake_frame(&self.own_eid))
@@ -251,13 +254,22 @@ pub async fn connect(path: &Path, own_eid: &str, timeout: Duration) -> Result<Li
         let peer = tokio::time::timeout(HANDSHAKE_WAIT, await_handshake(&mut stream))
             .await
             .map_err(|_| {
-                format!("no Handshake from the server within {HANDSHAKE_WAIT:?} (R-UDS.18)")
+                format!(
+                    "no Handshake from the server within {} (R-UDS.18)",
+                    crate::human::duration(HANDSHAKE_WAIT)
+                )
             })??;
         Ok::<_, String>((stream, peer))
     };
     let opened = tokio::time::timeout(timeout, attempt)
         .await
-        .map_err(|_| format!("no UDS session with {} within {timeout:?}", path.display()))
+        .map_err(|_| {
+            format!(
+                "no UDS session with {} within {}",
+                path.display(),
+                crate::human::duration(timeout)
+            )
+        })
         .and_then(|r| r);
     let (stream, peer) = super::logged(&path.display().to_string(), opened)?;
     let detail = format!(

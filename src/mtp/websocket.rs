@@ -162,7 +162,7 @@ impl Server {
                         let hs = handshake(tcp, peer, own, by_path, answer_subprotocol);
                         tokio::time::timeout(HANDSHAKE_BOUND, hs).await.unwrap_or_else(|_| {
                             Err(ConnectError::Unreachable(format!(
-                                "{peer} did not finish its WebSocket handshake within {HANDSHAKE_BOUND:?}"
+                                "{peer} did not finish its WebSocket handshake within {}", crate::human::duration(HANDSHAKE_BOUND)
                             )))
                         })
                     }.in_current_span());
@@ -437,7 +437,8 @@ async fn dial(
     };
     let (ws, resp) = tokio::time::timeout(timeout, attempt).await.map_err(|_| {
         ConnectError::Unreachable(format!(
-            "no WebSocket session with {url} within {timeout:?}"
+            "no WebSocket session with {url} within {}",
+            crate::human::duration(timeout)
         ))
     })??;
     // R-WS.12: a client must not use a session the server did not accept v1.usp for.
@@ -455,8 +456,11 @@ async fn dial(
         .and_then(|v| v.split("eid=").nth(1))
         .map(|s| s.trim_matches(|c| c == '"' || c == ' ').to_string());
     let detail = format!(
-        "WebSocket client: connected to {url}, server extensions {:?}",
-        resp.headers().get("sec-websocket-extensions")
+        "WebSocket client: connected to {url}, server extensions {}",
+        resp.headers()
+            .get("sec-websocket-extensions")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("none")
     );
     Ok(spawn_pump(ws, format!("WebSocket {url}"), peer_eid, detail))
 }

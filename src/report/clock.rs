@@ -1,5 +1,5 @@
 //! Times as the reports write them: instants in RFC 3339 (UTC, with a `Z`), durations the way
-//! a person says them (`350 ms`, `1.2 s`, `2 min 5 s`).
+//! a person says them (`350 ms`, `1.2 s`, `2 min 5 s`; [`crate::human`]).
 
 use std::time::{Duration, SystemTime};
 
@@ -32,29 +32,10 @@ pub fn show(started: &str) -> String {
     )
 }
 
-/// A duration the way a person says it: `350 ms` below a second, `1.2 s` below a minute,
-/// `2 min 5 s` below an hour, `1 h 3 min` above.
-pub fn human(d: Duration) -> String {
-    let ms = d.as_millis();
-    if ms < 1000 {
-        return format!("{ms} ms");
-    }
-    if ms < 60_000 {
-        // Tenths, rounded, but never shown as a whole minute.
-        let tenths = ((ms + 50) / 100).min(599);
-        return format!("{}.{} s", tenths / 10, tenths % 10);
-    }
-    let s = (ms + 500) / 1000;
-    if s < 3600 {
-        return format!("{} min {} s", s / 60, s % 60);
-    }
-    let m = (s + 30) / 60;
-    format!("{} h {} min", m / 60, m % 60)
-}
-
-/// [`human`] of a number of milliseconds (what the result model holds).
+/// A number of milliseconds (what the result model holds) as a person says it
+/// ([`crate::human::duration`]).
 pub fn human_ms(ms: u64) -> String {
-    human(Duration::from_millis(ms))
+    crate::human::duration(Duration::from_millis(ms))
 }
 
 #[cfg(test)]
@@ -72,18 +53,5 @@ mod tests {
         assert_eq!(show("1796308926 (unix seconds)"), "2026-12-03T14:42:06Z");
         assert_eq!(parse("now"), None);
         assert_eq!(show("now"), "now");
-    }
-
-    #[test]
-    fn durations_read_as_a_person_says_them() {
-        let ms = |n| human(Duration::from_millis(n));
-        assert_eq!(ms(0), "0 ms");
-        assert_eq!(ms(350), "350 ms");
-        assert_eq!(ms(1_234), "1.2 s");
-        assert_eq!(ms(59_990), "59.9 s");
-        assert_eq!(ms(60_000), "1 min 0 s");
-        assert_eq!(ms(125_400), "2 min 5 s");
-        assert_eq!(ms(3_600_000), "1 h 0 min");
-        assert_eq!(ms(3_780_000), "1 h 3 min");
     }
 }

@@ -107,7 +107,8 @@ pub async fn run_case(case: &Case, session: &mut Session, mut vars: Vars, env: E
                         stop = Some(ctx.error(format!(
                             "this step speaks as a second Controller, which needs its own \
                              session with the EUT (R-WS.4), and none could be opened within \
-                             {bound:?}: {why}"
+                             {}: {why}",
+                            crate::human::duration(bound)
                         )));
                         break 'phases;
                     }
@@ -122,8 +123,9 @@ pub async fn run_case(case: &Case, session: &mut Session, mut vars: Vars, env: E
                 }
                 Err(_) => {
                     stop = Some(ctx.error(format!(
-                        "the case did not end within its overall deadline of {CASE_DEADLINE:?}: \
-                         the EUT kept this step going (see docs/limits.md)"
+                        "the case did not end within its overall deadline of {}: \
+                         the EUT kept this step going (see docs/limits.md)",
+                        crate::human::duration(CASE_DEADLINE)
                     )));
                     break 'phases;
                 }
@@ -146,8 +148,9 @@ pub async fn run_case(case: &Case, session: &mut Session, mut vars: Vars, env: E
             Ok(Err(s)) => cleanup_problems.push(s.failure.text()),
             Err(_) => {
                 cleanup_problems.push(format!(
-                    "{}: the clean-up did not end within {CLEANUP_DEADLINE:?}",
-                    ctx.label
+                    "{}: the clean-up did not end within {}",
+                    ctx.label,
+                    crate::human::duration(CLEANUP_DEADLINE)
                 ));
                 break;
             }
@@ -249,7 +252,9 @@ impl Ctx<'_> {
         match (lo, hi) {
             (Ok(lo), Ok(hi)) if lo <= hi => Ok((lo, hi)),
             (Ok(lo), Ok(hi)) => Err(self.error(format!(
-                "the window's lower bound {lo:?} is above its upper bound {hi:?}"
+                "the window's lower bound {} is above its upper bound {}",
+                crate::human::duration(lo),
+                crate::human::duration(hi)
             ))),
             (Err(e), _) | (_, Err(e)) => {
                 Err(self.error(format!("the window cannot be computed: {e}")))
@@ -741,17 +746,22 @@ impl Ctx<'_> {
             .map_err(|e| match e {
                 NoneError::Arrived(got) => self.fail_on(
                     &got,
-                    format!("a message arrived that must not arrive within {span:?}"),
+                    format!(
+                        "a message arrived that must not arrive within {}",
+                        crate::human::duration(span)
+                    ),
                     Some(format!("nothing matching {}", expect.show(vars))),
                     Some(msg::body_name(&got.msg).to_string()),
                 ),
-                overflow @ NoneError::Overflow { .. } => {
-                    self.error(format!("{overflow}, so the {span:?} check could not pass"))
-                }
+                overflow @ NoneError::Overflow { .. } => self.error(format!(
+                    "{overflow}, so the {} check could not pass",
+                    crate::human::duration(span)
+                )),
                 closed @ NoneError::Closed { .. } => self.error(format!(
-                    "{closed}; silence over a closed connection proves nothing, so the {span:?} \
+                    "{closed}; silence over a closed connection proves nothing, so the {} \
                      check could not pass (a case that expects the EUT to be disconnected says \
-                     `while_closed: true`)"
+                     `while_closed: true`)",
+                    crate::human::duration(span)
                 )),
             })
     }

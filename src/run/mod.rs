@@ -134,7 +134,7 @@ pub fn not_applicable(case: &Case, target: &Target) -> Option<String> {
             };
             if !ok {
                 return Some(format!(
-                    "this case is for the {need:?} MTP; the run is over {}",
+                    "this case is for the {need} MTP; the run is over {}",
                     target.describe_mtp()
                 ));
             }

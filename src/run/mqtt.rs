@@ -957,7 +957,8 @@ pub async fn probe(
             Ok(None) => return Err("the MQTT Controller's link ended".into()),
             Err(_) if tokio::time::Instant::now() >= deadline => {
                 return Err(format!(
-                    "the agent did not answer a GetSupportedProtocol sent through the broker within {bound:?}"
+                    "the agent did not answer a GetSupportedProtocol sent through the broker within {}",
+                    crate::human::duration(bound)
                 ));
             }
             Err(_) => {}
@@ -1330,8 +1331,9 @@ impl CaseMqtt {
                             };
                         StepError::Fail {
                             message: format!(
-                                "the agent sent no matching {kind} within {bound:?}; the last one \
+                                "the agent sent no matching {kind} within {}; the last one \
                                  differs at {at} ({})",
+                                crate::human::duration(bound),
                                 describe_event(&n)
                             ),
                             expected: Some(expected),
@@ -1340,7 +1342,10 @@ impl CaseMqtt {
                         }
                     }
                     None => fail(
-                        format!("the agent sent no {kind} within {bound:?}"),
+                        format!(
+                            "the agent sent no {kind} within {}",
+                            crate::human::duration(bound)
+                        ),
                         Some(expect.show(vars)),
                         Some(format!("broker log: {}", self.seen_since())),
                     ),
@@ -1406,9 +1411,10 @@ impl CaseMqtt {
             Err(_) => match self.agent_gone(broker, from) {
                 None => Ok(()),
                 Some(since) => Err(StepError::Error(format!(
-                    "inconclusive: the agent had no connection to the broker when the {span:?} \
+                    "inconclusive: the agent had no connection to the broker when the {} \
                      span ended ({since}), so its silence proves nothing (a case that expects \
-                     the agent to be disconnected says `while_closed: true`)"
+                     the agent to be disconnected says `while_closed: true`)",
+                    crate::human::duration(span)
                 ))),
             },
             Ok(e) => Err(StepError::Fail {
@@ -1417,8 +1423,9 @@ impl CaseMqtt {
                     describe_event(&e)
                 ),
                 expected: Some(format!(
-                    "no {kind} matching {} for {span:?}",
-                    expect.show(vars)
+                    "no {kind} matching {} for {}",
+                    expect.show(vars),
+                    crate::human::duration(span)
                 )),
                 actual: Some(e.packet.clone()),
                 packet: Some(Box::new(e)),

@@ -11,10 +11,13 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+mod broker;
+
 use super::Target;
 use crate::controller::Session;
+use crate::mtp::mqtt::subscribers::Subscribers;
 use crate::mtp::{ConnectError, MtpKind};
-use crate::suite::profile::{BrokerMode, MtpSetup, Profile};
+use crate::suite::profile::{BrokerMode, MqttSetup, MtpSetup, Profile};
 use crate::usp::pb;
 
 /// What the preflight found.
@@ -42,7 +45,13 @@ pub async fn check(target: &Target) -> Preflight {
     let Target::External { profile, .. } = target else {
         return Preflight::Matches("the built-in agent".into());
     };
-    let (link, guard, _) = match target.open().await {
+    // Through an external broker the preflight does the asking itself, and watches what comes.
+    let broker = external_broker(profile);
+    let opened = match broker {
+        Some(_) => target.open_unprobed().await,
+        None => target.open().await,
+    };
+    let (link, guard, _) = match opened {
         Ok(opened) => opened,
         Err(ConnectError::Unreachable(why)) => {
             tracing::debug!(%why, "preflight: the agent was not reached");
@@ -69,11 +78,13 @@ pub async fn check(target: &Target) -> Preflight {
     );
     // An agent that announced another Endpoint ID discards what is addressed to this one: no
     // Get then, only what it sent of itself.
-    let answered = if agent.keys().all(|id| *id == profile.eut.endpoint_id) {
-        let sent = session.send(pb::request::ReqType::Get(pb::Get {
-            param_paths: vec!["Device.LocalAgent.EndpointID".into()],
-            max_depth: 0,
-        }));
+    let mut said = Subscribers::Unknown;
+    let answered = if let Some(m) = &broker {
+        let asked = broker::ask(&mut session, target, m).await;
+        said = asked.1;
+        asked.0
+    } else if agent.keys().all(|id| *id == profile.eut.endpoint_id) {
+        let sent = session.send(broker::get());
         session
             .await_answer(&sent, target.response_timeout())
             .await
@@ -87,7 +98,11 @@ pub async fn check(target: &Target) -> Preflight {
     };
     let mut controller = Seen::new();
     records_seen(&session, &mut agent, &mut controller);
-    target.give_back(session.into_link()).await;
+    // A link through an external broker that nothing answered on goes: the first case asks
+    // again, and says the agent is not reachable if it still is not.
+    if answered || broker.is_none() {
+        target.give_back(session.into_link()).await;
+    }
     drop(guard);
     tracing::debug!(
         eut_endpoint_id = %profile.eut.endpoint_id,
@@ -97,13 +112,36 @@ pub async fn check(target: &Target) -> Preflight {
         answered_get = answered,
         "preflight: the Endpoint IDs seen, against the profile's"
     );
-    judge(
+    let verdict = judge(
         profile,
         &agent,
         &controller,
         answered,
         target.response_timeout(),
-    )
+    );
+    match (&broker, verdict) {
+        (Some(m), Preflight::Unchecked(_)) if agent.is_empty() => {
+            let verdict = broker::silence(profile, m, said, target.connect_timeout());
+            if let Preflight::Unchecked(why) = &verdict {
+                target.unreached(why).await;
+            }
+            verdict
+        }
+        (_, verdict) => verdict,
+    }
+}
+
+/// `file:line:column: field`, where the profile gives `field`.
+fn at(profile: &Profile, field: &str, pos: crate::suite::node::Pos) -> String {
+    format!("{}:{}:{}: {field}", profile.file, pos.line, pos.column)
+}
+
+/// The profile's MQTT set-up when it goes through an external broker.
+fn external_broker(profile: &Profile) -> Option<MqttSetup> {
+    match profile.mtp() {
+        MtpSetup::Mqtt(m) if m.broker == BrokerMode::External => Some(m),
+        _ => None,
+    }
 }
 
 /// The `from_id` and `to_id` of every Record the agent sent in `session`, by what it was.
@@ -138,9 +176,7 @@ fn judge(
     answered: bool,
     waited: Duration,
 ) -> Preflight {
-    let at = |field: &str, pos: crate::suite::node::Pos| {
-        format!("{}:{}:{}: {field}", profile.file, pos.line, pos.column)
-    };
+    let at = |field: &str, pos| at(profile, field, pos);
     let mut wrong = Vec::new();
     let eut = &profile.eut.endpoint_id;
     for (id, how) in agent.iter().filter(|(id, _)| *id != eut) {
@@ -171,8 +207,9 @@ fn judge(
     if agent.is_empty() {
         return Preflight::Unchecked(format!(
             "the agent showed no Endpoint ID and answered no Get of \
-             Device.LocalAgent.EndpointID within {waited:?}; if it discards Records addressed \
-             to {eut:?}, eut.endpoint_id is not its Endpoint ID"
+             Device.LocalAgent.EndpointID within {}; if it discards Records addressed \
+             to {eut:?}, eut.endpoint_id is not its Endpoint ID",
+            crate::human::duration(waited)
         ));
     }
     let how: Vec<&str> = agent.values().flatten().map(String::as_str).collect();

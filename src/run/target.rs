@@ -12,9 +12,13 @@ use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
+mod relink;
+
+use relink::{accept_on, relink_external};
+
 use super::agent_log::AgentLog;
 use super::mqtt::{self as run_mqtt, CaseMqtt, ExternalMqtt};
-use super::process::{Launch, Process};
+use super::process::Process;
 use crate::agent::{self, Fault, run::Dial};
 use crate::controller::{Relink, Session};
 use crate::mtp::mqtt::Version;
@@ -319,6 +323,16 @@ impl Target {
     /// `Unreachable` says what was tried and for how long (an environment error); a
     /// `Violation` is the EUT's handshake breaking a TR-369 requirement (a failure).
     pub async fn open(&self) -> Result<(Link, AgentGuard, Relink), ConnectError> {
+        self.open_probed(true).await
+    }
+
+    /// As [`Target::open`], but through an external MQTT broker the link comes without a first
+    /// request the agent answered: the preflight asks its own, and watches what comes.
+    pub async fn open_unprobed(&self) -> Result<(Link, AgentGuard, Relink), ConnectError> {
+        self.open_probed(false).await
+    }
+
+    async fn open_probed(&self, probe: bool) -> Result<(Link, AgentGuard, Relink), ConnectError> {
         match self {
             Target::BuiltIn { faults, mtp } => self.open_builtin(faults, *mtp).await,
             Target::External { profile, state } => {
@@ -354,9 +368,15 @@ impl Target {
                         return Err(ConnectError::Unreachable(format!("agent not reachable: {why}")));
                     }
                 };
+                // Through an external broker the agent is reached when it answers, not when the
+                // broker takes uspcheck's connection.
+                let through_broker =
+                    matches!(profile.mtp(), MtpSetup::Mqtt(m) if m.broker == BrokerMode::External);
                 let link = match waited {
                     Ok(link) => {
-                        st.unreachable = None;
+                        if !through_broker {
+                            st.unreachable = None;
+                        }
                         link?
                     }
                     Err(_) => {
@@ -381,11 +401,14 @@ impl Target {
                         let what = not_reached(profile);
                         let text = match &st.unreachable {
                             Some(_) => format!(
-                                "agent still not reachable: {what} within {bound:?} (an earlier \
-                                 attempt waited the whole {full:?}){last}{exit}{meanwhile}"
+                                "agent still not reachable: {what} within {} (an earlier \
+                                 attempt waited the whole {}){last}{exit}{meanwhile}",
+                                crate::human::duration(bound),
+                                crate::human::duration(full)
                             ),
                             None => format!(
-                                "agent not reachable: {what} within {bound:?}{last}{exit}{meanwhile}"
+                                "agent not reachable: {what} within {}{last}{exit}{meanwhile}",
+                                crate::human::duration(bound)
                             ),
                         };
                         st.unreachable = Some(text.clone());
@@ -394,18 +417,34 @@ impl Target {
                 };
                 // Through an external broker nothing shows the agent's presence: a first
                 // request it answers does.
-                let link = match profile.mtp() {
-                    MtpSetup::Mqtt(m) if m.broker == BrokerMode::External => run_mqtt::probe(
-                        link,
-                        &profile.eut.endpoint_id,
-                        &profile.controller.endpoint_id,
-                        bound,
-                    )
-                    .await
-                    .map_err(|e| ConnectError::Unreachable(format!("agent not reachable: {e}")))?,
-                    _ => link,
-                };
-                Ok((link, AgentGuard(None, mqtt), relink))
+                if !(probe && through_broker) {
+                    return Ok((link, AgentGuard(None, mqtt), relink));
+                }
+                let probed = run_mqtt::probe(
+                    link,
+                    &profile.eut.endpoint_id,
+                    &profile.controller.endpoint_id,
+                    bound,
+                )
+                .await;
+                match probed {
+                    Ok(link) => {
+                        st.unreachable = None;
+                        Ok((link, AgentGuard(None, mqtt), relink))
+                    }
+                    Err(e) => {
+                        let text = match &st.unreachable {
+                            Some(_) => format!(
+                                "agent still not reachable: {e} (an earlier attempt waited the \
+                                 whole {})",
+                                crate::human::duration(full)
+                            ),
+                            None => format!("agent not reachable: {e}"),
+                        };
+                        st.unreachable = Some(text.clone());
+                        Err(ConnectError::Unreachable(text))
+                    }
+                }
             }
         }
     }
@@ -487,7 +526,10 @@ impl Target {
         tokio::time::timeout(bound, server.accept())
             .await
             .map_err(|_| {
-                format!("the agent did not connect to the second Controller within {bound:?}")
+                format!(
+                    "the agent did not connect to the second Controller within {}",
+                    crate::human::duration(bound)
+                )
             })?
             .map_err(|e| e.to_string())
     }
@@ -534,7 +576,8 @@ impl Target {
         let bound = self.connect_timeout();
         let link = tokio::time::timeout(bound, relink()).await.map_err(|_| {
             ConnectError::Unreachable(format!(
-                "the built-in agent did not connect within {bound:?}"
+                "the built-in agent did not connect within {}",
+                crate::human::duration(bound)
             ))
         })??;
         Ok((link, AgentGuard(Some(handle), None), relink))
@@ -562,7 +605,8 @@ impl Target {
             .await
             .map_err(|_| {
                 connect_violation(guard.mqtt().expect("made above"), BUILTIN_AGENT_ID).unwrap_or_else(|| ConnectError::Unreachable(format!(
-                    "the built-in agent did not connect and subscribe at the embedded MQTT broker within {bound:?}"
+                    "the built-in agent did not connect and subscribe at the embedded MQTT broker within {}",
+                    crate::human::duration(bound)
                 )))
             })??;
         Ok((link, guard, m.relink))
@@ -607,119 +651,20 @@ impl Target {
             .collect()
     }
 
+    /// Notes that the agent was not reached (the preflight waited the whole connect bound for
+    /// it): the first case then tries only briefly, as the cases after one that did.
+    pub async fn unreached(&self, why: &str) {
+        if let Target::External { state, .. } = self {
+            state.lock().await.unreachable = Some(why.to_string());
+        }
+    }
+
     /// Hands back a link that is still up, for the next case (external agents only).
     pub async fn give_back(&self, link: Option<Link>) {
         if let (Target::External { state, .. }, Some(l)) = (self, link) {
             state.lock().await.link = Some(l);
         }
     }
-}
-
-/// How to get a link to a profile's agent: its process is kept running when the profile says
-/// how to start it; the link is accepted on the (shared) server, or connected, retrying every
-/// second, as often as the caller's bound allows.
-async fn relink_external(profile: &Profile, st: &mut External) -> Result<Relink, String> {
-    let plain = relink_plain(profile, st).await?;
-    let Some(start) = &profile.start else {
-        return Ok(plain);
-    };
-    let launch = Launch {
-        dir: Some(start.dir.clone()),
-        log: st.agent_log.clone(),
-    };
-    st.process.supervise(&start.command(&chosen(st))?, launch)?;
-    // Each time the agent is back, its exits so far were restarts (a reboot), not failures.
-    let process = st.process.clone();
-    Ok(Arc::new(move || {
-        let (plain, process) = (plain.clone(), process.clone());
-        Box::pin(async move {
-            let link = plain().await?;
-            process.linked();
-            Ok(link)
-        })
-    }))
-}
-
-async fn relink_plain(profile: &Profile, st: &mut External) -> Result<Relink, String> {
-    let me = profile.controller.endpoint_id.clone();
-    if let MtpSetup::Mqtt(m) = profile.mtp() {
-        if st.mqtt.is_none() {
-            st.mqtt = Some(ExternalMqtt::start(&m).await?);
-        }
-        return Ok(st.mqtt.as_ref().expect("started above").relink.clone());
-    }
-    let listen = match profile.mtp() {
-        MtpSetup::WebSocket(WebSocketSetup::Listen { listen }) => Some(ListenOn::Tcp(listen)),
-        MtpSetup::Uds(UdsSetup::Listen { path }) => Some(ListenOn::Unix(PathBuf::from(path))),
-        MtpSetup::WebSocket(WebSocketSetup::Connect { url }) => {
-            return Ok(connect_to(
-                Dial::WebSocket(url),
-                me,
-                st.last_attempt.clone(),
-            ));
-        }
-        MtpSetup::Uds(UdsSetup::Connect { path }) => {
-            return Ok(connect_to(
-                Dial::Uds(PathBuf::from(path)),
-                me,
-                st.last_attempt.clone(),
-            ));
-        }
-        MtpSetup::Mqtt(_) => unreachable!("handled above"),
-    };
-    if st.server.is_none()
-        && let Some(on) = listen
-    {
-        let server = match on {
-            ListenOn::Tcp(addr) => {
-                let server = websocket::Server::bind(&addr, &me)
-                    .await
-                    .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-                let second = &profile.secondary_controller;
-                Listening::WebSocket(match second.websocket_path() {
-                    Some(path) => server.serve_as(path, &second.endpoint_id),
-                    None => server,
-                })
-            }
-            ListenOn::Unix(path) => Listening::Uds(
-                uds::Server::bind(&path, &me)
-                    .map_err(|e| format!("cannot listen on {}: {e}", path.display()))?,
-            ),
-        };
-        st.server = Some(Arc::new(server));
-    }
-    Ok(accept_on(st.server.clone().expect("bound above")))
-}
-
-enum ListenOn {
-    Tcp(String),
-    Unix(PathBuf),
-}
-
-/// A relink that accepts the next connection on `server`.
-fn accept_on(server: Arc<Listening>) -> Relink {
-    Arc::new(move || {
-        let server = server.clone();
-        Box::pin(async move { server.accept().await })
-    })
-}
-
-/// The ports uspcheck chose for the agent to reach it (`websocket.port`, `mqtt.port`,
-/// `mqtt.tls_port`), for the profile's start command.
-fn chosen(st: &External) -> crate::suite::vars::Vars {
-    let mut vars = crate::suite::vars::Vars::default();
-    if let Some(Listening::WebSocket(s)) = st.server.as_deref()
-        && let Ok(addr) = s.local_addr()
-    {
-        vars.set("websocket.port", addr.port().to_string());
-    }
-    if let Some(m) = st.mqtt.as_ref().map(ExternalMqtt::case) {
-        if let Some(b) = &m.broker {
-            vars.set("mqtt.port", b.addr().port().to_string());
-        }
-        m.add_vars(&mut vars);
-    }
-    vars
 }
 
 /// What did not happen when an external agent was not reached, by how it is reached.
@@ -744,30 +689,6 @@ fn not_reached(profile: &Profile) -> String {
 
 /// How long a case tries to reach an agent that an earlier case found unreachable.
 pub const UNREACHABLE_RETRY: Duration = Duration::from_secs(5);
-
-/// A relink that connects to the agent, once a second until it answers; each failed
-/// attempt's error (connection refused…) is kept in `last` for the unreachable error.
-fn connect_to(dial: Dial, me: String, last: Arc<std::sync::Mutex<Option<String>>>) -> Relink {
-    Arc::new(move || {
-        let (dial, me, last) = (dial.clone(), me.clone(), last.clone());
-        Box::pin(async move {
-            loop {
-                match dial.connect(&me, Duration::from_secs(5)).await {
-                    Ok(link) => {
-                        *last.lock().unwrap_or_else(|p| p.into_inner()) = None;
-                        return Ok(link);
-                    }
-                    // A handshake that breaks the binding will not mend by retrying.
-                    Err(v @ ConnectError::Violation { .. }) => return Err(v),
-                    Err(ConnectError::Unreachable(why)) => {
-                        *last.lock().unwrap_or_else(|p| p.into_inner()) = Some(why);
-                        tokio::time::sleep(Duration::from_secs(1)).await
-                    }
-                }
-            }
-        })
-    })
-}
 
 /// The agent never became present at the embedded MQTT broker: if a CONNECT of its broke
 /// a TR-369 rule meanwhile (R-MQTT.13), that is the failure to report, not unreachability.

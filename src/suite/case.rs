@@ -41,6 +41,19 @@ pub enum MtpNeed {
     Uds,
 }
 
+impl std::fmt::Display for MtpNeed {
+    /// The MTP's name as TR-369 writes it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            MtpNeed::Any => "any",
+            MtpNeed::Websocket => "WebSocket",
+            MtpNeed::Mqtt => "MQTT",
+            MtpNeed::Stomp => "STOMP",
+            MtpNeed::Uds => "UDS",
+        })
+    }
+}
+
 /// One case file as written.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -308,7 +308,8 @@ impl Compiler<'_> {
             return err(
                 n.at,
                 format!(
-                    "the value {text:?} cannot match {} here{}",
+                    "the value {} cannot match {} here{}",
+                    crate::human::quoted(&text),
                     shape.describe(),
                     if matches!(shape, Shape::List(_)) {
                         " (write a list, or an operator such as `contains`)"

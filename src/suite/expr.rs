@@ -9,7 +9,7 @@ pub fn eval(text: &str) -> Result<f64, String> {
     let mut p = Parser { tokens, at: 0 };
     let v = p.sum()?;
     if p.at != p.tokens.len() {
-        return Err(format!("{text:?}: unexpected {:?}", p.tokens[p.at]));
+        return Err(format!("{text:?}: unexpected {}", p.tokens[p.at]));
     }
     if !v.is_finite() {
         return Err(format!("{text:?} is not a finite number"));
@@ -21,6 +21,15 @@ pub fn eval(text: &str) -> Result<f64, String> {
 enum Tok {
     Num(f64),
     Op(char),
+}
+
+impl std::fmt::Display for Tok {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Tok::Num(n) => write!(f, "{n}"),
+            Tok::Op(c) => write!(f, "'{c}'"),
+        }
+    }
 }
 
 fn lex(text: &str) -> Result<Vec<Tok>, String> {
@@ -114,7 +123,8 @@ impl Parser {
                     _ => Err("a '(' is not closed".into()),
                 }
             }
-            other => Err(format!("expected a number, found {other:?}")),
+            Some(other) => Err(format!("expected a number, found {other}")),
+            None => Err("expected a number, found the end".into()),
         }
     }
 }
@@ -134,5 +144,12 @@ mod tests {
         assert!(eval("(5").is_err());
         assert!(eval("5 s").is_err());
         assert!(eval("1 / 0").is_err());
+    }
+
+    #[test]
+    fn errors_name_the_token_as_written_not_as_rust_debug_text() {
+        assert_eq!(eval("5 *").unwrap_err(), "expected a number, found the end");
+        assert_eq!(eval("5 2").unwrap_err(), "\"5 2\": unexpected 2");
+        assert_eq!(eval("* 5").unwrap_err(), "expected a number, found '*'");
     }
 }

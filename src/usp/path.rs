@@ -106,8 +106,10 @@ impl fmt::Display for PathError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "invalid path {:?} at character {}: {}",
-            self.input, self.position, self.reason
+            "invalid path {} at character {}: {}",
+            crate::human::quoted(&self.input),
+            self.position,
+            self.reason
         )
     }
 }

@@ -140,7 +140,7 @@ fn scalar_or_message(field: &FieldDescriptor, v: &Value, at: &str) -> Result<PVa
         Value::Null => String::new(),
         _ => String::new(),
     };
-    let bad = |what: &str| format!("{at}: {text:?} is not {what}");
+    let bad = |what: &str| format!("{at}: {} is not {what}", crate::human::quoted(&text));
     Ok(match field.kind() {
         Kind::Message(m) => {
             let v = if v.is_null() {
@@ -175,7 +175,11 @@ fn scalar_or_message(field: &FieldDescriptor, v: &Value, at: &str) -> Result<PVa
                 Some(ev) => ev.number(),
                 None => text.parse().map_err(|_| {
                     let names: Vec<_> = e.values().map(|v| v.name().to_string()).collect();
-                    format!("{at}: {text:?} is not one of {}", names.join(", "))
+                    format!(
+                        "{at}: {} is not one of {}",
+                        crate::human::quoted(&text),
+                        names.join(", ")
+                    )
                 })?,
             };
             PValue::EnumNumber(number)

@@ -274,7 +274,12 @@ impl Session {
         } = (match connack {
             Ok(Ok(c)) => c,
             Ok(Err(e)) => return End::Failed(format!("{e} before CONNACK")),
-            Err(_) => return End::Failed(format!("no CONNACK within {BOUND:?}")),
+            Err(_) => {
+                return End::Failed(format!(
+                    "no CONNACK within {}",
+                    crate::human::duration(BOUND)
+                ));
+            }
         })
         else {
             unreachable!("only a CONNACK leaves the loop")
@@ -759,7 +764,12 @@ async fn subscribe_and_wait(
         }
     })
     .await;
-    suback.unwrap_or_else(|_| Err(format!("no SUBACK within {BOUND:?}")))
+    suback.unwrap_or_else(|_| {
+        Err(format!(
+            "no SUBACK within {}",
+            crate::human::duration(BOUND)
+        ))
+    })
 }
 
 async fn sleep_until(deadline: Option<Instant>) {

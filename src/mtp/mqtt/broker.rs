@@ -924,7 +924,10 @@ impl BrokerHandle {
                 next = next.max(log.end());
             }
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                return Err(format!("no matching broker event within {within:?}"));
+                return Err(format!(
+                    "no matching broker event within {}",
+                    crate::human::duration(within)
+                ));
             }
         }
     }

@@ -61,12 +61,32 @@ pub(crate) enum CEvent {
     },
     /// One code per filter: 0–2 granted QoS, 0x80 and up a failure.
     SubAck(Vec<u8>),
+    /// A 5.0 PUBACK: whether its reason was 0x10, No matching subscribers.
+    PubAck { no_subscribers: bool },
     /// The server sent DISCONNECT (5.0).
     Disconnect(u8, Option<String>),
     /// Our DISCONNECT went out.
     SentDisconnect,
     /// The connection failed or ended.
     Ended(String),
+}
+
+impl CEvent {
+    /// What it was, for a message: the packet's name, or what happened.
+    pub(crate) fn what(&self) -> String {
+        match self {
+            CEvent::ConnAck { .. } => "CONNACK".into(),
+            CEvent::Refused(code, name) => format!("CONNACK refused with {code:#04x} ({name})"),
+            CEvent::Publish { topic, .. } => {
+                format!("a PUBLISH on {}", crate::human::quoted(topic))
+            }
+            CEvent::SubAck(_) => "SUBACK".into(),
+            CEvent::PubAck { .. } => "PUBACK".into(),
+            CEvent::Disconnect(code, _) => format!("DISCONNECT {code:#04x}"),
+            CEvent::SentDisconnect => "our DISCONNECT".into(),
+            CEvent::Ended(why) => format!("the end of the connection ({why})"),
+        }
+    }
 }
 
 /// A running client of either version.
@@ -102,8 +122,8 @@ pub(crate) fn start(p: &Params) -> Result<(Cli, mpsc::Receiver<CEvent>), String>
             // rumqttc 0.25 asserts a 5.0 keep alive of at least 5 s; refuse rather than panic.
             if p.keep_alive < Duration::from_secs(5) {
                 return Err(format!(
-                    "a 5.0 keep alive of {:?} is below the 5 s rumqttc supports",
-                    p.keep_alive
+                    "a 5.0 keep alive of {} is below the 5 s rumqttc supports",
+                    crate::human::duration(p.keep_alive)
                 ));
             }
             let mut o = c5::MqttOptions::new(p.client_id.clone(), p.host.clone(), p.port);
@@ -126,7 +146,10 @@ pub(crate) fn start(p: &Params) -> Result<(Cli, mpsc::Receiver<CEvent>), String>
         Version::V311 => {
             let mut o = rumqttc::MqttOptions::new(p.client_id.clone(), p.host.clone(), p.port);
             if !p.keep_alive.is_zero() && p.keep_alive < Duration::from_secs(1) {
-                return Err(format!("a keep alive of {:?} is below 1 s", p.keep_alive));
+                return Err(format!(
+                    "a keep alive of {} is below 1 s",
+                    crate::human::duration(p.keep_alive)
+                ));
             }
             o.set_keep_alive(p.keep_alive);
             o.set_transport(transport(p));
@@ -172,6 +195,9 @@ async fn run_v5(mut el: c5::EventLoop, tx: mpsc::Sender<CEvent>) {
                     .map(|c| codes::suback_v5_number(*c).0)
                     .collect(),
             ),
+            Ok(Event::Incoming(P::PubAck(a))) => CEvent::PubAck {
+                no_subscribers: a.reason == p5::PubAckReason::NoMatchingSubscribers,
+            },
             Ok(Event::Outgoing(rumqttc::Outgoing::Disconnect)) => CEvent::SentDisconnect,
             Ok(_) => continue,
             Err(ConnectionError::MqttState(StateError::ServerDisconnect {

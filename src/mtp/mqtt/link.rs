@@ -149,7 +149,7 @@ pub async fn connect(
     connect_with(cfg).await.map(|(link, _)| link)
 }
 
-fn host_port(broker: &str) -> Result<(String, u16), String> {
+pub(super) fn host_port(broker: &str) -> Result<(String, u16), String> {
     let (h, p) = broker
         .rsplit_once(':')
         .ok_or_else(|| format!("the broker address {broker:?} is not host:port"))?;
@@ -160,7 +160,7 @@ fn host_port(broker: &str) -> Result<(String, u16), String> {
 }
 
 /// Waits for the next client event before `deadline`.
-async fn next(rx: &mut mpsc::Receiver<CEvent>, deadline: Instant) -> Option<CEvent> {
+pub(super) async fn next(rx: &mut mpsc::Receiver<CEvent>, deadline: Instant) -> Option<CEvent> {
     tokio::time::timeout_at(deadline, rx.recv())
         .await
         .ok()
@@ -217,11 +217,16 @@ async fn establish(cfg: ClientConfig) -> Result<(Link, ConnackInfo), String> {
             ));
         }
         Some(CEvent::Ended(e)) => return Err(format!("no MQTT session with {broker}: {e}")),
-        Some(other) => return Err(format!("MQTT broker {broker}: {other:?} before CONNACK")),
+        Some(other) => {
+            return Err(format!(
+                "MQTT broker {broker}: {} before CONNACK",
+                other.what()
+            ));
+        }
         None => {
             return Err(format!(
-                "no CONNACK from the MQTT broker {broker} within {:?}",
-                cfg.timeout
+                "no CONNACK from the MQTT broker {broker} within {}",
+                crate::human::duration(cfg.timeout)
             ));
         }
     };
@@ -280,7 +285,12 @@ async fn establish(cfg: ClientConfig) -> Result<(Link, ConnackInfo), String> {
                 ));
             }
             Some(_) => {}
-            None => return Err(format!("no SUBACK from {broker} within {:?}", cfg.timeout)),
+            None => {
+                return Err(format!(
+                    "no SUBACK from {broker} within {}",
+                    crate::human::duration(cfg.timeout)
+                ));
+            }
         }
     };
     let mut subscribed = Vec::new();
@@ -347,8 +357,12 @@ fn spawn_pump(
 ) -> Link {
     let (sender, out_rx, ev_tx, ev_rx) = channels();
     let mut detail = format!(
-        "MQTT {} client {:?} connected to {}; reply-to {:?}; subscribed {:?}",
-        info.version, info.client_id, cfg.broker, info.reply_to, info.subscribed
+        "MQTT {} client {:?} connected to {}; reply-to {:?}; subscribed {}",
+        info.version,
+        info.client_id,
+        cfg.broker,
+        info.reply_to,
+        quoted_list(&info.subscribed)
     );
     if let Some(a) = &info.assigned_client_id {
         detail.push_str(&format!("; Assigned Client Identifier {a:?} (R-MQTT.9)"));
@@ -357,7 +371,10 @@ fn spawn_pump(
         detail.push_str(&format!("; Response Information {r:?}"));
     }
     if !info.subscribe_topics.is_empty() {
-        detail.push_str(&format!("; subscribe-topic {:?}", info.subscribe_topics));
+        detail.push_str(&format!(
+            "; subscribe-topic {}",
+            quoted_list(&info.subscribe_topics)
+        ));
     }
     if let Some(k) = info.server_keep_alive {
         detail.push_str(&format!("; Server Keep Alive {k}"));
@@ -499,6 +516,12 @@ async fn pump(
             let _ = ev_tx.stamped(stamp, MtpEventKind::Sent(bytes)).await;
         }
     }
+}
+
+/// Topics or filters, each quoted, separated by commas.
+fn quoted_list(items: &[String]) -> String {
+    let quoted: Vec<String> = items.iter().map(|t| crate::human::quoted(t)).collect();
+    quoted.join(", ")
 }
 
 /// The Note for records waiting for a destination.

@@ -6,7 +6,8 @@
 //!   outages, because TP-469 section 11 inspects and provokes exactly those.
 //! - [`embedded`]: the harness's Controller as an in-process subscriber of that broker.
 //! - [`link`]: a plain MQTT client as a [`Link`](super::Link), for the reference agent and
-//!   for a Controller that tests through an external broker (mosquitto…).
+//!   for a Controller that tests through an external broker (mosquitto…); [`subscribers`]
+//!   asks such a broker whether anyone is subscribed to a Topic.
 //!
 //! Each can run over TLS: the broker beside its TCP listener ([`BrokerHandle::listen_tls`]),
 //! the client link with [`ClientConfig::tls`] (R-MQTT.48: TLS 1.2 or later;
@@ -22,6 +23,7 @@ mod describe;
 pub mod embedded;
 pub mod link;
 mod session;
+pub mod subscribers;
 pub(crate) mod wire;
 
 #[cfg(test)]

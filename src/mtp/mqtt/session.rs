@@ -113,7 +113,10 @@ pub(crate) async fn serve(
             return;
         }
         Err(_) => {
-            c.closed(format!("no CONNECT within {:?}", script.connect_wait));
+            c.closed(format!(
+                "no CONNECT within {}",
+                crate::human::duration(script.connect_wait)
+            ));
             return;
         }
     };
@@ -156,7 +159,10 @@ async fn secure(
     let mut first = [0u8; 1];
     match tokio::time::timeout(wait, tcp.peek(&mut first)).await {
         Err(_) => {
-            closed(format!("no TLS ClientHello within {wait:?}"));
+            closed(format!(
+                "no TLS ClientHello within {}",
+                crate::human::duration(wait)
+            ));
             return None;
         }
         Ok(Err(e)) => {
@@ -208,7 +214,10 @@ async fn secure(
                 "",
                 None,
                 "TLS_FAILED",
-                format!("the TLS handshake did not finish within {wait:?}"),
+                format!(
+                    "the TLS handshake did not finish within {}",
+                    crate::human::duration(wait)
+                ),
             );
             None
         }
@@ -659,7 +668,10 @@ impl Conn {
                         &self.client_id,
                         self.version,
                         "KEEPALIVE",
-                        format!("nothing received for {k:?} (1.5 times the keep alive)"),
+                        format!(
+                            "nothing received for {} (1.5 times the keep alive)",
+                            crate::human::duration(k)
+                        ),
                     );
                     self.disconnect(0x8D, Some("keep alive timeout".into()))
                         .await;
