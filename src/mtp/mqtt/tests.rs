@@ -694,9 +694,8 @@ async fn the_log_forgets_its_oldest_events_past_its_bound() {
 #[tokio::test]
 async fn a_packet_over_the_maximum_size_is_logged_and_refused() {
     let b = broker().await;
-    // PUBLISH, Remaining Length 16 MiB + 1.
     assert_eq!(
-        disconnected_for(&b, &[0x30, 0x81, 0x80, 0x80, 0x08]).await,
+        disconnected_for(&b, &super::wire::publish_over_max()).await,
         0x95
     );
     let m = b

@@ -170,6 +170,23 @@ pub fn fuzz_inbound(data: &[u8]) {
     }
 }
 
+/// The fixed header of a PUBLISH whose Remaining Length is one byte over [`max_packet`].
+#[cfg(test)]
+pub(super) fn publish_over_max() -> Vec<u8> {
+    let mut header = vec![0x30u8];
+    let mut n = max_packet() + 1;
+    loop {
+        let byte = (n % 128) as u8;
+        n /= 128;
+        if n == 0 {
+            header.push(byte);
+            break;
+        }
+        header.push(byte | 0x80);
+    }
+    header
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,8 +218,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(next_frame(&mut BytesMut::from(&[0x30u8, 0xFF, 0xFF, 0xFF, 0xFF][..])).is_err());
-        // 0x30, Remaining Length 16 MiB + 1 (a varint of four bytes): over the maximum.
-        let over = [0x30u8, 0x81, 0x80, 0x80, 0x08];
+        let over = publish_over_max();
         assert_eq!(too_large(&over), Some(max_packet() + 1));
         assert!(next_frame(&mut BytesMut::from(&over[..])).is_err());
         assert_eq!(too_large(&[0xC0, 0x00]), None);
