@@ -89,6 +89,14 @@ fn key(o: &CaseOutcome) -> String {
 
 /// Renders the run as one HTML page.
 pub fn render(r: &RunReport) -> String {
+    let mut page = Vec::new();
+    write(r, &mut page).expect("writing to memory cannot fail");
+    String::from_utf8(page).expect("the page is UTF-8")
+}
+
+/// Writes the page to `w` a case at a time: with every case's wire log a run's page can be
+/// tens of megabytes (a flooding agent), which is never held whole.
+pub fn write(r: &RunReport, w: &mut impl std::io::Write) -> std::io::Result<()> {
     let c = r.counts();
     let cases = ordered(r);
     let total_ms: u64 = r.cases.iter().map(|o| o.duration_ms).sum();
@@ -168,11 +176,13 @@ pub fn render(r: &RunReport) -> String {
         );
     }
     h.push_str("</table><h2 style=\"margin-top:1em\">cases</h2>");
+    w.write_all(h.as_bytes())?;
     for o in cases.iter().filter(|o| o.verdict() != Verdict::Skipped) {
+        let mut h = String::new();
         case(&mut h, o);
+        w.write_all(h.as_bytes())?;
     }
-    let _ = writeln!(h, "<script>{SCRIPT}</script></body></html>");
-    h
+    w.write_all(format!("<script>{SCRIPT}</script></body></html>\n").as_bytes())
 }
 
 /// One case's section: what it is, why it did not run, its metrics, its failure and its log.
