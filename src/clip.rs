@@ -37,9 +37,14 @@ pub fn text(s: String) -> String {
 /// `value` as JSON, cut as [`text`] cuts it, written without ever holding more than
 /// [`TEXT_SHOWN`] bytes of it: the JSON of a decoded answer of megabytes is larger still.
 pub fn json(value: &impl serde::Serialize) -> String {
-    let mut w = Kept::up_to(TEXT_SHOWN);
+    json_up_to(value, TEXT_SHOWN)
+}
+
+/// [`json`] cut after `limit` bytes instead.
+pub fn json_up_to(value: &impl serde::Serialize, limit: usize) -> String {
+    let mut w = Kept::up_to(limit);
     serde_json::to_writer(&mut w, value).expect("a tree serialises and the writer never fails");
-    if w.total <= TEXT_SHOWN {
+    if w.total <= limit {
         return String::from_utf8(w.kept).expect("serde_json writes UTF-8");
     }
     let end = match std::str::from_utf8(&w.kept) {

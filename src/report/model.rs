@@ -196,7 +196,11 @@ impl LogLine {
     /// The most text (summaries, decoded messages, hex) a case's wire log keeps in reports,
     /// split the same way: every case of a run is held until the reports are written, so a
     /// flooding agent must not make each one megabytes. A whole ordinary case logs 20 KiB.
-    pub const MAX_BYTES: usize = 128 * 1024;
+    pub const MAX_BYTES: usize = 64 * 1024;
+    /// The most decoded text one line of a wire log shows: a record's line must fit in half of
+    /// [`LogLine::MAX_BYTES`] with its hex, or a big answer would be left out of its own log.
+    /// The failure it led to shows more of it ([`crate::clip::TEXT_SHOWN`]).
+    pub const DECODED_SHOWN: usize = 16 * 1024;
 
     /// What the line costs a report, roughly: its texts.
     fn weight(&self) -> usize {
@@ -431,8 +435,8 @@ mod tests {
         }
     }
 
-    /// A flood's 50,000 records become a log of its first and last thousand, and a line
-    /// that says how many are left out.
+    /// A flood's 50,000 records become a log of its first and last few hundred (as many as
+    /// half the byte bound holds), and a line that says how many are left out.
     #[test]
     fn a_long_log_keeps_its_ends_and_counts_the_rest() {
         let short: Vec<u32> = (0..10).collect();
@@ -452,7 +456,7 @@ mod tests {
                 .contains(&format!("{left_out} log entries left out"))
         );
         assert!(
-            marker > 500 && log.len() - marker > 500,
+            marker > 400 && log.len() - marker > 400,
             "both ends kept: {marker}"
         );
         assert_eq!(log.last().unwrap().text, "record 49999");

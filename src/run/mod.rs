@@ -261,9 +261,9 @@ fn log_line(e: &LogEntry, start: Instant) -> LogLine {
             }
             .into(),
             text: summary.clone(),
-            decoded: msg
-                .as_ref()
-                .map(|m| crate::clip::json(&reflect::to_value(&**m, "usp.Msg"))),
+            decoded: msg.as_ref().map(|m| {
+                crate::clip::json_up_to(&reflect::to_value(&**m, "usp.Msg"), LogLine::DECODED_SHOWN)
+            }),
             hex: Some(crate::clip::hex(bytes)),
             violations: violations.iter().map(ToString::to_string).collect(),
         },

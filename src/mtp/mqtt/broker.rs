@@ -239,7 +239,7 @@ struct State {
 pub const MAX_EVENTS: usize = 5_000;
 /// About the most memory the log's events may hold ([`Log::weight`]); beyond it the oldest
 /// events are forgotten the same way, so a flood of big PUBLISHes cannot grow it either.
-pub const MAX_LOG_BYTES: usize = 8 * 1024 * 1024;
+pub const MAX_LOG_BYTES: usize = 4 * 1024 * 1024;
 
 /// The broker's log: the events from sequence number `base` on.
 #[derive(Default)]
