@@ -25,7 +25,7 @@ pub const MAX_RECORDS: usize = 20_000;
 /// Memory the bodies of records (bytes and decoded messages, [`body_cost`]) may hold in the
 /// log; beyond it the oldest bodies no wait can still take are dropped from the log (their
 /// one-line summaries stay).
-pub const LOG_BODY_BUDGET: usize = 8 * 1024 * 1024;
+pub const LOG_BODY_BUDGET: usize = 4 * 1024 * 1024;
 /// Events a session reads without waiting when it only drains what already arrived.
 const MAX_DRAIN: usize = 10_000;
 
