@@ -188,7 +188,7 @@ pub enum Fault {
     /// (I/O loop, hostile) unsolicited Notify records without pause, 10,000 a second, over
     /// every MTP.
     Flood,
-    /// (I/O loop, hostile) every answer padded past the 16 MiB a record may have.
+    /// (I/O loop, hostile) every answer padded to 17 MiB, past the record size uspcheck reads.
     OversizedRecord,
     /// (I/O loop, hostile) every GetResp carries about 1.8 MB more of small parameters.
     BulkyAnswers,
@@ -944,7 +944,8 @@ impl Fault {
             }
             Fault::OversizedRecord => {
                 "A hostile agent: every answer is padded with an unknown field to 17 MiB, over \
-                 the 16 MiB record uspcheck accepts (docs/limits.md)."
+                 the record size uspcheck reads (2 MiB unless a profile raises it; \
+                 docs/limits.md)."
             }
             Fault::BulkyAnswers => {
                 "A heavy agent: every GetResp carries one more resolved path with 40,000 small \
