@@ -51,6 +51,30 @@ fn log_tail(log: &[super::model::LogLine]) -> String {
 
 /// Renders the run as JUnit XML.
 pub fn render(r: &RunReport) -> String {
+    let mut xml = Vec::new();
+    write(r, &mut xml).expect("writing to memory cannot fail");
+    String::from_utf8(xml).expect("the XML is UTF-8")
+}
+
+/// Writes the run as JUnit XML to `w` as it is serialised, never the whole text at once: a
+/// run whose every case failed carries the end of every case's wire log.
+pub fn write(r: &RunReport, w: &mut impl std::io::Write) -> std::io::Result<()> {
+    let mut filtered = XmlChars {
+        inner: w,
+        partial: Vec::new(),
+    };
+    model(r)
+        .serialize(&mut filtered)
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    if filtered.partial.is_empty() {
+        Ok(())
+    } else {
+        Err(std::io::Error::other("the XML ends inside a character"))
+    }
+}
+
+/// The report quick-junit serialises.
+fn model(r: &RunReport) -> Report {
     let mut report = Report::new("uspcheck");
     let started = clock::parse(&r.started);
     if let Some(t) = started {
@@ -149,11 +173,34 @@ pub fn render(r: &RunReport) -> String {
         suite.add_test_case(tc);
     }
     report.add_test_suites(suites.into_values());
-    xml_chars(
-        &report
-            .to_string()
-            .expect("quick-junit serialises what it built"),
-    )
+    report
+}
+
+/// A writer passing UTF-8 text on through [`xml_chars`], for text that arrives in pieces: a
+/// character split between two writes waits in `partial` for its other bytes.
+struct XmlChars<'a, W: std::io::Write> {
+    inner: &'a mut W,
+    partial: Vec<u8>,
+}
+
+impl<W: std::io::Write> std::io::Write for XmlChars<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut data = std::mem::take(&mut self.partial);
+        data.extend_from_slice(buf);
+        let whole = match std::str::from_utf8(&data) {
+            Ok(_) => data.len(),
+            Err(e) if e.error_len().is_none() => e.valid_up_to(),
+            Err(e) => return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, e)),
+        };
+        let text = std::str::from_utf8(&data[..whole]).expect("checked above");
+        self.inner.write_all(xml_chars(text).as_bytes())?;
+        self.partial = data[whole..].to_vec();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// The text with every character XML 1.0 forbids (controls other than tab and line ends,
@@ -172,6 +219,26 @@ fn xml_chars(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Text written in pieces, split anywhere (inside a character too), comes out as the
+    /// whole text through `xml_chars` would.
+    #[test]
+    fn forbidden_characters_are_replaced_however_the_text_is_split() {
+        let text = "a\u{1}b\u{FFFE}é\u{FFFF}\t€😀\u{0}z";
+        let want = xml_chars(text);
+        assert!(!want.contains('\u{FFFE}') && want.contains('😀'));
+        for cut in 0..=text.len() {
+            let mut out = Vec::new();
+            let mut w = XmlChars {
+                inner: &mut out,
+                partial: Vec::new(),
+            };
+            std::io::Write::write_all(&mut w, &text.as_bytes()[..cut]).unwrap();
+            std::io::Write::write_all(&mut w, &text.as_bytes()[cut..]).unwrap();
+            assert!(w.partial.is_empty());
+            assert_eq!(String::from_utf8(out).unwrap(), want, "cut at {cut}");
+        }
+    }
 
     /// A failed case carries the end of its wire log, within the bound; a passed one none.
     #[test]

@@ -70,11 +70,11 @@ pub fn exit_code(r: &RunReport) -> u8 {
 /// Writes the run's [`FILES`] (JUnit, JSON, HTML) into `dir`, creating it; returns their paths.
 pub fn write_all(r: &RunReport, dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    // One at a time, and the JSON and the HTML straight to their files: each holds every
-    // case's wire log again while it is made.
+    // One at a time, and each straight to its file: each holds every case's wire log again
+    // while it is made.
     type Write = fn(&RunReport, &mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>;
     let writers: [Write; 3] = [
-        |r, w| std::io::Write::write_all(w, junit::render(r).as_bytes()),
+        |r, w| junit::write(r, w),
         |r, w| json::write(r, w),
         |r, w| html::write(r, w),
     ];
