@@ -27,10 +27,14 @@ pub fn text(s: String) -> String {
     while !s.is_char_boundary(end) {
         end -= 1;
     }
+    cut(&s[..end], s.len())
+}
+
+/// The head of a text too long to show whole, and how long the whole was.
+fn cut(head: &str, total: usize) -> String {
     format!(
-        "{}… ({} bytes in all, the first {end} shown)",
-        &s[..end],
-        s.len()
+        "{head}… ({total} bytes in all, the first {} shown)",
+        head.len()
     )
 }
 
@@ -47,16 +51,7 @@ pub fn json_up_to(value: &impl serde::Serialize, limit: usize) -> String {
     if w.total <= limit {
         return String::from_utf8(w.kept).expect("serde_json writes UTF-8");
     }
-    let end = match std::str::from_utf8(&w.kept) {
-        Ok(_) => w.kept.len(),
-        Err(e) => e.valid_up_to(),
-    };
-    w.kept.truncate(end);
-    format!(
-        "{}… ({} bytes in all, the first {end} shown)",
-        String::from_utf8(w.kept).expect("cut at a character boundary"),
-        w.total
-    )
+    cut(w.text(), w.total)
 }
 
 /// The first `chars` characters of `value` as compact JSON, and "…" when there are more;
@@ -65,11 +60,7 @@ pub fn json_head(value: &impl serde::Serialize, chars: usize) -> String {
     // A character is at most 4 bytes; one more byte says whether anything follows.
     let mut w = Kept::up_to(4 * chars + 1);
     serde_json::to_writer(&mut w, value).expect("a tree serialises and the writer never fails");
-    let end = match std::str::from_utf8(&w.kept) {
-        Ok(_) => w.kept.len(),
-        Err(e) => e.valid_up_to(),
-    };
-    let text = std::str::from_utf8(&w.kept[..end]).expect("cut at a character boundary");
+    let text = w.text();
     match text.char_indices().nth(chars) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
         None => text.to_string(),
@@ -90,6 +81,15 @@ impl Kept {
             limit,
             total: 0,
         }
+    }
+
+    /// What was kept, up to its last whole character (the limit may cut one in two).
+    fn text(&self) -> &str {
+        let end = match std::str::from_utf8(&self.kept) {
+            Ok(_) => self.kept.len(),
+            Err(e) => e.valid_up_to(),
+        };
+        std::str::from_utf8(&self.kept[..end]).expect("cut at a character boundary")
     }
 }
 
