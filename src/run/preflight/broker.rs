@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::{Preflight, SETTLE, at};
-use crate::controller::{Dir, Logged, Session};
+use crate::controller::Session;
 use crate::mtp::mqtt::subscribers::{self, Asking, Subscribers};
 use crate::run::Target;
 use crate::suite::profile::{MqttSetup, Profile};
@@ -76,12 +76,10 @@ pub(super) async fn ask(
     }
 }
 
-/// Whether the agent sent any Record in `session`.
+/// Whether the agent sent any Record in `session` that says who it is: what the session
+/// already keeps ([`Session::addressed`]), not a scan of its log on every turn.
 fn heard(session: &Session) -> bool {
-    session
-        .log()
-        .iter()
-        .any(|e| matches!(e.what, Logged::Record { dir: Dir::In, .. }))
+    !session.addressed().is_empty()
 }
 
 /// What the broker says of `mqtt.agent_topic`, asked with one more of the Gets.
